@@ -1,0 +1,301 @@
+/*
+ * adam_c.h -- the contract of adamkit's portable C99 core.
+ *
+ * One-pass, in-place, per-element Adam-family and RMSProp updates on contiguous float32
+ * and float64 buffers. No allocation, no threads, no global state, no Python: a caller may
+ * split [0, n) into any sub-ranges and run them on any threads; every element's result
+ * depends only on that element's inputs, so the bits never depend on the split.
+ *
+ * ---------------------------------------------------------------------------------------
+ * Why "ops" and "scalars"
+ * ---------------------------------------------------------------------------------------
+ * Frameworks agree on the algebra of Adam and disagree on its rounding: where epsilon sits,
+ * whether the first moment is m + (g - m)*c1, b1*m + c1*g or fma(c1, g - m, m), whether
+ * the bias correction is folded into the step size or applied to v, ... Each such choice
+ * is one field of an ops struct (adam_c_adam_ops, adam_c_rmsprop_ops), and each value of a
+ * field names one exact sequence of IEEE operations, written out below. A framework's
+ * kernel is then a row of small integers, not a copy of the loop.
+ *
+ * The per-call scalars (adam_c_adam_scalars, adam_c_rmsprop_scalars) arrive as doubles and
+ * are converted to the buffer's type once per call. A caller that reproduces a framework
+ * computes them the way that framework does (e.g. 1 - beta1 in double, or in float from a
+ * float-rounded beta1) and passes values already representable in the buffer's type; the
+ * conversion is then exact. adam_c_adam_scalars_default() fills them for adamkit's own
+ * mode from (lr, beta1, beta2, eps, t).
+ *
+ * Notation in the comments: every operation is one IEEE operation in the buffer's type T,
+ * rounded to nearest; fma(a, b, c) = a*b + c rounded once (C99 fma/fmaf); sqrt is the
+ * correctly rounded square root; powf/pow is the C library's. The core is compiled with
+ * FP contraction off (-ffp-contract=off) and never with -ffast-math, so the written order
+ * is the executed order, in the vectorized body and in the scalar tail alike.
+ *
+ * Errors: functions return ADAM_C_OK (0) or a negative adam_c_status and, on error, write
+ * nothing. n may be 0. Buffers must not overlap one another; p and g must be distinct.
+ */
+#ifndef ADAM_C_H
+#define ADAM_C_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(ADAM_C_BUILD_SHARED)
+#define ADAM_C_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define ADAM_C_API __attribute__((visibility("default")))
+#else
+#define ADAM_C_API
+#endif
+
+#define ADAM_C_VERSION_MAJOR 0
+#define ADAM_C_VERSION_MINOR 1
+
+/* Return codes. Must agree with adamkit._kernels.STATUS (a test parses this header). */
+typedef enum adam_c_status {
+    ADAM_C_OK = 0,
+    ADAM_C_ENULL = -1,     /* a required buffer is NULL while n > 0 */
+    ADAM_C_EOPS = -2       /* an ops field holds an unknown value */
+} adam_c_status;
+
+/* ------------------------------------------------------------------------------------- */
+/* Stages shared by both families: the gradient, and decoupled weight decay.             */
+/* ------------------------------------------------------------------------------------- */
+
+/* grad_scale: applied first (after maximize negates g). */
+enum {
+    ADAM_C_GSCALE_NONE = 0,    /* g                                               */
+    ADAM_C_GSCALE_MUL = 1,     /* g * gmul     (MXNet rescale_grad, global clip)  */
+    ADAM_C_GSCALE_MULDIV = 2   /* (g * gmul) / gdiv  (Keras per-tensor clipnorm)  */
+};
+/* grad_decay: weight decay added to the gradient ("L2"/"L1"), after grad_scale. */
+enum {
+    ADAM_C_GDECAY_NONE = 0,
+    ADAM_C_GDECAY_L2 = 1,      /* g + p * wd                                      */
+    ADAM_C_GDECAY_L2_FMA = 2,  /* fma(p, wd, g)                                   */
+    ADAM_C_GDECAY_L1_FMA = 3,  /* fma(wd, sign(p), g); sign(0) = 0                */
+    ADAM_C_GDECAY_L1 = 4       /* g + wd * sign(p)                                */
+};
+/* grad_clip: after grad_decay. */
+enum {
+    ADAM_C_GCLIP_NONE = 0,
+    ADAM_C_GCLIP_VALUE = 1     /* g > clip ? clip : (g < -clip ? -clip : g)       */
+};
+/* decoupled: decay of p itself, before the moments are updated (p' below). */
+enum {
+    ADAM_C_DECOUPLED_NONE = 0,
+    ADAM_C_DECOUPLED_MUL = 1,     /* p' = p * dk          (PyTorch AdamW: dk = 1 - lr*wd) */
+    ADAM_C_DECOUPLED_SUBMUL = 2   /* p' = p - (p * dk) * dlr   (Keras: dk = wd, dlr = lr) */
+};
+
+/* ------------------------------------------------------------------------------------- */
+/* Adam family: Adam, AMSGrad, AdamW, AdaMax, Nesterov                                    */
+/* ------------------------------------------------------------------------------------- */
+
+/* first: the first moment m. */
+enum {
+    ADAM_C_M_LERP = 0,        /* m + (g - m) * c1                                 */
+    ADAM_C_M_AXPBY = 1,       /* b1 * m + c1 * g                                  */
+    ADAM_C_M_LERP_FMA = 2,    /* fma(c1, g - m, m)          (PyTorch >= 2.1 lerp) */
+    ADAM_C_M_SCAL_FMA = 3,    /* fma(c1, g, m * b1)         (scal, then FMA axpy) */
+    ADAM_C_M_AXPBY_FMA = 4,   /* fma(b1, m, c1 * g)                               */
+    ADAM_C_M_LERP_FMA_HI = 5  /* fma(c1, g - m, g)  (PyTorch lerp, weight >= 0.5:
+                                 the caller passes c1 = weight - 1)                */
+};
+/* second: the second moment v (or the AdaMax infinity norm u). */
+enum {
+    ADAM_C_V_LERP = 0,         /* v + (g*g - v) * c2                              */
+    ADAM_C_V_AXPBY = 1,        /* b2 * v + c2 * (g*g)                             */
+    ADAM_C_V_AXPBY_CG = 2,     /* b2 * v + (c2 * g) * g                           */
+    ADAM_C_V_SCAL_FMA = 3,     /* fma(c2, g*g, v * b2)                            */
+    ADAM_C_V_AXPBY_FMA = 4,    /* fma(b2, v, c2 * (g*g))                          */
+    ADAM_C_V_MAX = 5,          /* max(b2 * v, |g|)                       AdaMax   */
+    ADAM_C_V_MAX_EPS = 6,      /* max(b2 * v, |g| + eps)   (Torch7, optax AdaMax) */
+    ADAM_C_V_SCAL_ADDCMUL = 7, /* v * b2 + (c2 * g) * g   (mul, then addcmul)     */
+    ADAM_C_V_SCAL_FMA_CG = 8   /* fma(c2 * g, g, v * b2)                          */
+};
+/* numer: the numerator n of the step (uses the new m). */
+enum {
+    ADAM_C_NUM_M = 0,          /* m                                               */
+    ADAM_C_NUM_NESTEROV = 1,   /* g * c1 + b1 * m           (TF use_nesterov)     */
+    ADAM_C_NUM_NADAM = 2       /* b1 * (m / bc1n) + c1 * (g / bc1)   (optax nadam)*/
+};
+/* denom: the denominator d, from w = v, or w = vhat = max(vhat, v) with amsgrad. */
+enum {
+    ADAM_C_D_SQRT_EPS = 0,       /* sqrt(w) + eps     (epsilon-hat form)          */
+    ADAM_C_D_SQRT_BC_EPS = 1,    /* sqrt(w) / bc2 + eps   (PyTorch; bc2 = sqrt(1-b2^t)) */
+    ADAM_C_D_BC_SQRT_EPS = 2,    /* sqrt(w / bc2 + eps_root) + eps  (optax; bc2 = 1-b2^t) */
+    ADAM_C_D_POW_EPS = 3,        /* pow(w, 0.5) + eps      (Caffe's powx)         */
+    ADAM_C_D_EPS = 4,            /* w + eps                (AdaMax)               */
+    ADAM_C_D_NONE = 5            /* w                      (AdaMax without eps)   */
+};
+/* step: the update quantity u from n and d. */
+enum {
+    ADAM_C_U_MUL_DIV = 0,      /* (n * alpha) / d                                 */
+    ADAM_C_U_DIV = 1,          /* n / d                                           */
+    ADAM_C_U_SCALE_DIV = 2,    /* (alpha / d) * n              (Chainer)          */
+    ADAM_C_U_BC_DIV = 3        /* (n / bc1) / d                (optax)            */
+};
+/* apply: the new parameter from p' and u. */
+enum {
+    ADAM_C_P_SUB = 0,          /* p' - u                                          */
+    ADAM_C_P_SUB_SCALED = 1,   /* p' - s * u                                      */
+    ADAM_C_P_DECAY_SUB = 2,    /* k * p' - s * u          (Chainer AdamW)         */
+    ADAM_C_P_ADDWD_SUB = 3     /* p' - s * (u + k * p')   (optax adamw)           */
+};
+
+typedef struct adam_c_adam_ops {
+    int maximize;     /* 0 or 1: g = -g first                                       */
+    int grad_scale;   /* ADAM_C_GSCALE_*                                            */
+    int grad_decay;   /* ADAM_C_GDECAY_*                                            */
+    int grad_clip;    /* ADAM_C_GCLIP_*                                             */
+    int decoupled;    /* ADAM_C_DECOUPLED_*                                         */
+    int first;        /* ADAM_C_M_*                                                 */
+    int second;       /* ADAM_C_V_*                                                 */
+    int amsgrad;      /* 0 or 1: vhat = max(vhat, v) and d uses vhat               */
+    int numer;        /* ADAM_C_NUM_*                                               */
+    int denom;        /* ADAM_C_D_*                                                 */
+    int step;         /* ADAM_C_U_*                                                 */
+    int apply;        /* ADAM_C_P_*                                                 */
+} adam_c_adam_ops;
+
+typedef struct adam_c_adam_scalars {
+    double b1, c1;      /* beta1 and the framework's (1 - beta1)                   */
+    double b2, c2;      /* beta2 and the framework's (1 - beta2)                   */
+    double eps;         /* epsilon                                                 */
+    double eps_root;    /* D_BC_SQRT_EPS only                                      */
+    double alpha;       /* U_MUL_DIV, U_SCALE_DIV                                  */
+    double bc1;         /* U_BC_DIV, NUM_NADAM: 1 - beta1^t                        */
+    double bc1n;        /* NUM_NADAM: 1 - beta1^(t+1)                              */
+    double bc2;         /* D_SQRT_BC_EPS: sqrt(1 - beta2^t); D_BC_SQRT_EPS: 1 - beta2^t */
+    double s;           /* P_SUB_SCALED, P_DECAY_SUB, P_ADDWD_SUB                  */
+    double k;           /* P_DECAY_SUB, P_ADDWD_SUB                                */
+    double gmul, gdiv;  /* GSCALE_*                                                */
+    double wd;          /* GDECAY_*                                                */
+    double clip;        /* GCLIP_VALUE (>= 0)                                      */
+    double dk, dlr;     /* DECOUPLED_*                                             */
+} adam_c_adam_scalars;
+
+/* ------------------------------------------------------------------------------------- */
+/* RMSProp: plain, momentum, centered                                                    */
+/* ------------------------------------------------------------------------------------- */
+
+/* square: the mean square ms. */
+enum {
+    ADAM_C_MS_LERP = 0,        /* ms + (g*g - ms) * c                             */
+    ADAM_C_MS_AXPBY = 1,       /* rho * ms + c * (g*g)                            */
+    ADAM_C_MS_AXPBY_CG = 2,    /* rho * ms + (c * g) * g                          */
+    ADAM_C_MS_SCAL_FMA = 3,    /* fma(c, g*g, ms * rho)                           */
+    ADAM_C_MS_SCAL_FMA_POW = 4,/* fma(c, pow(g, 2), ms * rho)      (Caffe)        */
+    ADAM_C_MS_AXPBY_FMA = 5,   /* fma(rho, ms, c * (g*g))                         */
+    ADAM_C_MS_SCAL_ADDCMUL = 6,/* ms * rho + (c * g) * g                          */
+    ADAM_C_MS_SCAL_FMA_CG = 7  /* fma(c * g, g, ms * rho)                         */
+};
+/* center: the mean gradient mg of centered RMSProp, and the variance w. */
+enum {
+    ADAM_C_C_NONE = 0,         /* w = ms                                          */
+    ADAM_C_C_LERP = 1,         /* mg = mg + (g - mg) * c;      w = ms - mg*mg     */
+    ADAM_C_C_AXPBY = 2,        /* mg = rho * mg + c * g;       w = ms - mg*mg     */
+    ADAM_C_C_LERP_FMA = 3      /* mg = fma(c, g - mg, mg);     w = ms - mg*mg     */
+};
+/* rms_denom: the denominator d from w. */
+enum {
+    ADAM_C_RD_SQRT_EPS_IN = 0,   /* sqrt(w + eps)                                 */
+    ADAM_C_RD_SQRT_EPS = 1,      /* sqrt(w) + eps                                 */
+    ADAM_C_RD_POW_EPS = 2,       /* pow(w, 0.5) + eps            (Caffe)          */
+    ADAM_C_RD_MAX_SQRT = 3,      /* max(sqrt(w), eps)  (Blocks: eps = 1/max_scaling) */
+    ADAM_C_RD_EPS_SUB_SQRT = 4   /* sqrt((ms + eps) - mg*mg)     (Keras torch)    */
+};
+/* rms_step: the update quantity u. */
+enum {
+    ADAM_C_RU_MUL_DIV = 0,     /* (g * lr) / d                                    */
+    ADAM_C_RU_SCALE_OF_DIV = 1,/* lr * (g / d)                                    */
+    ADAM_C_RU_DIV = 2          /* g / d                                           */
+};
+/* momentum: how u reaches p (mom is the momentum buffer). */
+enum {
+    ADAM_C_MOM_NONE = 0,       /* p' - u                                          */
+    ADAM_C_MOM_ACC = 1,        /* mom = mu * mom + u;  p' - mom      (TF, Keras)  */
+    ADAM_C_MOM_ACC_FMA = 2,    /* mom = mom * mu + u;  fma(mom, -lr, p')  (PyTorch) */
+    ADAM_C_MOM_DELTA = 3,      /* mom = mu * mom - u;  p' + mom      (MXNet alex) */
+    ADAM_C_MOM_SCALED = 4      /* p' - lr * u                                     */
+};
+
+typedef struct adam_c_rmsprop_ops {
+    int maximize, grad_scale, grad_decay, grad_clip, decoupled;  /* as for Adam   */
+    int square;       /* ADAM_C_MS_*                                                */
+    int center;       /* ADAM_C_C_*                                                 */
+    int denom;        /* ADAM_C_RD_*                                                */
+    int step;         /* ADAM_C_RU_*                                                */
+    int momentum;     /* ADAM_C_MOM_*                                               */
+} adam_c_rmsprop_ops;
+
+typedef struct adam_c_rmsprop_scalars {
+    double rho, c;      /* decay and the framework's (1 - decay)                   */
+    double eps;
+    double lr;          /* RU_MUL_DIV, RU_SCALE_OF_DIV, MOM_ACC_FMA, MOM_SCALED    */
+    double mu;          /* momentum                                                */
+    double gmul, gdiv, wd, clip, dk, dlr;   /* as for Adam                         */
+} adam_c_rmsprop_scalars;
+
+/* ------------------------------------------------------------------------------------- */
+/* Entry points                                                                          */
+/* ------------------------------------------------------------------------------------- */
+
+/*
+ * Adam family step over n elements. p, g, m, v are required when n > 0; vhat only when
+ * ops->amsgrad. g is read only; p, m, v (and vhat) are updated in place.
+ */
+ADAM_C_API int adam_c_adam_f32(const adam_c_adam_ops *ops, const adam_c_adam_scalars *s,
+                               float *p, const float *g, float *m, float *v, float *vhat,
+                               size_t n);
+ADAM_C_API int adam_c_adam_f64(const adam_c_adam_ops *ops, const adam_c_adam_scalars *s,
+                               double *p, const double *g, double *m, double *v,
+                               double *vhat, size_t n);
+
+/*
+ * RMSProp step. ms is required; mg when ops->center != C_NONE; mom when
+ * ops->momentum is MOM_ACC, MOM_ACC_FMA or MOM_DELTA.
+ */
+ADAM_C_API int adam_c_rmsprop_f32(const adam_c_rmsprop_ops *ops,
+                                  const adam_c_rmsprop_scalars *s, float *p, const float *g,
+                                  float *ms, float *mg, float *mom, size_t n);
+ADAM_C_API int adam_c_rmsprop_f64(const adam_c_rmsprop_ops *ops,
+                                  const adam_c_rmsprop_scalars *s, double *p,
+                                  const double *g, double *ms, double *mg, double *mom,
+                                  size_t n);
+
+/* Check an ops struct: ADAM_C_OK or ADAM_C_EOPS. */
+ADAM_C_API int adam_c_adam_ops_check(const adam_c_adam_ops *ops);
+ADAM_C_API int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *ops);
+
+/*
+ * adamkit's own modes, for callers that want "Adam" without choosing a framework.
+ *
+ * Adam (Kingma & Ba, Algorithm 1; eps added to sqrt of the bias-corrected v):
+ *     m = m + (g - m)(1 - b1);  v = v + (g^2 - v)(1 - b2)
+ *     p = p - (m * lr/(1 - b1^t)) / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * with 1 - b, b^t and the two bias corrections computed in double, then rounded to T.
+ * t counts from 1. weight_decay > 0 adds wd*p to g (L2); use the ops for AdamW.
+ */
+ADAM_C_API void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s,
+                                    double lr, double b1, double b2, double eps,
+                                    double weight_decay, long t, int is_float32);
+/*
+ * RMSProp (eps outside the square root, as PyTorch and Tieleman & Hinton):
+ *     ms = ms + (g^2 - ms)(1 - rho);  p = p - (g * lr) / (sqrt(ms) + eps)
+ * with momentum mu > 0: mom = mu*mom + (g*lr)/(sqrt(ms) + eps); p = p - mom.
+ */
+ADAM_C_API void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
+                                       double lr, double rho, double eps, double momentum,
+                                       double weight_decay, int is_float32);
+
+/* A short human-readable message for a status code. */
+ADAM_C_API const char *adam_c_strerror(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADAM_C_H */

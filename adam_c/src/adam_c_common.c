@@ -1,0 +1,92 @@
+/* adam_c_common.c -- ops validation, adamkit's default modes, messages. */
+#include "adam_c_internal.h"
+
+static int in_range(int x, int lo, int hi) { return x >= lo && x <= hi; }
+
+int adam_c_adam_ops_check(const adam_c_adam_ops *o)
+{
+    if (!o) return ADAM_C_ENULL;
+    int ok = in_range(o->maximize, 0, 1) &&
+             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULDIV) &&
+             in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
+             in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
+             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
+             in_range(o->first, ADAM_C_M_LERP, ADAM_C_M_LERP_FMA_HI) &&
+             in_range(o->second, ADAM_C_V_LERP, ADAM_C_V_SCAL_FMA_CG) &&
+             in_range(o->amsgrad, 0, 1) &&
+             in_range(o->numer, ADAM_C_NUM_M, ADAM_C_NUM_NADAM) &&
+             in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_NONE) &&
+             in_range(o->step, ADAM_C_U_MUL_DIV, ADAM_C_U_BC_DIV) &&
+             in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_ADDWD_SUB);
+    return ok ? ADAM_C_OK : ADAM_C_EOPS;
+}
+
+int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
+{
+    if (!o) return ADAM_C_ENULL;
+    int ok = in_range(o->maximize, 0, 1) &&
+             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULDIV) &&
+             in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
+             in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
+             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
+             in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_SCAL_FMA_CG) &&
+             in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_LERP_FMA) &&
+             in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_SUB_SQRT) &&
+             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_DIV) &&
+             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_SCALED);
+    return ok ? ADAM_C_OK : ADAM_C_EOPS;
+}
+
+/* Round a double to the buffer's type and back, so the kernel's conversion is exact. */
+static double to_type(double x, int is_float32) { return is_float32 ? (double)(float)x : x; }
+
+void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr, double b1,
+                         double b2, double eps, double weight_decay, long t, int is_float32)
+{
+    const adam_c_adam_ops o = {0};
+    *ops = o;
+    ops->denom = ADAM_C_D_SQRT_BC_EPS;
+    ops->grad_decay = weight_decay != 0.0 ? ADAM_C_GDECAY_L2 : ADAM_C_GDECAY_NONE;
+    const adam_c_adam_scalars z = {0};
+    *s = z;
+    const double bc1 = 1.0 - pow(b1, (double)t), bc2 = 1.0 - pow(b2, (double)t);
+    s->b1 = to_type(b1, is_float32);
+    s->c1 = to_type(1.0 - b1, is_float32);
+    s->b2 = to_type(b2, is_float32);
+    s->c2 = to_type(1.0 - b2, is_float32);
+    s->eps = to_type(eps, is_float32);
+    s->alpha = to_type(lr / bc1, is_float32);
+    s->bc2 = to_type(sqrt(bc2), is_float32);
+    s->wd = to_type(weight_decay, is_float32);
+    s->gmul = s->gdiv = s->s = s->k = s->dk = 1.0;
+}
+
+void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, double lr,
+                            double rho, double eps, double momentum, double weight_decay,
+                            int is_float32)
+{
+    const adam_c_rmsprop_ops o = {0};
+    *ops = o;
+    ops->denom = ADAM_C_RD_SQRT_EPS;
+    ops->momentum = momentum != 0.0 ? ADAM_C_MOM_ACC : ADAM_C_MOM_NONE;
+    ops->grad_decay = weight_decay != 0.0 ? ADAM_C_GDECAY_L2 : ADAM_C_GDECAY_NONE;
+    const adam_c_rmsprop_scalars z = {0};
+    *s = z;
+    s->rho = to_type(rho, is_float32);
+    s->c = to_type(1.0 - rho, is_float32);
+    s->eps = to_type(eps, is_float32);
+    s->lr = to_type(lr, is_float32);
+    s->mu = to_type(momentum, is_float32);
+    s->wd = to_type(weight_decay, is_float32);
+    s->gmul = s->gdiv = s->dk = 1.0;
+}
+
+const char *adam_c_strerror(int status)
+{
+    switch (status) {
+    case ADAM_C_OK: return "ok";
+    case ADAM_C_ENULL: return "a required buffer is NULL";
+    case ADAM_C_EOPS: return "an ops field holds an unknown value";
+    default: return "unknown status";
+    }
+}

@@ -1,0 +1,39 @@
+# Private extern declarations of adam_c.h (the C core's contract). The public, stable
+# cimport API is adamkit/cython_adam.pxd.
+
+cdef extern from "adam_c.h" nogil:
+    ctypedef struct adam_c_adam_ops:
+        int maximize, grad_scale, grad_decay, grad_clip, decoupled
+        int first, second, amsgrad, numer, denom, step, apply
+
+    ctypedef struct adam_c_adam_scalars:
+        double b1, c1, b2, c2, eps, eps_root, alpha, bc1, bc1n, bc2, s, k
+        double gmul, gdiv, wd, clip, dk, dlr
+
+    ctypedef struct adam_c_rmsprop_ops:
+        int maximize, grad_scale, grad_decay, grad_clip, decoupled
+        int square, center, denom, step, momentum
+
+    ctypedef struct adam_c_rmsprop_scalars:
+        double rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr
+
+    int adam_c_adam_f32(const adam_c_adam_ops *ops, const adam_c_adam_scalars *s,
+                        float *p, const float *g, float *m, float *v, float *vhat, size_t n)
+    int adam_c_adam_f64(const adam_c_adam_ops *ops, const adam_c_adam_scalars *s,
+                        double *p, const double *g, double *m, double *v, double *vhat,
+                        size_t n)
+    int adam_c_rmsprop_f32(const adam_c_rmsprop_ops *ops, const adam_c_rmsprop_scalars *s,
+                           float *p, const float *g, float *ms, float *mg, float *mom,
+                           size_t n)
+    int adam_c_rmsprop_f64(const adam_c_rmsprop_ops *ops, const adam_c_rmsprop_scalars *s,
+                           double *p, const double *g, double *ms, double *mg, double *mom,
+                           size_t n)
+    int adam_c_adam_ops_check(const adam_c_adam_ops *ops)
+    int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *ops)
+    const char *adam_c_strerror(int status)
+
+cdef extern from "adam_c_internal.h" nogil:
+    int adam_c_adam_is_specialized_f32(const adam_c_adam_ops *)
+    int adam_c_adam_is_specialized_f64(const adam_c_adam_ops *)
+    int adam_c_rmsprop_is_specialized_f32(const adam_c_rmsprop_ops *)
+    int adam_c_rmsprop_is_specialized_f64(const adam_c_rmsprop_ops *)

@@ -1,0 +1,293 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Cython binding of the adam_c kernels: buffers in, threads, GIL released.
+
+Design:
+  a. No arithmetic here. The C core (adam_c/) does every floating-point operation; this
+     module only checks buffers, splits [0, n) into chunks and runs the chunks under an
+     OpenMP ``prange`` with the GIL released.
+  b. Every element's update depends on that element alone, so the result is bit-identical
+     for every thread count and chunking. Chunks are whole multiples of 64 elements (a
+     cache line of float64 x 8) so threads never share a cache line of any buffer.
+  c. Below ``SERIAL_THRESHOLD`` elements a call stays serial: starting an OpenMP region
+     costs more than it saves on small arrays (measured by ``python -m adamkit bench``).
+  d. Kernel objects hold the ops (which rounding sequence) and the scalars (this step's
+     hyper-parameters); optimizer objects (_optim.py) compute the scalars and own the state.
+"""
+
+from cython.parallel cimport prange
+
+from ._c_adam cimport (
+    adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops, adam_c_rmsprop_scalars,
+    adam_c_adam_f32, adam_c_adam_f64, adam_c_rmsprop_f32, adam_c_rmsprop_f64,
+    adam_c_adam_ops_check, adam_c_rmsprop_ops_check, adam_c_strerror,
+    adam_c_adam_is_specialized_f32, adam_c_adam_is_specialized_f64,
+    adam_c_rmsprop_is_specialized_f32, adam_c_rmsprop_is_specialized_f64,
+)
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define ADAMKIT_OPENMP 1
+    #else
+    #define ADAMKIT_OPENMP 0
+    static int omp_get_max_threads(void) { return 1; }
+    #endif
+    """
+    int ADAMKIT_OPENMP
+    int omp_get_max_threads() nogil
+
+ctypedef fused floating:
+    float
+    double
+
+#: Calls on fewer elements than this run on one thread.
+SERIAL_THRESHOLD = 32768
+cdef Py_ssize_t _SERIAL_THRESHOLD = SERIAL_THRESHOLD
+cdef Py_ssize_t _ALIGN = 64
+
+#: Must agree with adam_c_status in adam_c.h (tests/test_kernels.py parses the header).
+STATUS = {"ADAM_C_OK": 0, "ADAM_C_ENULL": -1, "ADAM_C_EOPS": -2}
+
+ADAM_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled", "first",
+                   "second", "amsgrad", "numer", "denom", "step", "apply")
+ADAM_SCALAR_FIELDS = ("b1", "c1", "b2", "c2", "eps", "eps_root", "alpha", "bc1", "bc1n",
+                      "bc2", "s", "k", "gmul", "gdiv", "wd", "clip", "dk", "dlr")
+RMSPROP_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled",
+                      "square", "center", "denom", "step", "momentum")
+RMSPROP_SCALAR_FIELDS = ("rho", "c", "eps", "lr", "mu", "gmul", "gdiv", "wd", "clip", "dk",
+                         "dlr")
+
+
+def openmp_enabled():
+    """True if the extension was compiled with OpenMP."""
+    return bool(ADAMKIT_OPENMP)
+
+
+def openmp_max_threads():
+    """``omp_get_max_threads()``: honours OMP_NUM_THREADS and threadpoolctl limits."""
+    return omp_get_max_threads()
+
+
+def effective_n_threads(n_threads=None):
+    """Resolve an ``n_threads`` argument the way scikit-learn does.
+
+    ``None`` means ``omp_get_max_threads()`` (which follows ``OMP_NUM_THREADS`` and
+    ``threadpoolctl.threadpool_limits``); a negative value counts back from it (-1 = all);
+    0 is an error. Always 1 when built without OpenMP.
+    """
+    if n_threads is not None:
+        if not isinstance(n_threads, int) or isinstance(n_threads, bool):
+            raise TypeError(f"n_threads must be an int or None, got {n_threads!r}")
+        if n_threads == 0:
+            raise ValueError("n_threads == 0 is not allowed; use None for the default")
+    if not ADAMKIT_OPENMP:
+        return 1
+    cdef int max_n = omp_get_max_threads()
+    if n_threads is None:
+        return max_n
+    if n_threads < 0:
+        return max(1, max_n + 1 + n_threads)
+    return n_threads
+
+
+cdef inline int _adam_run(const adam_c_adam_ops *o, const adam_c_adam_scalars *s,
+                          floating *p, const floating *g, floating *m, floating *v,
+                          floating *vh, size_t n) noexcept nogil:
+    if floating is float:
+        return adam_c_adam_f32(o, s, p, g, m, v, vh, n)
+    else:
+        return adam_c_adam_f64(o, s, p, g, m, v, vh, n)
+
+
+cdef inline int _rms_run(const adam_c_rmsprop_ops *o, const adam_c_rmsprop_scalars *s,
+                         floating *p, const floating *g, floating *ms, floating *mg,
+                         floating *mom, size_t n) noexcept nogil:
+    if floating is float:
+        return adam_c_rmsprop_f32(o, s, p, g, ms, mg, mom, n)
+    else:
+        return adam_c_rmsprop_f64(o, s, p, g, ms, mg, mom, n)
+
+
+cdef inline Py_ssize_t _chunk_size(Py_ssize_t n, int nt) noexcept nogil:
+    cdef Py_ssize_t per = (n + nt - 1) // nt
+    return ((per + _ALIGN - 1) // _ALIGN) * _ALIGN
+
+
+cdef inline floating *_at(floating *x, Py_ssize_t i) noexcept nogil:
+    return NULL if x == NULL else x + i
+
+
+cdef int _adam_par(const adam_c_adam_ops *o, const adam_c_adam_scalars *s, floating *p,
+                   const floating *g, floating *m, floating *v, floating *vh, Py_ssize_t n,
+                   int nt) noexcept nogil:
+    cdef Py_ssize_t chunk, nchunks, c, start, stop
+    if nt <= 1 or n < _SERIAL_THRESHOLD:
+        return _adam_run(o, s, p, g, m, v, vh, <size_t>n)
+    chunk = _chunk_size(n, nt)
+    nchunks = (n + chunk - 1) // chunk
+    for c in prange(nchunks, schedule="static", num_threads=nt):
+        start = c * chunk
+        stop = min(n, start + chunk)
+        _adam_run(o, s, p + start, g + start, m + start, v + start, _at(vh, start),
+                  <size_t>(stop - start))
+    return 0
+
+
+cdef int _rms_par(const adam_c_rmsprop_ops *o, const adam_c_rmsprop_scalars *s,
+                  floating *p, const floating *g, floating *ms, floating *mg, floating *mom,
+                  Py_ssize_t n, int nt) noexcept nogil:
+    cdef Py_ssize_t chunk, nchunks, c, start, stop
+    if nt <= 1 or n < _SERIAL_THRESHOLD:
+        return _rms_run(o, s, p, g, ms, mg, mom, <size_t>n)
+    chunk = _chunk_size(n, nt)
+    nchunks = (n + chunk - 1) // chunk
+    for c in prange(nchunks, schedule="static", num_threads=nt):
+        start = c * chunk
+        stop = min(n, start + chunk)
+        _rms_run(o, s, p + start, g + start, ms + start, _at(mg, start), _at(mom, start),
+                 <size_t>(stop - start))
+    return 0
+
+
+cdef floating *_ptr(floating[::1] x) noexcept:
+    return NULL if x is None or x.shape[0] == 0 else &x[0]
+
+
+cdef class AdamKernel:
+    """One Adam-family update rule: an ops row (the rounding sequence) and its scalars.
+
+    Parameters
+    ----------
+    ops : dict
+        Values for the fields of ``adam_c_adam_ops`` (missing fields are 0), see adam_c.h.
+
+    Notes
+    -----
+    ``set_scalars(**values)`` sets fields of ``adam_c_adam_scalars``; ``run(p, g, m, v,
+    vhat, n_threads)`` updates one set of contiguous buffers of one dtype in place. The
+    buffers are checked by the caller (adamkit._optim); this class checks only what it
+    must to stay memory-safe: dtype, contiguity, writeability, equal lengths.
+    """
+    cdef adam_c_adam_ops ops
+    cdef adam_c_adam_scalars sc
+
+    def __init__(self, dict ops):
+        unknown = set(ops) - set(ADAM_OPS_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown Adam ops fields: {sorted(unknown)}")
+        cdef dict full = {name: 0 for name in ADAM_OPS_FIELDS}
+        full.update(ops)
+        self.ops = full
+        if adam_c_adam_ops_check(&self.ops) != 0:
+            raise ValueError(f"invalid Adam ops: {ops}")
+        self.sc = {name: 0.0 for name in ADAM_SCALAR_FIELDS}
+
+    @property
+    def ops(self):
+        return dict(self.ops)
+
+    @property
+    def scalars(self):
+        return dict(self.sc)
+
+    def set_scalars(self, **values):
+        cdef dict cur = self.sc
+        unknown = set(values) - set(ADAM_SCALAR_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown Adam scalars: {sorted(unknown)}")
+        cur.update(values)
+        self.sc = cur
+
+    def is_specialized(self, dtype_char):
+        """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
+        return bool(adam_c_adam_is_specialized_f32(&self.ops) if dtype_char == "f"
+                    else adam_c_adam_is_specialized_f64(&self.ops))
+
+    def run(self, floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+            floating[::1] vhat, int n_threads=1):
+        cdef Py_ssize_t n = p.shape[0]
+        if g.shape[0] != n or m.shape[0] != n or v.shape[0] != n:
+            raise ValueError("p, g, m and v must have the same length")
+        if self.ops.amsgrad and (vhat is None or vhat.shape[0] != n):
+            raise ValueError("amsgrad needs a vhat buffer of the same length")
+        if n == 0:
+            return
+        cdef floating *pp = &p[0]
+        cdef const floating *gp = &g[0]
+        cdef floating *mp = &m[0]
+        cdef floating *vp = &v[0]
+        cdef floating *hp = _ptr(vhat) if self.ops.amsgrad else NULL
+        cdef int status
+        with nogil:
+            status = _adam_par(&self.ops, &self.sc, pp, gp, mp, vp, hp, n, n_threads)
+        if status != 0:
+            raise RuntimeError(adam_c_strerror(status).decode())
+
+
+cdef class RMSPropKernel:
+    """One RMSProp update rule: an ops row and its scalars (see :class:`AdamKernel`)."""
+    cdef adam_c_rmsprop_ops ops
+    cdef adam_c_rmsprop_scalars sc
+
+    def __init__(self, dict ops):
+        unknown = set(ops) - set(RMSPROP_OPS_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown RMSProp ops fields: {sorted(unknown)}")
+        cdef dict full = {name: 0 for name in RMSPROP_OPS_FIELDS}
+        full.update(ops)
+        self.ops = full
+        if adam_c_rmsprop_ops_check(&self.ops) != 0:
+            raise ValueError(f"invalid RMSProp ops: {ops}")
+        self.sc = {name: 0.0 for name in RMSPROP_SCALAR_FIELDS}
+
+    @property
+    def ops(self):
+        return dict(self.ops)
+
+    @property
+    def scalars(self):
+        return dict(self.sc)
+
+    def set_scalars(self, **values):
+        cdef dict cur = self.sc
+        unknown = set(values) - set(RMSPROP_SCALAR_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown RMSProp scalars: {sorted(unknown)}")
+        cur.update(values)
+        self.sc = cur
+
+    def is_specialized(self, dtype_char):
+        return bool(adam_c_rmsprop_is_specialized_f32(&self.ops) if dtype_char == "f"
+                    else adam_c_rmsprop_is_specialized_f64(&self.ops))
+
+    @property
+    def needs_mg(self):
+        return self.ops.center != 0
+
+    @property
+    def needs_mom(self):
+        return self.ops.momentum in (1, 2, 3)
+
+    def run(self, floating[::1] p, const floating[::1] g, floating[::1] ms, floating[::1] mg,
+            floating[::1] mom, int n_threads=1):
+        cdef Py_ssize_t n = p.shape[0]
+        if g.shape[0] != n or ms.shape[0] != n:
+            raise ValueError("p, g and ms must have the same length")
+        if self.ops.center != 0 and (mg is None or mg.shape[0] != n):
+            raise ValueError("centered RMSProp needs an mg buffer of the same length")
+        if self.ops.momentum in (1, 2, 3) and (mom is None or mom.shape[0] != n):
+            raise ValueError("momentum needs a mom buffer of the same length")
+        if n == 0:
+            return
+        cdef floating *pp = &p[0]
+        cdef const floating *gp = &g[0]
+        cdef floating *sp = &ms[0]
+        cdef floating *ap = _ptr(mg) if self.ops.center != 0 else NULL
+        cdef floating *bp = _ptr(mom) if self.ops.momentum in (1, 2, 3) else NULL
+        cdef int status
+        with nogil:
+            status = _rms_par(&self.ops, &self.sc, pp, gp, sp, ap, bp, n, n_threads)
+        if status != 0:
+            raise RuntimeError(adam_c_strerror(status).decode())
