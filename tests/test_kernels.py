@@ -1,0 +1,238 @@
+"""The kernels against the float64 oracle, across threads, and the C header contract."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+import adamkit
+from adamkit import _kernels as K
+from adamkit import _reference as ref
+from adamkit import _rules as R
+
+HEADER = os.path.join(os.path.dirname(__file__), "..", "adam_c", "include", "adam_c.h")
+
+SIZES = [0, 1, 7, 8, 9, 4099, 10**6 + 3]
+DTYPES = [np.float32, np.float64]
+THREADS = [1, 2]
+
+# every value of every ops field, one field at a time, on top of a base row
+ADAM_FIELD_VALUES = {
+    "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
+    "decoupled": [1, 2], "first": [1, 2, 3, 4, 5], "second": [1, 2, 3, 4, 5, 6, 7, 8],
+    "amsgrad": [1], "numer": [1, 2], "denom": [0, 2, 3, 4, 5], "step": [1, 2, 3],
+    "apply": [1, 2, 3],
+}
+RMS_FIELD_VALUES = {
+    "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
+    "decoupled": [1, 2], "square": [1, 2, 3, 4, 5, 6, 7], "center": [1, 2, 3],
+    "denom": [1, 2, 3, 4], "step": [1, 2], "momentum": [1, 2, 3, 4],
+}
+
+
+def adam_variants():
+    base = {"denom": R.D_SQRT_BC_EPS}
+    yield "base", dict(base)
+    for field, values in ADAM_FIELD_VALUES.items():
+        for val in values:
+            yield f"{field}={val}", {**base, field: val}
+
+
+def rms_variants():
+    base = {"denom": R.RD_SQRT_EPS_IN}
+    yield "base", dict(base)
+    for field, values in RMS_FIELD_VALUES.items():
+        for val in values:
+            yield f"{field}={val}", {**base, field: val}
+
+
+def adam_scalars(dtype, t=5):
+    r = R.rounder(dtype == np.float32)
+    b1, b2 = 0.9, 0.999
+    return {k: r(v) for k, v in dict(
+        b1=b1, c1=1 - b1, b2=b2, c2=1 - b2, eps=1e-8, eps_root=1e-10, alpha=1e-2 / (1 - b1**t),
+        bc1=1 - b1**t, bc1n=1 - b1**(t + 1), bc2=np.sqrt(1 - b2**t), s=0.5, k=0.99,
+        gmul=0.75, gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2).items()}
+
+
+def rms_scalars(dtype):
+    r = R.rounder(dtype == np.float32)
+    return {k: r(v) for k, v in dict(rho=0.9, c=0.1, eps=1e-6, lr=1e-2, mu=0.9, gmul=0.75,
+                                      gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2).items()}
+
+
+def data(rng, n, dtype, k):
+    """k well-conditioned arrays: p, g ~ N(0,1); moments positive where they must be."""
+    out = [rng.standard_normal(n).astype(dtype) for _ in range(k)]
+    return out
+
+
+def assert_close(got, want, dtype, what):
+    rtol, atol = (2e-5, 1e-6) if dtype == np.float32 else (1e-12, 1e-14)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("name,ops", list(adam_variants()), ids=[v[0] for v in adam_variants()])
+def test_adam_variant_matches_oracle(name, ops, n, dtype, rng):
+    if n > 10**5 and name not in ("base", "amsgrad=1", "second=5", "numer=1", "first=2"):
+        pytest.skip("the largest size runs on a representative subset of variants")
+    p, g, m = data(rng, n, dtype, 3)
+    v = np.abs(rng.standard_normal(n)).astype(dtype) + dtype(0.1)
+    vh = v + np.abs(rng.standard_normal(n)).astype(dtype)
+    s = adam_scalars(dtype)
+    want = ref.adam(dict(K.AdamKernel(ops).ops), s, p, g, m, v, vh)
+    for nt in THREADS:
+        kern = K.AdamKernel(ops)
+        kern.set_scalars(**s)
+        bufs = [x.copy() for x in (p, m, v, vh)]
+        kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
+        for got, exp, label in zip(bufs, want, ("p", "m", "v", "vhat")):
+            if label == "vhat" and not ops.get("amsgrad"):
+                continue
+            assert_close(got, exp, dtype, f"{name} {label} n={n} threads={nt}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("name,ops", list(rms_variants()), ids=[v[0] for v in rms_variants()])
+def test_rmsprop_variant_matches_oracle(name, ops, n, dtype, rng):
+    if n > 10**5 and name not in ("base", "center=1", "momentum=1", "denom=1"):
+        pytest.skip("the largest size runs on a representative subset of variants")
+    p, g, mg, mom = data(rng, n, dtype, 4)
+    mg *= dtype(0.1)
+    ms = (np.abs(rng.standard_normal(n)) + 0.5).astype(dtype)
+    s = rms_scalars(dtype)
+    want = ref.rmsprop(dict(K.RMSPropKernel(ops).ops), s, p, g, ms, mg, mom)
+    for nt in THREADS:
+        kern = K.RMSPropKernel(ops)
+        kern.set_scalars(**s)
+        bufs = [x.copy() for x in (p, ms, mg, mom)]
+        kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
+        for got, exp, label in zip(bufs, want, ("p", "ms", "mg", "mom")):
+            if (label == "mg" and not ops.get("center")) or (
+                    label == "mom" and ops.get("momentum", 0) in (0, 4)):
+                continue
+            assert_close(got, exp, dtype, f"{name} {label} n={n} threads={nt}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,ops", list(adam_variants()), ids=[v[0] for v in adam_variants()])
+def test_adam_bits_independent_of_threads(name, ops, dtype, rng):
+    """Same bits for 1 and 2 threads, including NaN, Inf, zeros and denormals in g."""
+    n = 3 * 32768 + 5
+    p, g, m = data(rng, n, dtype, 3)
+    g[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, np.finfo(dtype).smallest_subnormal]
+    g[n // 2: n // 2 + 3] = [np.nan, 1e30, -1e-30]
+    v = np.abs(rng.standard_normal(n)).astype(dtype)
+    vh = v.copy()
+    kern = K.AdamKernel(ops)
+    kern.set_scalars(**adam_scalars(dtype))
+    results = []
+    for nt in (1, 2):
+        bufs = [x.copy() for x in (p, m, v, vh)]
+        kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
+        results.append(np.concatenate([b.view(np.uint8) for b in bufs]))
+    assert np.array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,ops", list(rms_variants()), ids=[v[0] for v in rms_variants()])
+def test_rmsprop_bits_independent_of_threads(name, ops, dtype, rng):
+    n = 3 * 32768 + 5
+    p, g, mg, mom = data(rng, n, dtype, 4)
+    g[:4] = [0.0, np.nan, np.inf, -np.inf]
+    ms = np.abs(rng.standard_normal(n)).astype(dtype)
+    kern = K.RMSPropKernel(ops)
+    kern.set_scalars(**rms_scalars(dtype))
+    results = []
+    for nt in (1, 2):
+        bufs = [x.copy() for x in (p, ms, mg, mom)]
+        kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
+        results.append(np.concatenate([b.view(np.uint8) for b in bufs]))
+    assert np.array_equal(results[0], results[1])
+
+
+def test_threadpoolctl_limit_gives_same_bits(rng):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    n = 200_003
+    p0, g = data(rng, n, np.float32, 2)
+    outs = []
+    for limit in (None, 1):
+        p = p0.copy()
+        opt = adamkit.Adam(lr=1e-3)
+        if limit is None:
+            for _ in range(3):
+                opt.step(p, g)
+        else:
+            with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+                assert K.effective_n_threads(None) == 1
+                for _ in range(3):
+                    opt.step(p, g)
+        outs.append(p)
+    assert np.array_equal(outs[0].view(np.uint32), outs[1].view(np.uint32))
+
+
+def test_openmp_enabled():
+    if os.environ.get("ADAMKIT_SKIP_OPENMP_TEST"):
+        pytest.skip("ADAMKIT_SKIP_OPENMP_TEST is set")
+    assert K.openmp_enabled(), "adamkit was built without OpenMP"
+
+
+def test_effective_n_threads():
+    assert K.effective_n_threads(1) == 1
+    assert K.effective_n_threads(-1) == K.openmp_max_threads()
+    with pytest.raises(ValueError):
+        K.effective_n_threads(0)
+    with pytest.raises(TypeError):
+        K.effective_n_threads(1.5)
+
+
+def _header_enums():
+    text = open(HEADER).read()
+    return {name: int(val) for name, val in re.findall(r"(ADAM_C_\w+)\s*=\s*(-?\d+)", text)}
+
+
+def test_status_codes_agree_with_header():
+    enums = _header_enums()
+    for name, value in K.STATUS.items():
+        assert enums[name] == value
+
+
+def test_rule_constants_agree_with_header():
+    enums = _header_enums()
+    checked = 0
+    for name, value in vars(R).items():
+        if name.isupper() and isinstance(value, int) and f"ADAM_C_{name}" in enums:
+            assert enums[f"ADAM_C_{name}"] == value, name
+            checked += 1
+    assert checked > 60
+
+
+def test_struct_fields_agree_with_header():
+    text = open(HEADER).read()
+    adam_ops = re.search(r"typedef struct adam_c_adam_ops \{(.*?)\}", text, re.S).group(1)
+    fields = re.findall(r"int (\w+);", adam_ops)
+    assert tuple(fields) == K.ADAM_OPS_FIELDS
+
+
+def test_native_rules_are_specialized():
+    """adamkit's own modes run a vectorized loop, not the generic one."""
+    for rule in (R.native_adam(), R.native_adam(amsgrad=True), R.native_adam(adamax=True),
+                 R.native_rmsprop(), R.native_rmsprop(momentum=0.9),
+                 R.native_rmsprop(centered=True)):
+        for ch in "fd":
+            if rule.name == "native" and rule.ops.get("second") == R.V_MAX_EPS:
+                continue  # AdaMax runs the generic loop (see instances.h)
+            assert rule.kernel().is_specialized(ch), rule.ops
+
+
+def test_bad_ops_refused():
+    with pytest.raises(ValueError, match="unknown Adam ops"):
+        K.AdamKernel({"frist": 1})
+    with pytest.raises(ValueError, match="invalid Adam ops"):
+        K.AdamKernel({"first": 99})
+    with pytest.raises(ValueError, match="invalid RMSProp ops"):
+        K.RMSPropKernel({"momentum": -1})
