@@ -22,12 +22,12 @@ ADAM_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
     "decoupled": [1, 2], "first": [1, 2, 3, 4, 5], "second": [1, 2, 3, 4, 5, 6, 7, 8],
     "amsgrad": [1], "numer": [1, 2], "denom": [0, 2, 3, 4, 5], "step": [1, 2, 3],
-    "apply": [1, 2, 3],
+    "apply": [1, 2, 3, 4],
 }
 RMS_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
-    "decoupled": [1, 2], "square": [1, 2, 3, 4, 5, 6, 7], "center": [1, 2, 3],
-    "denom": [1, 2, 3, 4], "step": [1, 2], "momentum": [1, 2, 3, 4],
+    "decoupled": [1, 2], "square": [1, 2, 3, 4, 5, 6, 7, 8],
+    "center": [1, 2, 3], "denom": [1, 2, 3, 4, 5], "step": [1, 2], "momentum": [1, 2, 3, 4, 5],
 }
 
 
@@ -53,7 +53,7 @@ def adam_scalars(dtype, t=5):
     return {k: r(v) for k, v in dict(
         b1=b1, c1=1 - b1, b2=b2, c2=1 - b2, eps=1e-8, eps_root=1e-10, alpha=1e-2 / (1 - b1**t),
         bc1=1 - b1**t, bc1n=1 - b1**(t + 1), bc2=np.sqrt(1 - b2**t), s=0.5, k=0.99,
-        gmul=0.75, gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2).items()}
+        gmul=0.75, gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2, l1=3e-4, l2=2e-3).items()}
 
 
 def rms_scalars(dtype):
@@ -113,7 +113,7 @@ def test_rmsprop_variant_matches_oracle(name, ops, n, dtype, rng):
         kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
         for got, exp, label in zip(bufs, want, ("p", "ms", "mg", "mom")):
             if (label == "mg" and not ops.get("center")) or (
-                    label == "mom" and ops.get("momentum", 0) in (0, 4)):
+                    label == "mom" and ops.get("momentum", 0) in (0, 4, 5)):
                 continue
             assert_close(got, exp, dtype, f"{name} {label} n={n} threads={nt}")
 

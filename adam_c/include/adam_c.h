@@ -142,7 +142,9 @@ enum {
     ADAM_C_P_SUB = 0,          /* p' - u                                          */
     ADAM_C_P_SUB_SCALED = 1,   /* p' - s * u                                      */
     ADAM_C_P_DECAY_SUB = 2,    /* k * p' - s * u          (Chainer AdamW)         */
-    ADAM_C_P_ADDWD_SUB = 3     /* p' - s * (u + k * p')   (optax adamw)           */
+    ADAM_C_P_ADDWD_SUB = 3,    /* p' - s * (u + k * p')   (optax adamw)           */
+    ADAM_C_P_SUB_SCALED_L1L2 = 4 /* (p' - s * u) - k * (l1 * sign(p0) + l2 * p0), p0 the
+                                    parameter before the step  (keras-adamw)        */
 };
 
 typedef struct adam_c_adam_ops {
@@ -175,6 +177,7 @@ typedef struct adam_c_adam_scalars {
     double wd;          /* GDECAY_*                                                */
     double clip;        /* GCLIP_VALUE (>= 0)                                      */
     double dk, dlr;     /* DECOUPLED_*                                             */
+    double l1, l2;      /* P_SUB_SCALED_L1L2                                       */
 } adam_c_adam_scalars;
 
 /* ------------------------------------------------------------------------------------- */
@@ -190,7 +193,8 @@ enum {
     ADAM_C_MS_SCAL_FMA_POW = 4,/* fma(c, pow(g, 2), ms * rho)      (Caffe)        */
     ADAM_C_MS_AXPBY_FMA = 5,   /* fma(rho, ms, c * (g*g))                         */
     ADAM_C_MS_SCAL_ADDCMUL = 6,/* ms * rho + (c * g) * g                          */
-    ADAM_C_MS_SCAL_FMA_CG = 7  /* fma(c * g, g, ms * rho)                         */
+    ADAM_C_MS_SCAL_FMA_CG = 7, /* fma(c * g, g, ms * rho)                         */
+    ADAM_C_MS_AXPBY_POW = 8    /* rho * ms + c * pow(g, 2)        (Caffe, tail)   */
 };
 /* center: the mean gradient mg of centered RMSProp, and the variance w. */
 enum {
@@ -205,7 +209,9 @@ enum {
     ADAM_C_RD_SQRT_EPS = 1,      /* sqrt(w) + eps                                 */
     ADAM_C_RD_POW_EPS = 2,       /* pow(w, 0.5) + eps            (Caffe)          */
     ADAM_C_RD_MAX_SQRT = 3,      /* max(sqrt(w), eps)  (Blocks: eps = 1/max_scaling) */
-    ADAM_C_RD_EPS_SUB_SQRT = 4   /* sqrt((ms + eps) - mg*mg)     (Keras torch)    */
+    ADAM_C_RD_EPS_SUB_SQRT = 4,  /* sqrt((ms + eps) - mg*mg)     (Keras torch)    */
+    ADAM_C_RD_EPS_FIRST_SQRT = 5 /* sqrt((eps + rho * ms_old) + c * (g*g))
+                                    (Lasagne: eps joins before the new term)      */
 };
 /* rms_step: the update quantity u. */
 enum {
@@ -219,7 +225,8 @@ enum {
     ADAM_C_MOM_ACC = 1,        /* mom = mu * mom + u;  p' - mom      (TF, Keras)  */
     ADAM_C_MOM_ACC_FMA = 2,    /* mom = mom * mu + u;  fma(mom, -lr, p')  (PyTorch) */
     ADAM_C_MOM_DELTA = 3,      /* mom = mu * mom - u;  p' + mom      (MXNet alex) */
-    ADAM_C_MOM_SCALED = 4      /* p' - lr * u                                     */
+    ADAM_C_MOM_SCALED = 4,     /* p' - lr * u                                     */
+    ADAM_C_MOM_FMA = 5         /* fma(u, -lr, p')                    (Blocks)     */
 };
 
 typedef struct adam_c_rmsprop_ops {

@@ -17,7 +17,7 @@ int adam_c_adam_ops_check(const adam_c_adam_ops *o)
              in_range(o->numer, ADAM_C_NUM_M, ADAM_C_NUM_NADAM) &&
              in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_NONE) &&
              in_range(o->step, ADAM_C_U_MUL_DIV, ADAM_C_U_BC_DIV) &&
-             in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_ADDWD_SUB);
+             in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_SUB_SCALED_L1L2);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
@@ -29,11 +29,11 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
              in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
              in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
-             in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_SCAL_FMA_CG) &&
+             in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_AXPBY_POW) &&
              in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_LERP_FMA) &&
-             in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_SUB_SQRT) &&
+             in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_FIRST_SQRT) &&
              in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_DIV) &&
-             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_SCALED);
+             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_FMA);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 

@@ -150,6 +150,8 @@ static adam_c_adam_scalars adam_scalars(int is_f32)
     s.clip = 0.3;
     s.dk = 0.9995;
     s.dlr = 1e-3;
+    s.l1 = 3e-4;
+    s.l2 = 2e-3;
     if (is_f32) { /* keep every scalar representable, as the contract asks */
         double *f = (double *)&s;
         for (size_t i = 0; i < sizeof s / sizeof(double); i++) f[i] = (float)f[i];
@@ -161,7 +163,7 @@ static void test_adam_sweep(void)
 {
     /* Each field through all its values with the others at a varied default: every value
        of every stage is exercised in both a specialised and the generic loop. */
-    int maxv[12] = {1, 2, 4, 1, 2, 5, 8, 1, 2, 5, 3, 3};
+    int maxv[12] = {1, 2, 4, 1, 2, 5, 8, 1, 2, 5, 3, 4};
     for (int f = 0; f < 12; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_adam_ops o = {0};
@@ -185,7 +187,7 @@ static void test_adam_sweep(void)
 
 static void test_rms_sweep(void)
 {
-    int maxv[10] = {1, 2, 4, 1, 2, 7, 3, 4, 2, 4};
+    int maxv[10] = {1, 2, 4, 1, 2, 8, 3, 5, 2, 5};
     for (int f = 0; f < 10; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_rmsprop_ops o = {0};

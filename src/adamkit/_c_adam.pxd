@@ -8,7 +8,7 @@ cdef extern from "adam_c.h" nogil:
 
     ctypedef struct adam_c_adam_scalars:
         double b1, c1, b2, c2, eps, eps_root, alpha, bc1, bc1n, bc2, s, k
-        double gmul, gdiv, wd, clip, dk, dlr
+        double gmul, gdiv, wd, clip, dk, dlr, l1, l2
 
     ctypedef struct adam_c_rmsprop_ops:
         int maximize, grad_scale, grad_decay, grad_clip, decoupled

@@ -25,6 +25,7 @@ class _Optimizer:
     def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0):
         self._rule = rule
         self._kernel = rule.kernel()
+        self._tail_kernel = rule.tail_kernel()
         self.hyperparameters = hp
         self.lr = check_lr(lr)
         K.effective_n_threads(n_threads)        # validate now; resolved again per step
@@ -135,16 +136,24 @@ class _Optimizer:
         nt = K.effective_n_threads(self.n_threads)
         t = self.t + 1
         lr = lr_value(self.lr, self.t)
-        kernel = self._kernel
-        cache = {}
-        for i, (p, g) in enumerate(zip(params, grads)):
-            f32 = p.dtype == np.float32
-            mult = 1.0 if lr_mult is None else lr_mult[i]
-            key = (f32, mult)
+        kernel, tail, split = self._kernel, self._tail_kernel, self._rule.split
+        # first pass: every scalar (may raise), so that nothing is written on error
+        scalars, cache = [], {}
+        for i, p in enumerate(params):
+            key = (p.dtype == np.float32, 1.0 if lr_mult is None else lr_mult[i])
             if key not in cache:
-                cache[key] = self._rule.scalars(self.hyperparameters, t, lr * mult, f32)
-            kernel.set_scalars(**cache[key])
-            self._run(kernel, p.reshape(-1), g.reshape(-1), state[i], nt)
+                cache[key] = self._rule.scalars(self.hyperparameters, t, lr * key[1], key[0])
+            scalars.append((key[0], cache[key]))
+        for (f32, sc), p, g, st in zip(scalars, params, grads, state):
+            kernel.set_scalars(**sc)
+            p1, g1 = p.reshape(-1), g.reshape(-1)
+            if tail is None:
+                self._run(kernel, p1, g1, st, nt)
+            else:
+                b = split(p1.size, f32)
+                tail.set_scalars(**sc)
+                self._run(kernel, p1[:b], g1[:b], {k: a[:b] for k, a in st.items()}, nt)
+                self._run(tail, p1[b:], g1[b:], {k: a[b:] for k, a in st.items()}, nt)
         self._state = state
         self.t = t
 

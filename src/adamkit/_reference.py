@@ -39,6 +39,7 @@ def adam(ops, s, p, g, m, v, vhat=None):
     """One Adam-family step in float64; returns new (p, m, v, vhat)."""
     o = ops
     p, g, m, v = (np.asarray(x, dtype=np.float64) for x in (p, g, m, v))
+    p0 = p
     g = _grad(o, s, g, p)
     p = _decouple(o, s, p)
     first = o["first"]
@@ -93,6 +94,8 @@ def adam(ops, s, p, g, m, v, vhat=None):
         p = s["k"] * p - s["s"] * u
     elif apply == R.P_ADDWD_SUB:
         p = p - s["s"] * (u + s["k"] * p)
+    elif apply == R.P_SUB_SCALED_L1L2:
+        p = p - s["s"] * u - s["k"] * (s["l1"] * np.sign(p0) + s["l2"] * p0)
     else:
         p = p - u
     return p, m, v, vhat
@@ -119,7 +122,7 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
         mg = a
         w = ms - a * a
     denom = o["denom"]
-    if denom == R.RD_SQRT_EPS_IN:
+    if denom in (R.RD_SQRT_EPS_IN, R.RD_EPS_FIRST_SQRT):
         d = np.sqrt(w + s["eps"])
     elif denom == R.RD_MAX_SQRT:
         d = np.maximum(np.sqrt(w), s["eps"])
@@ -138,7 +141,7 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
     elif mode == R.MOM_DELTA:
         mom = s["mu"] * np.asarray(mom, dtype=np.float64) - u
         p = p + mom
-    elif mode == R.MOM_SCALED:
+    elif mode in (R.MOM_SCALED, R.MOM_FMA):
         p = p - s["lr"] * u
     else:
         p = p - u

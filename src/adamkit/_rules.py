@@ -24,17 +24,17 @@ M_LERP, M_AXPBY, M_LERP_FMA, M_SCAL_FMA, M_AXPBY_FMA, M_LERP_FMA_HI = range(6)
 NUM_M, NUM_NESTEROV, NUM_NADAM = range(3)
 D_SQRT_EPS, D_SQRT_BC_EPS, D_BC_SQRT_EPS, D_POW_EPS, D_EPS, D_NONE = range(6)
 U_MUL_DIV, U_DIV, U_SCALE_DIV, U_BC_DIV = range(4)
-P_SUB, P_SUB_SCALED, P_DECAY_SUB, P_ADDWD_SUB = range(4)
+P_SUB, P_SUB_SCALED, P_DECAY_SUB, P_ADDWD_SUB, P_SUB_SCALED_L1L2 = range(5)
 GSCALE_NONE, GSCALE_MUL, GSCALE_MULDIV = range(3)
 GDECAY_NONE, GDECAY_L2, GDECAY_L2_FMA, GDECAY_L1_FMA, GDECAY_L1 = range(5)
 GCLIP_NONE, GCLIP_VALUE = range(2)
 DECOUPLED_NONE, DECOUPLED_MUL, DECOUPLED_SUBMUL = range(3)
 (MS_LERP, MS_AXPBY, MS_AXPBY_CG, MS_SCAL_FMA, MS_SCAL_FMA_POW, MS_AXPBY_FMA, MS_SCAL_ADDCMUL,
- MS_SCAL_FMA_CG) = range(8)
+ MS_SCAL_FMA_CG, MS_AXPBY_POW) = range(9)
 C_NONE, C_LERP, C_AXPBY, C_LERP_FMA = range(4)
-RD_SQRT_EPS_IN, RD_SQRT_EPS, RD_POW_EPS, RD_MAX_SQRT, RD_EPS_SUB_SQRT = range(5)
+RD_SQRT_EPS_IN, RD_SQRT_EPS, RD_POW_EPS, RD_MAX_SQRT, RD_EPS_SUB_SQRT, RD_EPS_FIRST_SQRT = range(6)
 RU_MUL_DIV, RU_SCALE_OF_DIV, RU_DIV = range(3)
-MOM_NONE, MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_SCALED = range(5)
+MOM_NONE, MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_SCALED, MOM_FMA = range(6)
 
 
 def rounder(f32):
@@ -44,19 +44,39 @@ def rounder(f32):
     return float
 
 
+def blas_axpy_split(n, f32):
+    """Where OpenBLAS's Haswell axpy kernel stops fusing: its vector body covers
+    ``[0, n & -32)`` for float32 and ``[0, n & -16)`` for float64 with FMA; the scalar C
+    tail after it multiplies and adds separately (conformance/notes/golden-recipes.md)."""
+    return n & -32 if f32 else n & -16
+
+
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    """An update rule: a family ("adam" or "rmsprop"), an ops row and a scalar function."""
+    """An update rule: a family ("adam" or "rmsprop"), an ops row and a scalar function.
+
+    ``tail_ops`` and ``split`` describe frameworks whose rounding depends on an element's
+    position (BLAS kernels that fuse in their vector body only): elements ``[0, split(n,
+    f32))`` of each array run ``ops``, the rest run ``ops`` updated with ``tail_ops``.
+    """
 
     family: str
     ops: dict
     scalars: Callable
     name: str = "native"
+    tail_ops: dict = None
+    split: Callable = None
+
+    def _make(self, ops):
+        if self.family == "adam":
+            return K.AdamKernel(dict(ops))
+        return K.RMSPropKernel(dict(ops))
 
     def kernel(self):
-        if self.family == "adam":
-            return K.AdamKernel(dict(self.ops))
-        return K.RMSPropKernel(dict(self.ops))
+        return self._make(self.ops)
+
+    def tail_kernel(self):
+        return None if self.tail_ops is None else self._make({**self.ops, **self.tail_ops})
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,141 @@
+"""Replay a trajectory file through the matching preset and measure the distance in ULPs.
+
+A trajectory file (``conformance/trajectory.py`` documents the format; the golden files of
+``conformance/golden/`` are examples) records a gradient stream fed to a real framework and
+the parameters and optimizer state it produced after every step. ``replay`` feeds the same
+gradients to adamkit's preset for that framework, from the same initial state, and compares
+every step's parameters and state, bit for bit.
+"""
+
+import dataclasses
+import json
+
+import numpy as np
+
+from . import presets
+from ._optim import Adam, RMSProp
+
+
+def ulp_distance(a, b):
+    """Elementwise distance in units in the last place between two float arrays of one
+    dtype: the number of representable values between them (0 = bit-identical up to the
+    sign of zero; NaN against NaN = 0; NaN against a number = the dtype's maximum)."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"dtypes differ: {a.dtype} vs {b.dtype}")
+    itype, bits = (np.int32, 31) if a.dtype == np.float32 else (np.int64, 63)
+
+    def ordered(x):
+        i = x.view(itype).astype(np.int64) if itype is np.int32 else x.view(itype)
+        return np.where(i < 0, -(i & ((1 << bits) - 1)), i)
+
+    with np.errstate(over="ignore"):
+        d = np.abs(ordered(a).astype(np.float64) - ordered(b).astype(np.float64))
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    d = np.where(nan_a & nan_b, 0.0, d)
+    d = np.where(nan_a ^ nan_b, float(2 ** bits), d)
+    return d
+
+
+@dataclasses.dataclass
+class ReplayResult:
+    name: str
+    framework: str
+    optimizer: str
+    dtype: str
+    steps: int
+    max_ulp: dict              # "params" and each state name -> max over all steps
+    first_diff_step: int       # first step with a difference, or 0
+    ulp_by_step: np.ndarray    # (T,) max over params and states at each step
+
+    @property
+    def worst(self):
+        return max(self.max_ulp.values()) if self.max_ulp else 0.0
+
+    @property
+    def identical(self):
+        return self.worst == 0
+
+
+def load_meta(traj):
+    meta = traj.meta
+    if isinstance(meta, str):
+        meta = json.loads(meta)
+    return meta
+
+
+def hyperparameters(meta):
+    """The hyper-parameters of a recording, under the framework's names.
+
+    ``hyperparameters_effective`` first; for Caffe, fields of the solver prototxt the
+    recording used (e.g. ``max_iter`` of the poly policy) fill what it leaves out.
+    """
+    hp = dict(meta.get("hyperparameters_effective") or meta.get("hyperparameters") or {})
+    text = meta.get("solver_prototxt") or (meta.get("hyperparameters") or {}).get(
+        "solver_prototxt")
+    if meta.get("framework") == "caffe" and text:
+        row = presets.get("caffe", meta["optimizer"])
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip().strip('"')
+            if key in row.defaults and key not in hp and value:
+                hp[key] = value if key in ("lr_policy", "regularization_type") else float(value)
+    return hp
+
+
+def make_optimizer(framework, optimizer, hyperparameters, n_threads=None):
+    """An optimizer object running the preset of ``framework``/``optimizer`` with the
+    framework's own hyper-parameter names (as the files record them)."""
+    row = presets.get(framework, optimizer)
+    cls = Adam if row.family == "adam" else RMSProp
+    return cls(preset=f"{framework}.{optimizer}", n_threads=n_threads, **hyperparameters)
+
+
+def replay(grads, params, states, meta, name="", n_threads=None):
+    """Replay one recording; see the module docstring. Returns a :class:`ReplayResult`."""
+    framework, optimizer = meta["framework"], meta["optimizer"]
+    row = presets.get(framework, optimizer)
+    opt = make_optimizer(framework, optimizer, hyperparameters(meta), n_threads=n_threads)
+    unknown = set(states) - set(row.states)
+    if unknown:
+        raise ValueError(f"{name}: state arrays {sorted(unknown)} are not known to the "
+                         f"{framework} {optimizer} preset ({sorted(row.states)})")
+    p = params[0].copy()
+    # start from the recorded initial state (framework names -> adamkit buffers)
+    needed = opt._needed_state()
+    init = {}
+    for fw_name, buf in row.states.items():
+        if fw_name in states:
+            init[buf] = states[fw_name][0].copy()
+    for buf in needed:
+        init.setdefault(buf, opt._new_state(p)[buf])
+    opt.load_state_dict({"t": 0, "ops": opt.state_dict()["ops"], "state": [init]})
+    T = grads.shape[0]
+    per_step = np.zeros(T)
+    maxes = {"params": 0.0, **{k: 0.0 for k in states}}
+    for t in range(1, T + 1):
+        opt.step(p, grads[t - 1])
+        worst = 0.0
+        d = ulp_distance(p, params[t]).max(initial=0.0)
+        maxes["params"] = max(maxes["params"], d)
+        worst = max(worst, d)
+        st = opt._state[0]
+        for fw_name, arr in states.items():
+            d = ulp_distance(st[row.states[fw_name]], arr[t]).max(initial=0.0)
+            maxes[fw_name] = max(maxes[fw_name], d)
+            worst = max(worst, d)
+        per_step[t - 1] = worst
+    nz = np.flatnonzero(per_step)
+    return ReplayResult(name, framework, optimizer, str(params.dtype), T, maxes,
+                        int(nz[0]) + 1 if nz.size else 0, per_step)
+
+
+def replay_file(path, n_threads=None):
+    """Replay a trajectory ``.npz`` file (golden or live recording)."""
+    import os
+    with np.load(path, allow_pickle=False) as z:
+        grads, params = z["grads"], z["params"]
+        meta = json.loads(str(z["meta"]))
+        states = {k[6:]: z[k] for k in z.files if k.startswith("state_")}
+    return replay(grads, params, states, meta, name=os.path.basename(path), n_threads=n_threads)
