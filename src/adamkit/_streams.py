@@ -7,9 +7,9 @@ values: per-element scales log-uniform over 1e-6..1e3, random signs, 1 % spikes 
 second moment stays 0 and epsilon alone decides its update), three constant-gradient
 elements, and exact zeros in the initial parameters.
 
-Only NumPy is needed, so the module also runs inside the legacy framework environments;
-but the stream is generated once, in the main environment, and handed to the adapters as
-data, so nothing depends on two NumPy versions drawing the same random numbers.
+The stream is generated once, in the main environment, and handed to the framework
+adapters as data (conformance/make_streams.py), so nothing depends on two NumPy versions
+drawing the same random numbers. ``python -m adamkit compare`` uses it too.
 """
 
 import numpy as np
