@@ -1,5 +1,6 @@
 """The command line, ``python -m adamkit COMMAND``.
 
+setup     create the framework environments the live conformance suite drives
 verify    run every installed framework adapter and replay every golden file; one table
 replay    replay trajectory files through their presets; max ULP per file
 compare   feed one gradient stream to two presets; how far they drift apart, per step
@@ -124,6 +125,11 @@ def _verify(args):
                   only=args.only, out=_out)
 
 
+def _setup(args):
+    from ._verify import setup_all
+    return setup_all(args.conformance_dir, force=args.force, out=_out)
+
+
 # --- demo --------------------------------------------------------------------------------
 
 def _demo(args):
@@ -161,6 +167,11 @@ def main(argv=None):
                    help="create the framework environments that are missing (pip, ~5 min)")
     v.add_argument("--only", default="", help="only rows whose file name contains this")
     v.set_defaults(func=_verify)
+
+    s = sub.add_parser("setup", help="create the framework environments (.venvs/) verify uses")
+    s.add_argument("--conformance-dir", default="conformance")
+    s.add_argument("--force", action="store_true", help="recreate existing environments")
+    s.set_defaults(func=_setup)
 
     r = sub.add_parser("replay", help="replay trajectory files; exit 1 unless all identical")
     r.add_argument("files", nargs="+")

@@ -49,6 +49,25 @@ def setup_stack(conformance_dir, stack, spec, out):
     return py
 
 
+def setup_all(conformance_dir="conformance", force=False, out=print):
+    """Create every stack's environment that is missing (or all of them, with force)."""
+    import shutil
+    cdir = os.path.abspath(conformance_dir)
+    if not os.path.isdir(cdir):
+        out(f"no conformance directory at {cdir}: run from a source checkout of adamkit")
+        return 2
+    stacks = _load(os.path.join(cdir, "stacks.py"), "adamkit_conformance_stacks").STACKS
+    for stack, spec in stacks.items():
+        py = stack_python(cdir, stack)
+        if os.path.exists(py) and not force:
+            out(f"{stack}: present ({os.path.dirname(os.path.dirname(py))})")
+            continue
+        if os.path.exists(py):
+            shutil.rmtree(os.path.dirname(os.path.dirname(py)))
+        setup_stack(cdir, stack, spec, out)
+    return 0
+
+
 def record_stack(conformance_dir, stack, spec, streams, dest, only="", out=print):
     """Run every adapter of one stack into ``dest``; return the files written."""
     py = stack_python(conformance_dir, stack)
