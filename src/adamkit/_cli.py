@@ -4,6 +4,7 @@ setup     create the framework environments the live conformance suite drives
 verify    run every installed framework adapter and replay every golden file; one table
 replay    replay trajectory files through their presets; max ULP per file
 compare   feed one gradient stream to two presets; how far they drift apart, per step
+bench     time adamkit against the memory-only kernel and the installed peers
 demo      run the kernels on a quadratic bowl
 """
 
@@ -125,6 +126,11 @@ def _verify(args):
                   only=args.only, out=_out)
 
 
+def _bench(args):
+    from ._bench import main as bench_main
+    return bench_main(args.bench_args)
+
+
 def _setup(args):
     from ._verify import setup_all
     return setup_all(args.conformance_dir, force=args.force, out=_out)
@@ -195,6 +201,11 @@ def main(argv=None):
                    help="use each framework's own defaults instead of common settings")
     c.add_argument("--plot", default=None, help="write a PNG (needs matplotlib)")
     c.set_defaults(func=_compare)
+
+    b = sub.add_parser("bench", help="adamkit vs the memory-only kernel vs installed peers",
+                       add_help=False)
+    b.add_argument("bench_args", nargs=argparse.REMAINDER)
+    b.set_defaults(func=_bench)
 
     d = sub.add_parser("demo", help="run the kernels on a quadratic bowl")
     d.add_argument("--n", type=int, default=100_000)
