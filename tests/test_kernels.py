@@ -20,14 +20,15 @@ THREADS = [1, 2]
 # every value of every ops field, one field at a time, on top of a base row
 ADAM_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
-    "decoupled": [1, 2], "first": [1, 2, 3, 4, 5], "second": [1, 2, 3, 4, 5, 6, 7, 8],
-    "amsgrad": [1], "numer": [1, 2], "denom": [0, 2, 3, 4, 5], "step": [1, 2, 3],
-    "apply": [1, 2, 3, 4],
+    "decoupled": [1, 2], "first": [1, 2, 3, 4, 5], "second": [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    "amsgrad": [1], "numer": [1, 2, 3], "denom": [0, 2, 3, 4, 5, 6, 7],
+    "step": [1, 2, 3, 4, 5], "apply": [1, 2, 3, 4, 5, 6], "sqrt_kind": [1],
 }
 RMS_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
     "decoupled": [1, 2], "square": [1, 2, 3, 4, 5, 6, 7, 8],
-    "center": [1, 2, 3], "denom": [1, 2, 3, 4, 5], "step": [1, 2], "momentum": [1, 2, 3, 4, 5],
+    "center": [1, 2, 3, 4], "denom": [1, 2, 3, 4, 5], "step": [1, 2, 3, 4],
+    "momentum": [1, 2, 3, 4, 5, 6, 7], "variance": [1], "sqrt_kind": [1],
 }
 
 
@@ -53,7 +54,8 @@ def adam_scalars(dtype, t=5):
     return {k: r(v) for k, v in dict(
         b1=b1, c1=1 - b1, b2=b2, c2=1 - b2, eps=1e-8, eps_root=1e-10, alpha=1e-2 / (1 - b1**t),
         bc1=1 - b1**t, bc1n=1 - b1**(t + 1), bc2=np.sqrt(1 - b2**t), s=0.5, k=0.99,
-        gmul=0.75, gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2, l1=3e-4, l2=2e-3).items()}
+        gmul=0.75, gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2, l1=3e-4, l2=2e-3,
+        lo=1e-4, hi=5e-3, dscale=1.25).items()}
 
 
 def rms_scalars(dtype):

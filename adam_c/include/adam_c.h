@@ -113,13 +113,16 @@ enum {
     ADAM_C_V_MAX = 5,          /* max(b2 * v, |g|)                       AdaMax   */
     ADAM_C_V_MAX_EPS = 6,      /* max(b2 * v, |g| + eps)   (Torch7, optax AdaMax) */
     ADAM_C_V_SCAL_ADDCMUL = 7, /* v * b2 + (c2 * g) * g   (mul, then addcmul)     */
-    ADAM_C_V_SCAL_FMA_CG = 8   /* fma(c2 * g, g, v * b2)                          */
+    ADAM_C_V_SCAL_FMA_CG = 8,  /* fma(c2 * g, g, v * b2)     (PyTorch addcmul)    */
+    ADAM_C_V_FMA_SCAL_CG = 9   /* fma(v, b2, (c2 * g) * g)  (PyTorch fused tail)  */
 };
 /* numer: the numerator n of the step (uses the new m). */
 enum {
     ADAM_C_NUM_M = 0,          /* m                                               */
     ADAM_C_NUM_NESTEROV = 1,   /* g * c1 + b1 * m           (TF use_nesterov)     */
-    ADAM_C_NUM_NADAM = 2       /* b1 * (m / bc1n) + c1 * (g / bc1)   (optax nadam)*/
+    ADAM_C_NUM_NADAM = 2,      /* b1 * (m * bc1n) + c1 * (g * bc1)   (optax nadam;
+                                  bc1 = 1/(1-b1^t), bc1n = 1/(1-b1^(t+1)))         */
+    ADAM_C_NUM_NADAM_FMA = 3   /* fma(m * bc1n, b1, c1 * (g * bc1))  (optax, jit) */
 };
 /* denom: the denominator d, from w = v, or w = vhat = max(vhat, v) with amsgrad. */
 enum {
@@ -128,14 +131,18 @@ enum {
     ADAM_C_D_BC_SQRT_EPS = 2,    /* sqrt(w / bc2 + eps_root) + eps  (optax; bc2 = 1-b2^t) */
     ADAM_C_D_POW_EPS = 3,        /* pow(w, 0.5) + eps      (Caffe's powx)         */
     ADAM_C_D_EPS = 4,            /* w + eps                (AdaMax)               */
-    ADAM_C_D_NONE = 5            /* w                      (AdaMax without eps)   */
+    ADAM_C_D_NONE = 5,           /* w                      (AdaMax without eps)   */
+    ADAM_C_D_MULBC_SQRT_EPS = 6, /* sqrt(w * bc2) + eps  (optax; bc2 = 1/(1-b2^t)) */
+    ADAM_C_D_FMABC_SQRT_EPS = 7  /* sqrt(fma(w, bc2, eps_root)) + eps  (optax jit) */
 };
 /* step: the update quantity u from n and d. */
 enum {
     ADAM_C_U_MUL_DIV = 0,      /* (n * alpha) / d                                 */
     ADAM_C_U_DIV = 1,          /* n / d                                           */
     ADAM_C_U_SCALE_DIV = 2,    /* (alpha / d) * n              (Chainer)          */
-    ADAM_C_U_BC_DIV = 3        /* (n / bc1) / d                (optax)            */
+    ADAM_C_U_BC_DIV = 3,       /* (n / bc1) / d                                   */
+    ADAM_C_U_SCALE_DIV_CLIP = 4,/* min(max(alpha / d, lo), hi) * n  (Chainer AdaBound) */
+    ADAM_C_U_MUL_DIV_DSCALE = 5 /* (n * alpha) / (dscale * d)   (Keras 2 decay)    */
 };
 /* apply: the new parameter from p' and u. */
 enum {
@@ -143,8 +150,21 @@ enum {
     ADAM_C_P_SUB_SCALED = 1,   /* p' - s * u                                      */
     ADAM_C_P_DECAY_SUB = 2,    /* k * p' - s * u          (Chainer AdamW)         */
     ADAM_C_P_ADDWD_SUB = 3,    /* p' - s * (u + k * p')   (optax adamw)           */
-    ADAM_C_P_SUB_SCALED_L1L2 = 4 /* (p' - s * u) - k * (l1 * sign(p0) + l2 * p0), p0 the
+    ADAM_C_P_SUB_SCALED_L1L2 = 4, /* (p' - s * u) - k * (l1 * sign(p0) + l2 * p0), p0 the
                                     parameter before the step  (keras-adamw)        */
+    ADAM_C_P_FMA = 5,          /* fma(u, -s, p')                     (optax, jit) */
+    ADAM_C_P_ADDWD_FMA = 6     /* fma(fma(k, p', u), -s, p')  (optax adamw, jit)  */
+};
+
+/* sqrt_kind: the square root used in denominators. */
+enum {
+    ADAM_C_SQRT_IEEE = 0,      /* correctly rounded sqrt                          */
+    ADAM_C_SQRT_MKL_EX = 1     /* MKL VML's "EX" sqrt, as PyTorch's CPU torch.sqrt
+                                  runs it on AMD Zen: a rsqrtss estimate refined
+                                  without fma (float32: two corrections; float64: a
+                                  degree-4 polynomial). Not correctly rounded; the
+                                  estimate's table is CPU-specific (AMD != Intel).
+                                  Non-x86 builds: correctly rounded sqrt.          */
 };
 
 typedef struct adam_c_adam_ops {
@@ -160,6 +180,7 @@ typedef struct adam_c_adam_ops {
     int denom;        /* ADAM_C_D_*                                                 */
     int step;         /* ADAM_C_U_*                                                 */
     int apply;        /* ADAM_C_P_*                                                 */
+    int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
 } adam_c_adam_ops;
 
 typedef struct adam_c_adam_scalars {
@@ -178,6 +199,8 @@ typedef struct adam_c_adam_scalars {
     double clip;        /* GCLIP_VALUE (>= 0)                                      */
     double dk, dlr;     /* DECOUPLED_*                                             */
     double l1, l2;      /* P_SUB_SCALED_L1L2                                       */
+    double lo, hi;      /* U_SCALE_DIV_CLIP                                        */
+    double dscale;      /* U_MUL_DIV_DSCALE                                        */
 } adam_c_adam_scalars;
 
 /* ------------------------------------------------------------------------------------- */
@@ -201,7 +224,13 @@ enum {
     ADAM_C_C_NONE = 0,         /* w = ms                                          */
     ADAM_C_C_LERP = 1,         /* mg = mg + (g - mg) * c;      w = ms - mg*mg     */
     ADAM_C_C_AXPBY = 2,        /* mg = rho * mg + c * g;       w = ms - mg*mg     */
-    ADAM_C_C_LERP_FMA = 3      /* mg = fma(c, g - mg, mg);     w = ms - mg*mg     */
+    ADAM_C_C_LERP_FMA = 3,     /* mg = fma(c, g - mg, mg);     w = ms - mg*mg     */
+    ADAM_C_C_SCAL_FMA = 4      /* mg = fma(c, g, mg * rho);    w = ms - mg*mg     */
+};
+/* variance: how w = ms - mg*mg is rounded when centered. */
+enum {
+    ADAM_C_VAR_SUB = 0,        /* ms - mg * mg                                    */
+    ADAM_C_VAR_FMA = 1         /* fma(-mg, mg, ms)              (PyTorch, optax)  */
 };
 /* rms_denom: the denominator d from w. */
 enum {
@@ -217,7 +246,11 @@ enum {
 enum {
     ADAM_C_RU_MUL_DIV = 0,     /* (g * lr) / d                                    */
     ADAM_C_RU_SCALE_OF_DIV = 1,/* lr * (g / d)                                    */
-    ADAM_C_RU_DIV = 2          /* g / d                                           */
+    ADAM_C_RU_DIV = 2,         /* g / d                                           */
+    ADAM_C_RU_RSQRT_MUL = 3,   /* rsqrt(w + eps) * g   (optax eps_in_sqrt; float32:
+                                  XLA's rsqrtss estimate + one fma Newton step,
+                                  float64 and non-x86: 1 / sqrt)                  */
+    ADAM_C_RU_RECIP_MUL = 4    /* (1 / d) * g                                     */
 };
 /* momentum: how u reaches p (mom is the momentum buffer). */
 enum {
@@ -226,7 +259,9 @@ enum {
     ADAM_C_MOM_ACC_FMA = 2,    /* mom = mom * mu + u;  fma(mom, -lr, p')  (PyTorch) */
     ADAM_C_MOM_DELTA = 3,      /* mom = mu * mom - u;  p' + mom      (MXNet alex) */
     ADAM_C_MOM_SCALED = 4,     /* p' - lr * u                                     */
-    ADAM_C_MOM_FMA = 5         /* fma(u, -lr, p')                    (Blocks)     */
+    ADAM_C_MOM_FMA = 5,        /* fma(u, -lr, p')                    (Blocks)     */
+    ADAM_C_MOM_TRACE = 6,      /* mom = mu * mom - lr * u;  p' + mom (optax eager) */
+    ADAM_C_MOM_TRACE_FMA = 7   /* mom = fma(mu, mom, -(lr * u)); p' + mom (jit)   */
 };
 
 typedef struct adam_c_rmsprop_ops {
@@ -236,6 +271,8 @@ typedef struct adam_c_rmsprop_ops {
     int denom;        /* ADAM_C_RD_*                                                */
     int step;         /* ADAM_C_RU_*                                                */
     int momentum;     /* ADAM_C_MOM_*                                               */
+    int variance;     /* ADAM_C_VAR_*                                               */
+    int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
 } adam_c_rmsprop_ops;
 
 typedef struct adam_c_rmsprop_scalars {
@@ -263,7 +300,7 @@ ADAM_C_API int adam_c_adam_f64(const adam_c_adam_ops *ops, const adam_c_adam_sca
 
 /*
  * RMSProp step. ms is required; mg when ops->center != C_NONE; mom when
- * ops->momentum is MOM_ACC, MOM_ACC_FMA or MOM_DELTA.
+ * ops->momentum is MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_TRACE or MOM_TRACE_FMA.
  */
 ADAM_C_API int adam_c_rmsprop_f32(const adam_c_rmsprop_ops *ops,
                                   const adam_c_rmsprop_scalars *s, float *p, const float *g,

@@ -12,12 +12,13 @@ int adam_c_adam_ops_check(const adam_c_adam_ops *o)
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
              in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
              in_range(o->first, ADAM_C_M_LERP, ADAM_C_M_LERP_FMA_HI) &&
-             in_range(o->second, ADAM_C_V_LERP, ADAM_C_V_SCAL_FMA_CG) &&
+             in_range(o->second, ADAM_C_V_LERP, ADAM_C_V_FMA_SCAL_CG) &&
              in_range(o->amsgrad, 0, 1) &&
-             in_range(o->numer, ADAM_C_NUM_M, ADAM_C_NUM_NADAM) &&
-             in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_NONE) &&
-             in_range(o->step, ADAM_C_U_MUL_DIV, ADAM_C_U_BC_DIV) &&
-             in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_SUB_SCALED_L1L2);
+             in_range(o->numer, ADAM_C_NUM_M, ADAM_C_NUM_NADAM_FMA) &&
+             in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_FMABC_SQRT_EPS) &&
+             in_range(o->step, ADAM_C_U_MUL_DIV, ADAM_C_U_MUL_DIV_DSCALE) &&
+             in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_ADDWD_FMA) &&
+             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
@@ -30,10 +31,12 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
              in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
              in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_AXPBY_POW) &&
-             in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_LERP_FMA) &&
+             in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_SCAL_FMA) &&
              in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_FIRST_SQRT) &&
-             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_DIV) &&
-             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_FMA);
+             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_RECIP_MUL) &&
+             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_TRACE_FMA) &&
+             in_range(o->variance, ADAM_C_VAR_SUB, ADAM_C_VAR_FMA) &&
+             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
@@ -58,7 +61,7 @@ void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr
     s->alpha = to_type(lr / bc1, is_float32);
     s->bc2 = to_type(sqrt(bc2), is_float32);
     s->wd = to_type(weight_decay, is_float32);
-    s->gmul = s->gdiv = s->s = s->k = s->dk = 1.0;
+    s->gmul = s->gdiv = s->s = s->k = s->dk = s->dscale = 1.0;
 }
 
 void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, double lr,

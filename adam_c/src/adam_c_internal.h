@@ -21,6 +21,89 @@
 
 #define ADAM_C_RESTRICT restrict
 
+#include <stdint.h>
+
+/* The hardware reciprocal-square-root estimate (x86 rsqrtss), which PyTorch's MKL sqrt
+   and XLA's rsqrt start from. Its table is implementation-defined (AMD and Intel differ),
+   which is why the frameworks' own bits depend on the CPU; adamkit uses the same
+   instruction so that it reproduces them on the same CPU. */
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(ADAM_C_NO_RSQRT)
+#include <xmmintrin.h>
+#define ADAM_C_HAVE_RSQRT 1
+static inline float adam_c_rsqrt_estimate(float x)
+{
+    return _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(x)));
+}
+
+static inline double adam_c_from_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/*
+ * float32 sqrt as MKL VML's "EX" kernel computes it (PyTorch's CPU torch.sqrt on AMD Zen),
+ * reconstructed from its disassembly (conformance/notes/pytorch-recipes.md): a rsqrtss
+ * estimate y, then s = x*y, h = y/2, r = 1/2 - s*h, s1 = s*r + s, h1 = h*r + h,
+ * sqrt = (x - s1*s1)*h1 + s1, all in float without fma. +-0, subnormals, negatives,
+ * values near FLT_MAX, Inf and NaN take MKL's exact path.
+ */
+static inline float adam_c_mkl_sqrt_f32(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    if ((int32_t)(bits + 0x7f800000u) > (int32_t)0xfefff000u) return sqrtf(x);
+    const float y = adam_c_rsqrt_estimate(x);
+    const float s = x * y, h = y * 0.5f;
+    const float r = 0.5f - s * h;
+    const float s1 = s * r + s, h1 = h * r + h;
+    const float d = x - s1 * s1;
+    return d * h1 + s1;
+}
+
+/*
+ * float64 sqrt as MKL VML's "EX" kernel computes it (same source): a rsqrtss estimate of
+ * the float-rounded mantissa, rescaled by the exponent, a split x = xh + xl, a degree-4
+ * polynomial correction in e = 1 - y^2 x, all in double without fma.
+ */
+static inline double adam_c_mkl_sqrt_f64(double x)
+{
+    const double C4 = adam_c_from_bits(0x3fd1800032338cbbULL);
+    const double C3 = adam_c_from_bits(0x3fd40000b13001d9ULL);
+    const double C2 = adam_c_from_bits(0x3fd80000000000f6ULL);
+    const double C1 = adam_c_from_bits(0x3fdffffffffffe71ULL);
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    const uint32_t hi = (uint32_t)(u >> 32);
+    if ((int32_t)(hi + 0x7ff00000u) > (int32_t)0xffbfffffu) return sqrt(x);
+    const uint64_t inv52 = (~u) & 0x0010000000000000ULL;
+    const uint32_t fb =
+        (uint32_t)(((inv52 + 0x07f0000000000000ULL) | (u & 0x001fffffe0000000ULL)) >> 29);
+    float f;
+    memcpy(&f, &fb, sizeof f);
+    const double scale = adam_c_from_bits(
+        ((inv52 - (u & 0x7ff0000000000000ULL)) + 0xbfd0000000000000ULL) >> 1);
+    const double y0 = (double)adam_c_rsqrt_estimate(f) * scale;
+    const double y2 = y0 * y0;
+    const double xh = adam_c_from_bits(u & 0xfffffffff8000000ULL);
+    const double xl = x - xh;
+    const double e = (1.0 - y2 * xh) - y2 * xl;
+    const double p = (((e * C4 + C3) * e + C2) * e + C1) * e;
+    const double lo = xl * y0 + (p * y0) * x;
+    return xh * y0 + lo;
+}
+#else
+#define ADAM_C_HAVE_RSQRT 0
+#endif
+
+static inline int adam_c_rmsprop_needs_mom(const adam_c_rmsprop_ops *o)
+{
+    return o->momentum == ADAM_C_MOM_ACC || o->momentum == ADAM_C_MOM_ACC_FMA ||
+           o->momentum == ADAM_C_MOM_DELTA || o->momentum == ADAM_C_MOM_TRACE ||
+           o->momentum == ADAM_C_MOM_TRACE_FMA;
+}
+
 /*
  * Function multi-versioning: on x86-64 with GCC, each specialised loop is compiled twice,
  * for the baseline ISA and for x86-64-v3 (AVX2 + FMA), and the loader picks one. The two

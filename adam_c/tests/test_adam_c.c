@@ -152,6 +152,10 @@ static adam_c_adam_scalars adam_scalars(int is_f32)
     s.dlr = 1e-3;
     s.l1 = 3e-4;
     s.l2 = 2e-3;
+    s.lo = 1e-4;
+    s.hi = 5e-3;
+    s.dscale = 1.25;
+    s.bc1 = 1.0 / s.bc1; /* NADAM takes reciprocals */
     if (is_f32) { /* keep every scalar representable, as the contract asks */
         double *f = (double *)&s;
         for (size_t i = 0; i < sizeof s / sizeof(double); i++) f[i] = (float)f[i];
@@ -163,8 +167,8 @@ static void test_adam_sweep(void)
 {
     /* Each field through all its values with the others at a varied default: every value
        of every stage is exercised in both a specialised and the generic loop. */
-    int maxv[12] = {1, 2, 4, 1, 2, 5, 8, 1, 2, 5, 3, 4};
-    for (int f = 0; f < 12; f++) {
+    int maxv[13] = {1, 2, 4, 1, 2, 5, 9, 1, 3, 7, 5, 6, 1};
+    for (int f = 0; f < 13; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_adam_ops o = {0};
             o.denom = ADAM_C_D_SQRT_BC_EPS;
@@ -187,8 +191,8 @@ static void test_adam_sweep(void)
 
 static void test_rms_sweep(void)
 {
-    int maxv[10] = {1, 2, 4, 1, 2, 8, 3, 5, 2, 5};
-    for (int f = 0; f < 10; f++) {
+    int maxv[12] = {1, 2, 4, 1, 2, 8, 4, 5, 4, 7, 1, 1};
+    for (int f = 0; f < 12; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_rmsprop_ops o = {0};
             o.momentum = ADAM_C_MOM_ACC;

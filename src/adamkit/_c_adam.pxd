@@ -4,15 +4,15 @@
 cdef extern from "adam_c.h" nogil:
     ctypedef struct adam_c_adam_ops:
         int maximize, grad_scale, grad_decay, grad_clip, decoupled
-        int first, second, amsgrad, numer, denom, step, apply
+        int first, second, amsgrad, numer, denom, step, apply, sqrt_kind
 
     ctypedef struct adam_c_adam_scalars:
         double b1, c1, b2, c2, eps, eps_root, alpha, bc1, bc1n, bc2, s, k
-        double gmul, gdiv, wd, clip, dk, dlr, l1, l2
+        double gmul, gdiv, wd, clip, dk, dlr, l1, l2, lo, hi, dscale
 
     ctypedef struct adam_c_rmsprop_ops:
         int maximize, grad_scale, grad_decay, grad_clip, decoupled
-        int square, center, denom, step, momentum
+        int square, center, denom, step, momentum, variance, sqrt_kind
 
     ctypedef struct adam_c_rmsprop_scalars:
         double rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr

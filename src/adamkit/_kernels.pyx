@@ -47,15 +47,20 @@ SERIAL_THRESHOLD = 32768
 cdef Py_ssize_t _SERIAL_THRESHOLD = SERIAL_THRESHOLD
 cdef Py_ssize_t _ALIGN = 64
 
+#: RMSProp momentum modes that keep a momentum buffer (adam_c.h ADAM_C_MOM_*).
+_MOM_BUFFER = (1, 2, 3, 6, 7)
+
 #: Must agree with adam_c_status in adam_c.h (tests/test_kernels.py parses the header).
 STATUS = {"ADAM_C_OK": 0, "ADAM_C_ENULL": -1, "ADAM_C_EOPS": -2}
 
 ADAM_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled", "first",
-                   "second", "amsgrad", "numer", "denom", "step", "apply")
+                   "second", "amsgrad", "numer", "denom", "step", "apply", "sqrt_kind")
 ADAM_SCALAR_FIELDS = ("b1", "c1", "b2", "c2", "eps", "eps_root", "alpha", "bc1", "bc1n",
-                      "bc2", "s", "k", "gmul", "gdiv", "wd", "clip", "dk", "dlr", "l1", "l2")
+                      "bc2", "s", "k", "gmul", "gdiv", "wd", "clip", "dk", "dlr", "l1", "l2",
+                      "lo", "hi", "dscale")
 RMSPROP_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled",
-                      "square", "center", "denom", "step", "momentum")
+                      "square", "center", "denom", "step", "momentum", "variance",
+                      "sqrt_kind")
 RMSPROP_SCALAR_FIELDS = ("rho", "c", "eps", "lr", "mu", "gmul", "gdiv", "wd", "clip", "dk",
                          "dlr")
 
@@ -268,7 +273,7 @@ cdef class RMSPropKernel:
 
     @property
     def needs_mom(self):
-        return self.ops.momentum in (1, 2, 3)
+        return self.ops.momentum in _MOM_BUFFER
 
     def run(self, floating[::1] p, const floating[::1] g, floating[::1] ms, floating[::1] mg,
             floating[::1] mom, int n_threads=1):
@@ -277,7 +282,7 @@ cdef class RMSPropKernel:
             raise ValueError("p, g and ms must have the same length")
         if self.ops.center != 0 and (mg is None or mg.shape[0] != n):
             raise ValueError("centered RMSProp needs an mg buffer of the same length")
-        if self.ops.momentum in (1, 2, 3) and (mom is None or mom.shape[0] != n):
+        if self.ops.momentum in _MOM_BUFFER and (mom is None or mom.shape[0] != n):
             raise ValueError("momentum needs a mom buffer of the same length")
         if n == 0:
             return
@@ -285,7 +290,7 @@ cdef class RMSPropKernel:
         cdef const floating *gp = &g[0]
         cdef floating *sp = &ms[0]
         cdef floating *ap = _ptr(mg) if self.ops.center != 0 else NULL
-        cdef floating *bp = _ptr(mom) if self.ops.momentum in (1, 2, 3) else NULL
+        cdef floating *bp = _ptr(mom) if self.ops.momentum in _MOM_BUFFER else NULL
         cdef int status
         with nogil:
             status = _rms_par(&self.ops, &self.sc, pp, gp, sp, ap, bp, n, n_threads)

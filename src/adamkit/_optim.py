@@ -138,11 +138,14 @@ class _Optimizer:
         lr = lr_value(self.lr, self.t)
         kernel, tail, split = self._kernel, self._tail_kernel, self._rule.split
         # first pass: every scalar (may raise), so that nothing is written on error
+        hp = self.hyperparameters
+        if self._rule.prepare is not None:
+            hp = {**hp, **self._rule.prepare(hp, grads)}
         scalars, cache = [], {}
         for i, p in enumerate(params):
             key = (p.dtype == np.float32, 1.0 if lr_mult is None else lr_mult[i])
             if key not in cache:
-                cache[key] = self._rule.scalars(self.hyperparameters, t, lr * key[1], key[0])
+                cache[key] = self._rule.scalars(hp, t, lr * key[1], key[0])
             scalars.append((key[0], cache[key]))
         for (f32, sc), p, g, st in zip(scalars, params, grads, state):
             kernel.set_scalars(**sc)

@@ -65,8 +65,8 @@ def adam(ops, s, p, g, m, v, vhat=None):
     numer = o["numer"]
     if numer == R.NUM_NESTEROV:
         num = g * s["c1"] + s["b1"] * m
-    elif numer == R.NUM_NADAM:
-        num = s["b1"] * m / s["bc1n"] + s["c1"] * g / s["bc1"]
+    elif numer in (R.NUM_NADAM, R.NUM_NADAM_FMA):
+        num = s["b1"] * m * s["bc1n"] + s["c1"] * g * s["bc1"]
     else:
         num = m
     denom = o["denom"]
@@ -74,6 +74,10 @@ def adam(ops, s, p, g, m, v, vhat=None):
         d = np.sqrt(w) / s["bc2"] + s["eps"]
     elif denom == R.D_BC_SQRT_EPS:
         d = np.sqrt(w / s["bc2"] + s["eps_root"]) + s["eps"]
+    elif denom == R.D_MULBC_SQRT_EPS:
+        d = np.sqrt(w * s["bc2"]) + s["eps"]
+    elif denom == R.D_FMABC_SQRT_EPS:
+        d = np.sqrt(w * s["bc2"] + s["eps_root"]) + s["eps"]
     elif denom == R.D_EPS:
         d = w + s["eps"]
     elif denom == R.D_NONE:
@@ -85,6 +89,10 @@ def adam(ops, s, p, g, m, v, vhat=None):
         u = num / d
     elif step == R.U_BC_DIV:
         u = num / s["bc1"] / d
+    elif step == R.U_SCALE_DIV_CLIP:
+        u = np.clip(s["alpha"] / d, s["lo"], s["hi"]) * num
+    elif step == R.U_MUL_DIV_DSCALE:
+        u = num * s["alpha"] / (s["dscale"] * d)
     else:  # U_MUL_DIV, U_SCALE_DIV
         u = num * s["alpha"] / d
     apply = o["apply"]
@@ -93,6 +101,10 @@ def adam(ops, s, p, g, m, v, vhat=None):
     elif apply == R.P_DECAY_SUB:
         p = s["k"] * p - s["s"] * u
     elif apply == R.P_ADDWD_SUB:
+        p = p - s["s"] * (u + s["k"] * p)
+    elif apply == R.P_FMA:
+        p = p - s["s"] * u
+    elif apply == R.P_ADDWD_FMA:
         p = p - s["s"] * (u + s["k"] * p)
     elif apply == R.P_SUB_SCALED_L1L2:
         p = p - s["s"] * u - s["k"] * (s["l1"] * np.sign(p0) + s["l2"] * p0)
@@ -115,7 +127,7 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
     a = 0.0
     if o["center"] != R.C_NONE:
         a = np.asarray(mg, dtype=np.float64)
-        if o["center"] == R.C_AXPBY:
+        if o["center"] in (R.C_AXPBY, R.C_SCAL_FMA):
             a = s["rho"] * a + s["c"] * g
         else:
             a = a + (g - a) * s["c"]
@@ -130,7 +142,12 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
         d = np.sqrt(ms + s["eps"] - a * a)
     else:  # RD_SQRT_EPS, RD_POW_EPS
         d = np.sqrt(w) + s["eps"]
-    u = g / d if o["step"] == R.RU_DIV else g * s["lr"] / d
+    if o["step"] == R.RU_RSQRT_MUL:
+        u = g / np.sqrt(w + s["eps"])
+    elif o["step"] in (R.RU_DIV, R.RU_RECIP_MUL):
+        u = g / d
+    else:
+        u = g * s["lr"] / d
     mode = o["momentum"]
     if mode == R.MOM_ACC:
         mom = s["mu"] * np.asarray(mom, dtype=np.float64) + u
@@ -140,6 +157,9 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
         p = p - s["lr"] * mom
     elif mode == R.MOM_DELTA:
         mom = s["mu"] * np.asarray(mom, dtype=np.float64) - u
+        p = p + mom
+    elif mode in (R.MOM_TRACE, R.MOM_TRACE_FMA):
+        mom = s["mu"] * np.asarray(mom, dtype=np.float64) - s["lr"] * u
         p = p + mom
     elif mode in (R.MOM_SCALED, R.MOM_FMA):
         p = p - s["lr"] * u

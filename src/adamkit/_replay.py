@@ -72,6 +72,10 @@ def hyperparameters(meta):
     recording used (e.g. ``max_iter`` of the poly policy) fill what it leaves out.
     """
     hp = dict(meta.get("hyperparameters_effective") or meta.get("hyperparameters") or {})
+    row = presets.get(meta["framework"], meta["optimizer"])
+    for key in row.meta_keys:          # options recorded outside the hyper-parameters
+        if key in meta:
+            hp[key] = meta[key]
     text = meta.get("solver_prototxt") or (meta.get("hyperparameters") or {}).get(
         "solver_prototxt")
     if meta.get("framework") == "caffe" and text:

@@ -20,21 +20,25 @@ from . import _kernels as K
 # adam_c.h enum values, by name (the header is the source of truth; a test parses it).
 M_LERP, M_AXPBY, M_LERP_FMA, M_SCAL_FMA, M_AXPBY_FMA, M_LERP_FMA_HI = range(6)
 (V_LERP, V_AXPBY, V_AXPBY_CG, V_SCAL_FMA, V_AXPBY_FMA, V_MAX, V_MAX_EPS, V_SCAL_ADDCMUL,
- V_SCAL_FMA_CG) = range(9)
-NUM_M, NUM_NESTEROV, NUM_NADAM = range(3)
-D_SQRT_EPS, D_SQRT_BC_EPS, D_BC_SQRT_EPS, D_POW_EPS, D_EPS, D_NONE = range(6)
-U_MUL_DIV, U_DIV, U_SCALE_DIV, U_BC_DIV = range(4)
-P_SUB, P_SUB_SCALED, P_DECAY_SUB, P_ADDWD_SUB, P_SUB_SCALED_L1L2 = range(5)
+ V_SCAL_FMA_CG, V_FMA_SCAL_CG) = range(10)
+NUM_M, NUM_NESTEROV, NUM_NADAM, NUM_NADAM_FMA = range(4)
+(D_SQRT_EPS, D_SQRT_BC_EPS, D_BC_SQRT_EPS, D_POW_EPS, D_EPS, D_NONE, D_MULBC_SQRT_EPS,
+ D_FMABC_SQRT_EPS) = range(8)
+U_MUL_DIV, U_DIV, U_SCALE_DIV, U_BC_DIV, U_SCALE_DIV_CLIP, U_MUL_DIV_DSCALE = range(6)
+(P_SUB, P_SUB_SCALED, P_DECAY_SUB, P_ADDWD_SUB, P_SUB_SCALED_L1L2, P_FMA,
+ P_ADDWD_FMA) = range(7)
+SQRT_IEEE, SQRT_MKL_EX = range(2)
 GSCALE_NONE, GSCALE_MUL, GSCALE_MULDIV = range(3)
 GDECAY_NONE, GDECAY_L2, GDECAY_L2_FMA, GDECAY_L1_FMA, GDECAY_L1 = range(5)
 GCLIP_NONE, GCLIP_VALUE = range(2)
 DECOUPLED_NONE, DECOUPLED_MUL, DECOUPLED_SUBMUL = range(3)
 (MS_LERP, MS_AXPBY, MS_AXPBY_CG, MS_SCAL_FMA, MS_SCAL_FMA_POW, MS_AXPBY_FMA, MS_SCAL_ADDCMUL,
  MS_SCAL_FMA_CG, MS_AXPBY_POW) = range(9)
-C_NONE, C_LERP, C_AXPBY, C_LERP_FMA = range(4)
+C_NONE, C_LERP, C_AXPBY, C_LERP_FMA, C_SCAL_FMA = range(5)
+VAR_SUB, VAR_FMA = range(2)
 RD_SQRT_EPS_IN, RD_SQRT_EPS, RD_POW_EPS, RD_MAX_SQRT, RD_EPS_SUB_SQRT, RD_EPS_FIRST_SQRT = range(6)
-RU_MUL_DIV, RU_SCALE_OF_DIV, RU_DIV = range(3)
-MOM_NONE, MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_SCALED, MOM_FMA = range(6)
+RU_MUL_DIV, RU_SCALE_OF_DIV, RU_DIV, RU_RSQRT_MUL, RU_RECIP_MUL = range(5)
+MOM_NONE, MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_SCALED, MOM_FMA, MOM_TRACE, MOM_TRACE_FMA = range(8)
 
 
 def rounder(f32):
@@ -66,6 +70,7 @@ class Rule:
     name: str = "native"
     tail_ops: dict = None
     split: Callable = None
+    prepare: Callable = None      # (hp, grads) -> values of this step that need all grads
 
     def _make(self, ops):
         if self.family == "adam":

@@ -39,8 +39,11 @@ __all__ = ["PRESETS", "Preset", "available", "build", "get"]
 
 _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
 for _name, _type in (("powf", ctypes.c_float), ("expf", ctypes.c_float),
-                     ("cosf", ctypes.c_float), ("pow", ctypes.c_double)):
+                     ("cosf", ctypes.c_float), ("pow", ctypes.c_double),
+                     ("fmaf", ctypes.c_float), ("fma", ctypes.c_double)):
     getattr(_libm, _name).restype = _type
+_libm.fmaf.argtypes = [ctypes.c_float] * 3
+_libm.fma.argtypes = [ctypes.c_double] * 3
 _libm.powf.argtypes = [ctypes.c_float, ctypes.c_float]
 _libm.expf.argtypes = [ctypes.c_float]
 _libm.cosf.argtypes = [ctypes.c_float]
@@ -52,6 +55,11 @@ F = np.float32
 def _powT(x, y, f32):
     """pow in the buffer type: glibc powf for float32, pow for float64."""
     return F(_libm.powf(float(x), float(y))) if f32 else _libm.pow(float(x), float(y))
+
+
+def _fmaT(a, b, c, f32):
+    """fma in the buffer type."""
+    return F(_libm.fmaf(float(a), float(b), float(c))) if f32 else _libm.fma(a, b, c)
 
 
 def _T(f32):
@@ -259,32 +267,35 @@ class Preset:
     lr_name: str                   # which of them is the learning rate
     aliases: dict = dataclasses.field(default_factory=dict)    # adamkit name -> framework's
     states: dict = dataclasses.field(default_factory=dict)     # framework state -> buffer
-    when: tuple = ()               # (hp name, value test, ops update): ops that depend on hp
+    when: tuple = ()               # (test(hp), changes): ops etc. that depend on hp
     tail_ops: dict = None          # ops of the BLAS tail (elements >= split)
     split: Callable = None
     dtypes: tuple = ("float32", "float64")
     required: tuple = ()           # hyper-parameters without a default
     api: str = ""                  # what it reproduces (for the docs and the report)
+    prepare: Callable = None       # (hp, grads) -> per-step values computed from all grads
+    meta_keys: tuple = ()          # recording metadata that are options (e.g. optax "jit")
 
     def rule(self, hp):
+        """The update rule for these hyper-parameters: the base row, changed by every
+        ``when`` entry whose test holds (in order)."""
         ops = dict(self.ops)
         tail = None if self.tail_ops is None else dict(self.tail_ops)
-        for name, test, update, tail_update in self.when:
-            if test(hp.get(name)):
-                ops.update(update)
-                if tail is not None:
-                    tail.update(tail_update)
+        split, scalars, prepare = self.split, self.scalars, self.prepare
+        for test, change in self.when:
+            if test(hp):
+                ops.update(change.get("ops", {}))
+                if "tail_ops" in change:
+                    tail = {**(tail or {}), **change["tail_ops"]}
+                split = change.get("split", split)
+                scalars = change.get("scalars", scalars)
+                prepare = change.get("prepare", prepare)
+                if "error" in change:
+                    raise ValueError(f"{self.framework} {self.optimizer}: {change['error']}")
         if tail is not None and {**ops, **tail} == ops:
             tail = None                       # no stage differs in the tail: one loop
-        return R.Rule(self.family, ops, self.scalars, name=f"{self.framework}.{self.optimizer}",
-                      tail_ops=tail, split=self.split)
-
-
-_nonzero = bool  # a hyper-parameter test: present and not zero
-
-
-def _is(value):
-    return lambda x: x == value
+        return R.Rule(self.family, ops, scalars, name=f"{self.framework}.{self.optimizer}",
+                      tail_ops=tail, split=split, prepare=prepare)
 
 
 _ADAM_STATES = {"m": "m", "v": "v"}
@@ -299,6 +310,15 @@ def _add(*rows):
 
 
 # -- Caffe (BVLC master): AdamSolver, RMSPropSolver ---------------------------------------
+# Caffe's Regularize: an axpy (split like every axpy), only when weight_decay != 0
+_CAFFE_DECAY = (
+    (lambda hp: hp["weight_decay"] and hp["regularization_type"] == "L1",
+     {"ops": {"grad_decay": R.GDECAY_L1_FMA}, "tail_ops": {"grad_decay": R.GDECAY_L1}}),
+    (lambda hp: hp["weight_decay"] and hp["regularization_type"] == "L2",
+     {"ops": {"grad_decay": R.GDECAY_L2_FMA}, "tail_ops": {"grad_decay": R.GDECAY_L2}}),
+    (lambda hp: hp["regularization_type"] not in ("L1", "L2"),
+     {"error": "regularization_type must be 'L1' or 'L2'"}),
+)
 _CAFFE_LR = {"lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
              "max_iter": 0}
 _add(
@@ -306,11 +326,7 @@ _add(
            ops={"first": R.M_SCAL_FMA, "second": R.V_SCAL_FMA, "denom": R.D_POW_EPS,
                 "step": R.U_DIV, "apply": R.P_SUB_SCALED},
            tail_ops={"first": R.M_AXPBY, "second": R.V_AXPBY}, split=R.blas_axpy_split,
-           when=(("regularization_type", _is("L1"), {"grad_decay": R.GDECAY_L1_FMA},
-                  {"grad_decay": R.GDECAY_L1}),
-                 ("regularization_type", _is("L2"), {"grad_decay": R.GDECAY_L2_FMA},
-                  {"grad_decay": R.GDECAY_L2})),
-           scalars=_caffe_adam,
+           when=_CAFFE_DECAY, scalars=_caffe_adam,
            defaults={"base_lr": None, "momentum": 0.0, "momentum2": 0.999, "delta": 1e-8,
                      "weight_decay": 0.0, "regularization_type": "L2", **_CAFFE_LR},
            required=("base_lr",), lr_name="base_lr",
@@ -321,11 +337,7 @@ _add(
     Preset("caffe", "rmsprop", "rmsprop",
            ops={"square": R.MS_SCAL_FMA_POW, "denom": R.RD_POW_EPS, "step": R.RU_SCALE_OF_DIV},
            tail_ops={"square": R.MS_AXPBY_POW}, split=R.blas_axpy_split,
-           when=(("regularization_type", _is("L1"), {"grad_decay": R.GDECAY_L1_FMA},
-                  {"grad_decay": R.GDECAY_L1}),
-                 ("regularization_type", _is("L2"), {"grad_decay": R.GDECAY_L2_FMA},
-                  {"grad_decay": R.GDECAY_L2})),
-           scalars=_caffe_rmsprop,
+           when=_CAFFE_DECAY, scalars=_caffe_rmsprop,
            defaults={"base_lr": None, "rms_decay": 0.99, "delta": 1e-8, "weight_decay": 0.0,
                      "regularization_type": "L2", **_CAFFE_LR},
            required=("base_lr",), lr_name="base_lr",
@@ -336,8 +348,8 @@ _add(
 )
 
 # -- Lua Torch7 optim ---------------------------------------------------------------------
-_TORCH7_WD = (("weightDecay", _nonzero, {"grad_decay": R.GDECAY_L2_FMA},
-               {"grad_decay": R.GDECAY_L2}),)
+_TORCH7_WD = ((lambda hp: hp["weightDecay"],
+               {"ops": {"grad_decay": R.GDECAY_L2_FMA}, "tail_ops": {"grad_decay": R.GDECAY_L2}}),)
 _add(
     Preset("torch7", "adam", "adam",
            ops={"first": R.M_SCAL_FMA, "second": R.V_SCAL_ADDCMUL, "denom": R.D_SQRT_EPS},
@@ -420,7 +432,7 @@ _add(
     Preset("keras_adamw", "adamw", "adam",
            ops={"first": R.M_AXPBY, "second": R.V_AXPBY, "denom": R.D_SQRT_EPS,
                 "step": R.U_DIV, "apply": R.P_SUB_SCALED},
-           when=(("weight_decays", _nonzero, {"apply": R.P_SUB_SCALED_L1L2}, {}),),
+           when=((lambda hp: hp["weight_decays"], {"ops": {"apply": R.P_SUB_SCALED_L1L2}}),),
            scalars=_keras_adamw,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": None,
                      "weight_decays": None, "use_cosine_annealing": False,
@@ -431,9 +443,462 @@ _add(
            states=_ADAM_STATES, api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),
 )
 
+
+# -- PyTorch 2.13 (CPU): torch.optim.Adam / AdamW / RMSprop ---------------------------------
+# for-loop and foreach run the same ATen kernels (GCC-contracted to FMA) and MKL's sqrt;
+# fused=True runs FusedAdamKernel.cpp: IEEE sqrt, and its scalar tail (the last n mod V
+# elements, V = 8 float32 / 4 float64 under AVX2) contracts v's update the other way.
+
+def _torch_step(t):
+    """state['step'] is a float32 tensor: .item() of it."""
+    return float(F(t))
+
+
+def _torch_adam(hp, t, lr, f32, fused=False):
+    r = R.rounder(f32)
+    b1, b2 = hp["betas"]
+    wd = hp["weight_decay"]
+    t = _torch_step(t)
+    bc1 = 1.0 - b1 ** t
+    bc2 = 1.0 - b2 ** t
+    bc2s = math.sqrt(bc2) if fused else bc2 ** 0.5
+    w = r(1.0 - b1)
+    return _scalars(b1=r(b1), c1=w if abs(w) < 0.5 else w - 1.0, b2=r(b2), c2=r(1.0 - b2),
+                    eps=r(hp["eps"]), alpha=r(lr / bc1), bc2=r(bc2s), wd=r(wd),
+                    dk=r(1.0 - lr * wd))
+
+
+def _torch_adam_fused(hp, t, lr, f32):
+    return _torch_adam(hp, t, lr, f32, fused=True)
+
+
+def _torch_rmsprop(hp, t, lr, f32):
+    r = R.rounder(f32)
+    a = hp["alpha"]
+    return _rms_scalars(rho=r(a), c=r(1.0 - a), eps=r(hp["eps"]), lr=r(lr),
+                        mu=r(hp["momentum"]), wd=r(hp["weight_decay"]))
+
+
+_TORCH_ADAM_DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                        "amsgrad": False, "maximize": False, "foreach": None, "fused": None,
+                        "capturable": False, "differentiable": False,
+                        "decoupled_weight_decay": False}
+_TORCH_ADAM_OPS = {"first": R.M_LERP_FMA, "second": R.V_SCAL_FMA_CG,
+                   "denom": R.D_SQRT_BC_EPS, "sqrt_kind": R.SQRT_MKL_EX}
+_TORCH_ADAM_WHEN = (
+    (lambda hp: hp["amsgrad"], {"ops": {"amsgrad": 1}}),
+    (lambda hp: hp["maximize"], {"ops": {"maximize": 1}}),
+    (lambda hp: 1.0 - hp["betas"][0] >= 0.5, {"ops": {"first": R.M_LERP_FMA_HI}}),
+    (lambda hp: hp["weight_decay"] and not hp["decoupled_weight_decay"],
+     {"ops": {"grad_decay": R.GDECAY_L2_FMA}}),
+    (lambda hp: hp["weight_decay"] and hp["decoupled_weight_decay"],
+     {"ops": {"decoupled": R.DECOUPLED_MUL}}),
+    (lambda hp: hp["fused"],
+     {"ops": {"sqrt_kind": R.SQRT_IEEE}, "tail_ops": {"second": R.V_FMA_SCAL_CG},
+      "split": lambda n, f32: n & -8 if f32 else n & -4, "scalars": _torch_adam_fused}),
+    (lambda hp: hp["capturable"] or hp["differentiable"],
+     {"error": "capturable/differentiable round differently and are not reproduced"}),
+)
+_TORCH_STATES = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "vhat"}
+for _name in ("torch", "pytorch"):
+    _add(
+        Preset(_name, "adam", "adam", ops=_TORCH_ADAM_OPS, when=_TORCH_ADAM_WHEN,
+               scalars=_torch_adam, defaults=_TORCH_ADAM_DEFAULTS, lr_name="lr",
+               states=_TORCH_STATES,
+               api="torch.optim.Adam 2.13 CPU: for-loop, foreach (MKL sqrt) and fused=True"),
+        Preset(_name, "adamw", "adam", ops=_TORCH_ADAM_OPS, when=_TORCH_ADAM_WHEN,
+               scalars=_torch_adam,
+               defaults={**_TORCH_ADAM_DEFAULTS, "weight_decay": 1e-2,
+                         "decoupled_weight_decay": True},
+               lr_name="lr", states=_TORCH_STATES,
+               api="torch.optim.AdamW 2.13 CPU: for-loop, foreach and fused=True"),
+        Preset(_name, "rmsprop", "rmsprop",
+               ops={"square": R.MS_SCAL_FMA_CG, "denom": R.RD_SQRT_EPS,
+                    "sqrt_kind": R.SQRT_MKL_EX},
+               when=((lambda hp: hp["maximize"], {"ops": {"maximize": 1}}),
+                     (lambda hp: hp["weight_decay"], {"ops": {"grad_decay": R.GDECAY_L2_FMA}}),
+                     (lambda hp: hp["centered"],
+                      {"ops": {"center": R.C_LERP_FMA, "variance": R.VAR_FMA}}),
+                     (lambda hp: hp["momentum"],
+                      {"ops": {"step": R.RU_DIV, "momentum": R.MOM_ACC_FMA}}),
+                     (lambda hp: hp["capturable"] or hp["differentiable"],
+                      {"error": "capturable/differentiable are not reproduced"})),
+               scalars=_torch_rmsprop,
+               defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
+                         "momentum": 0.0, "centered": False, "maximize": False,
+                         "foreach": None, "capturable": False, "differentiable": False},
+               lr_name="lr",
+               states={"square_avg": "ms", "grad_avg": "mg", "momentum_buffer": "mom"},
+               api="torch.optim.RMSprop 2.13 CPU: for-loop and foreach (MKL sqrt)"),
+    )
+
+
+# -- optax 0.2.8 on JAX 0.10.2 (CPU) -------------------------------------------------------
+# XLA turns x / (1 - b^t) into x * (1 / (1 - b^t)); under jit LLVM contracts into FMA.
+
+def _optax_bc(b, t, f32):
+    """1 / (1 - b^t) as XLA computes it: b^t = powf(r32(b), (float)t) (pow in float64)."""
+    T = _T(f32)
+    return T(1.0) / (T(1.0) - _powT(T(b), T(t), f32))
+
+
+def _optax_adam(hp, t, lr, f32):
+    T = _T(f32)
+    b1, b2 = hp["b1"], hp["b2"]
+    return _scalars(b1=T(b1), c1=T(1.0 - b1), b2=T(b2), c2=T(1.0 - b2), eps=T(hp["eps"]),
+                    eps_root=T(hp.get("eps_root", 0.0)), alpha=_optax_bc(b1, t, f32),
+                    bc1=_optax_bc(b1, t, f32), bc1n=_optax_bc(b1, t + 1, f32),
+                    bc2=_optax_bc(b2, t, f32), s=T(lr), k=T(hp.get("weight_decay", 0.0)))
+
+
+def _optax_rmsprop(hp, t, lr, f32):
+    T = _T(f32)
+    d = hp["decay"]
+    return _rms_scalars(rho=T(d), c=T(1.0 - d), eps=T(hp["eps"]), lr=T(lr),
+                        mu=T(hp["momentum"] or 0.0))
+
+
+_OPTAX_ADAM = {"learning_rate": None, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "eps_root": 0.0,
+               "mu_dtype": None, "nesterov": False, "jit": True}
+_OPTAX_ADAM_OPS = {"first": R.M_SCAL_FMA, "second": R.V_SCAL_FMA,
+                   "denom": R.D_MULBC_SQRT_EPS, "apply": R.P_FMA}
+_OPTAX_EAGER = {"first": R.M_AXPBY, "second": R.V_AXPBY, "apply": R.P_SUB_SCALED}
+_OPTAX_ALIASES = {"lr": "learning_rate", "betas": ("b1", "b2"), "eps": "eps"}
+_OPTAX_COMMON_WHEN = (
+    (lambda hp: hp.get("mu_dtype") is not None, {"error": "mu_dtype is not supported"}),
+    (lambda hp: not hp["jit"], {"ops": _OPTAX_EAGER}),
+    (lambda hp: hp.get("eps_root") and hp["jit"],
+     {"ops": {"denom": R.D_FMABC_SQRT_EPS}}),
+    (lambda hp: hp.get("eps_root") and not hp["jit"],
+     {"error": "eps_root without jit is not reproduced"}),
+)
+_OPTAX_NADAM_WHEN = (
+    (lambda hp: hp["jit"], {"ops": {"numer": R.NUM_NADAM_FMA, "step": R.U_DIV}}),
+    (lambda hp: not hp["jit"], {"ops": {"numer": R.NUM_NADAM, "step": R.U_DIV}}),
+)
+_OPTAX_STATES = {"mu": "m", "nu": "v"}
+_add(
+    Preset("optax", "adam", "adam", ops=_OPTAX_ADAM_OPS,
+           when=_OPTAX_COMMON_WHEN + tuple((lambda hp, f=f: hp["nesterov"] and f(hp), c)
+                                           for f, c in _OPTAX_NADAM_WHEN),
+           scalars=_optax_adam, defaults=_OPTAX_ADAM, required=("learning_rate",),
+           lr_name="learning_rate", aliases=_OPTAX_ALIASES, states=_OPTAX_STATES,
+           meta_keys=("jit",), api="optax.adam (jax.jit by default; jit=False: eager)"),
+    Preset("optax", "nadam", "adam", ops=_OPTAX_ADAM_OPS,
+           when=_OPTAX_COMMON_WHEN + _OPTAX_NADAM_WHEN, scalars=_optax_adam,
+           defaults={**_OPTAX_ADAM, "nesterov": True}, required=("learning_rate",),
+           lr_name="learning_rate", aliases=_OPTAX_ALIASES, states=_OPTAX_STATES,
+           meta_keys=("jit",), api="optax.nadam = optax.adam(nesterov=True)"),
+    Preset("optax", "adamw", "adam", ops={**_OPTAX_ADAM_OPS, "apply": R.P_ADDWD_FMA},
+           when=_OPTAX_COMMON_WHEN[:1] + (
+               (lambda hp: not hp["jit"], {"ops": {**_OPTAX_EAGER, "apply": R.P_ADDWD_SUB}}),
+               (lambda hp: hp.get("mask") is not None, {"error": "mask is not supported"}),
+           ) + _OPTAX_COMMON_WHEN[2:],
+           scalars=_optax_adam,
+           defaults={**_OPTAX_ADAM, "weight_decay": 1e-4, "mask": None},
+           required=("learning_rate",), lr_name="learning_rate",
+           aliases={**_OPTAX_ALIASES, "weight_decay": "weight_decay"}, states=_OPTAX_STATES,
+           meta_keys=("jit",), api="optax.adamw"),
+    Preset("optax", "adamax", "adam",
+           ops={"first": R.M_SCAL_FMA, "second": R.V_MAX_EPS, "denom": R.D_NONE,
+                "apply": R.P_FMA},
+           when=((lambda hp: not hp["jit"], {"ops": {"first": R.M_AXPBY,
+                                                      "apply": R.P_SUB_SCALED}}),),
+           scalars=_optax_adam,
+           defaults={"learning_rate": None, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "jit": True},
+           required=("learning_rate",), lr_name="learning_rate", aliases=_OPTAX_ALIASES,
+           states=_OPTAX_STATES, meta_keys=("jit",), api="optax.adamax"),
+    Preset("optax", "rmsprop", "rmsprop",
+           ops={"square": R.MS_SCAL_FMA, "step": R.RU_RSQRT_MUL, "momentum": R.MOM_FMA},
+           when=((lambda hp: hp["bias_correction"] or hp["nesterov"],
+                  {"error": "bias_correction and nesterov are not supported"}),
+                 (lambda hp: not hp["eps_in_sqrt"],
+                  {"ops": {"denom": R.RD_SQRT_EPS, "step": R.RU_RECIP_MUL}}),
+                 (lambda hp: hp["centered"],
+                  {"ops": {"center": R.C_SCAL_FMA, "variance": R.VAR_FMA}}),
+                 (lambda hp: hp["momentum"], {"ops": {"momentum": R.MOM_TRACE_FMA}}),
+                 (lambda hp: not hp["jit"], {"ops": {"square": R.MS_AXPBY}}),
+                 (lambda hp: not hp["jit"] and hp["centered"],
+                  {"ops": {"center": R.C_AXPBY, "variance": R.VAR_SUB}}),
+                 (lambda hp: not hp["jit"] and not hp["momentum"],
+                  {"ops": {"momentum": R.MOM_SCALED}}),
+                 (lambda hp: not hp["jit"] and hp["momentum"],
+                  {"ops": {"momentum": R.MOM_TRACE}})),
+           scalars=_optax_rmsprop,
+           defaults={"learning_rate": None, "decay": 0.9, "eps": 1e-8, "initial_scale": 0.0,
+                     "eps_in_sqrt": True, "centered": False, "momentum": None,
+                     "nesterov": False, "bias_correction": False, "jit": True},
+           required=("learning_rate",), lr_name="learning_rate",
+           aliases={"lr": "learning_rate", "alpha": "decay", "eps": "eps",
+                    "initial_accumulator": "initial_scale"},
+           states={"nu": "ms", "mu": "mg", "trace": "mom"}, meta_keys=("jit",),
+           api="optax.rmsprop (rsqrt = XLA's rsqrtss + one fma Newton step)"),
+)
+
+
+# -- MXNet 1.9.1: mx.optimizer.Adam / RMSProp / Adamax ---------------------------------------
+# Python sends every scalar to the C++ ops as str(value); dmlc-core parses it with its own
+# ParseFloat, which is not correctly rounded.
+
+def _dmlc_parse(text, f32):
+    """dmlc::ParseFloat<float> (f32) or <double>: integer part, then up to 19 fraction
+    digits as an integer over a power of ten (in double), added in the target type, then
+    the exponent applied as products of 1e8 and 10 in the target type."""
+    T = _T(f32)
+    s, p, neg = text, 0, False
+    if s[p] in "+-":
+        neg = s[p] == "-"
+        p += 1
+    ipart = 0
+    while p < len(s) and s[p].isdigit():
+        ipart = ipart * 10 + int(s[p])
+        p += 1
+    value = T(ipart)
+    if p < len(s) and s[p] == ".":
+        p += 1
+        frac, pow10, count = 0, 1, 0
+        while p < len(s) and s[p].isdigit():
+            if count < 19:
+                frac, pow10 = frac * 10 + int(s[p]), pow10 * 10
+            p += 1
+            count += 1
+        value = T(value + T(float(frac) / float(pow10)))
+    if p < len(s) and s[p] in "eE":
+        p += 1
+        negexp = s[p] == "-"
+        if s[p] in "+-":
+            p += 1
+        e = int(s[p:])
+        scale = T(1.0)
+        while e >= 8:
+            scale, e = T(scale * T(F(1e8))), e - 8
+        while e > 0:
+            scale, e = T(scale * T(F(10.0))), e - 1
+        value = T(value / scale) if negexp else T(value * scale)
+    return -value if neg else value
+
+
+def _mx_op(x, f32):
+    """A scalar of a fused MXNet op: ParseFloat<float>, then widened to the dtype."""
+    return _T(f32)(_dmlc_parse(str(x), True))
+
+
+def _mx_nd(x, f32):
+    """A scalar of an NDArray operator: ParseFloat<double>, then cast to the dtype."""
+    return _T(f32)(_dmlc_parse(str(x), False))
+
+
+def _mxnet_adam(hp, t, lr, f32):
+    T = _T(f32)
+    b1, b2 = hp["beta1"], hp["beta2"]
+    lr_t = lr * (math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
+    B1, B2 = _mx_op(b1, f32), _mx_op(b2, f32)
+    clip = hp["clip_gradient"]
+    return _scalars(b1=B1, c1=T(1.0) - B1, b2=B2, c2=T(1.0) - B2, eps=_mx_op(hp["epsilon"], f32),
+                    alpha=_mx_op(lr_t, f32), gmul=_mx_op(hp["rescale_grad"], f32),
+                    wd=_mx_op(hp["wd"], f32), clip=_mx_op(clip, f32) if clip else 0.0)
+
+
+def _mxnet_adamax(hp, t, lr, f32):
+    b1 = hp["beta1"]
+    clip = hp["clip_gradient"]
+    return _scalars(b1=_mx_nd(b1, f32), c1=_mx_nd(1.0 - b1, f32), b2=_mx_nd(hp["beta2"], f32),
+                    alpha=_mx_nd(lr / (1.0 - b1 ** t), f32),
+                    gmul=_mx_nd(hp["rescale_grad"], f32), wd=_mx_nd(hp["wd"], f32),
+                    clip=_mx_nd(clip, f32) if clip is not None else 0.0)
+
+
+def _mxnet_rmsprop(hp, t, lr, f32):
+    T = _T(f32)
+    g1 = _mx_op(hp["gamma1"], f32)
+    clip = hp["clip_gradient"]
+    return _rms_scalars(rho=g1, c=T(1.0) - g1, eps=_mx_op(hp["epsilon"], f32),
+                        lr=_mx_op(lr, f32), mu=_mx_op(hp["gamma2"], f32),
+                        gmul=_mx_op(hp["rescale_grad"], f32), wd=_mx_op(hp["wd"], f32),
+                        clip=_mx_op(clip, f32) if clip else 0.0)
+
+
+_MX_COMMON = {"wd": 0.0, "rescale_grad": 1.0, "clip_gradient": None}
+_MX_ALIASES = {"lr": "learning_rate", "betas": ("beta1", "beta2"), "eps": "epsilon",
+               "weight_decay": "wd"}
+_add(
+    Preset("mxnet", "adam", "adam",
+           ops={"grad_scale": R.GSCALE_MUL, "grad_decay": R.GDECAY_L2, "first": R.M_AXPBY,
+                "second": R.V_AXPBY_CG, "denom": R.D_SQRT_EPS},
+           when=((lambda hp: hp["clip_gradient"], {"ops": {"grad_clip": R.GCLIP_VALUE}}),),
+           scalars=_mxnet_adam,
+           defaults={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                     "lazy_update": True, **_MX_COMMON},
+           lr_name="learning_rate", aliases=_MX_ALIASES, states={"mean": "m", "var": "v"},
+           api="mx.optimizer.Adam 1.9.1 (adam_update; dense gradients)"),
+    Preset("mxnet", "adamax", "adam",
+           ops={"grad_scale": R.GSCALE_MUL, "grad_decay": R.GDECAY_L2, "first": R.M_AXPBY,
+                "second": R.V_MAX, "denom": R.D_NONE},
+           when=((lambda hp: hp["clip_gradient"] is not None,
+                  {"ops": {"grad_clip": R.GCLIP_VALUE}}),),
+           scalars=_mxnet_adamax,
+           defaults={"learning_rate": 2e-3, "beta1": 0.9, "beta2": 0.999, **_MX_COMMON},
+           lr_name="learning_rate", aliases=_MX_ALIASES, states={"m": "m", "u": "v"},
+           api="mx.optimizer.Adamax 1.9.1 (NDArray operators; no epsilon)"),
+    Preset("mxnet", "rmsprop", "rmsprop",
+           ops={"grad_scale": R.GSCALE_MUL, "grad_decay": R.GDECAY_L2, "square": R.MS_AXPBY,
+                "denom": R.RD_SQRT_EPS_IN, "step": R.RU_SCALE_OF_DIV},
+           when=((lambda hp: hp["clip_gradient"], {"ops": {"grad_clip": R.GCLIP_VALUE}}),
+                 (lambda hp: hp["centered"],
+                  {"ops": {"square": R.MS_AXPBY_CG, "center": R.C_AXPBY,
+                           "step": R.RU_MUL_DIV, "momentum": R.MOM_DELTA}}),
+                 (lambda hp: hp["clip_weights"], {"error": "clip_weights is not supported"})),
+           scalars=_mxnet_rmsprop,
+           defaults={"learning_rate": 1e-3, "gamma1": 0.9, "gamma2": 0.9, "epsilon": 1e-8,
+                     "centered": False, "clip_weights": None, **_MX_COMMON},
+           lr_name="learning_rate",
+           aliases={"lr": "learning_rate", "alpha": "gamma1", "eps": "epsilon",
+                    "weight_decay": "wd"},
+           states={"n": "ms", "g": "mg", "delta": "mom"}, dtypes=("float32",),
+           api="mx.optimizer.RMSProp 1.9.1 (rmsprop_update / rmspropalex_update)"),
+)
+
+
+# -- Chainer 7.8.1 (NumPy backend) ----------------------------------------------------------
+
+def _chainer_adam(hp, t, lr, f32):
+    r = R.rounder(f32)
+    b1, b2, eta, wdr = hp["beta1"], hp["beta2"], hp["eta"], hp["weight_decay_rate"]
+    alpha_t = lr * math.sqrt(1.0 - math.pow(b2, t)) / (1.0 - math.pow(b1, t))
+    fl = hp["final_lr"]   # * alpha / initial_alpha: 1 while alpha is not changed
+    lower = fl * (1.0 - 1.0 / (hp["gamma"] * t + 1))
+    upper = fl * (1.0 + 1.0 / (hp["gamma"] * t))
+    return _scalars(b1=r(b1), c1=r(1.0 - b1), b2=r(b2), c2=r(1.0 - b2), eps=r(hp["eps"]),
+                    alpha=r(alpha_t), s=r(eta), k=r(1.0 - eta * wdr), lo=r(lower), hi=r(upper),
+                    wd=r(_chainer_hook(hp, "WeightDecay") or 0.0),
+                    gmul=r(hp.get("_clip_rate", 1.0)))
+
+
+def _chainer_hook(hp, name):
+    for hook, value in hp.get("hooks") or ():
+        if hook == name:
+            return value
+    return None
+
+
+def _chainer_clip_rate(hp, grads):
+    """GradientClipping: rate = threshold / sqrt(sum of g.g); applied only when < 1."""
+    threshold = _chainer_hook(hp, "GradientClipping")
+    sqnorm = sum(float(np.dot(g.reshape(-1), g.reshape(-1))) for g in grads)
+    rate = threshold / math.sqrt(sqnorm) if sqnorm else math.inf
+    return {"_clip_rate": rate if rate < 1.0 else 1.0}
+
+
+def _chainer_rmsprop(hp, t, lr, f32):
+    r = R.rounder(f32)
+    a = hp["alpha"]
+    return _rms_scalars(rho=r(a), c=r(1.0 - a), eps=r(hp["eps"]), lr=r(lr))
+
+
+_CHAINER_ADAM = {"alpha": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eta": 1.0,
+                 "weight_decay_rate": 0.0, "amsgrad": False, "adabound": False,
+                 "final_lr": 0.1, "gamma": 1e-3, "hooks": ()}
+_CHAINER_WHEN = (
+    (lambda hp: hp["weight_decay_rate"], {"ops": {"apply": R.P_DECAY_SUB}}),
+    (lambda hp: hp["amsgrad"], {"ops": {"amsgrad": 1}}),
+    (lambda hp: hp["adabound"], {"ops": {"step": R.U_SCALE_DIV_CLIP}}),
+    (lambda hp: _chainer_hook(hp, "WeightDecay"), {"ops": {"grad_decay": R.GDECAY_L2}}),
+    (lambda hp: _chainer_hook(hp, "GradientClipping"),
+     {"ops": {"grad_scale": R.GSCALE_MUL}, "prepare": _chainer_clip_rate}),
+    (lambda hp: any(h not in ("WeightDecay", "GradientClipping") for h, _ in hp["hooks"] or ()),
+     {"error": "only the WeightDecay and GradientClipping hooks are supported"}),
+)
+_CHAINER_OPS = {"first": R.M_LERP, "second": R.V_LERP, "denom": R.D_SQRT_EPS,
+                "step": R.U_SCALE_DIV, "apply": R.P_SUB_SCALED}
+_CHAINER_ALIASES = {"lr": "alpha", "betas": ("beta1", "beta2"), "eps": "eps"}
+for _opt, _extra in (("adam", {}), ("adamw", {"weight_decay_rate": 0.0}),
+                     ("amsgrad", {"amsgrad": True}), ("adabound", {"adabound": True}),
+                     ("amsbound", {"amsgrad": True, "adabound": True})):
+    _add(Preset("chainer", _opt, "adam", ops=_CHAINER_OPS, when=_CHAINER_WHEN,
+                scalars=_chainer_adam, defaults={**_CHAINER_ADAM, **_extra}, lr_name="alpha",
+                aliases={**_CHAINER_ALIASES,
+                         **({"weight_decay": "weight_decay_rate"} if _opt == "adamw" else {})},
+                states={"m": "m", "v": "v", "vhat": "vhat"}, meta_keys=("hooks",),
+                api=f"chainer.optimizers.{_opt} 7.8.1 (NumPy)"))
+_add(
+    Preset("chainer", "rmsprop", "rmsprop",
+           ops={"square": R.MS_SCAL_ADDCMUL, "denom": R.RD_SQRT_EPS},
+           when=((lambda hp: hp["eps_inside_sqrt"], {"ops": {"denom": R.RD_SQRT_EPS_IN}}),),
+           scalars=_chainer_rmsprop,
+           defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "eps_inside_sqrt": False},
+           lr_name="lr", aliases={"lr": "lr", "alpha": "alpha", "eps": "eps"},
+           states={"ms": "ms"}, api="chainer.optimizers.RMSprop 7.8.1 (NumPy)"),
+)
+
+
+# -- Keras 2.3.1 (standalone; Theano backend) ------------------------------------------------
+# Hyper-parameters are floatX variables (1 - beta in floatX); g++ contracts b*x + c*y into
+# fma(c, y, b*x). With decay > 0 Theano moves both divisions into one denominator.
+
+def _keras2_adam(hp, t, lr, f32):
+    T = _T(f32)
+    b1, b2, LR = T(hp["beta_1"]), T(hp["beta_2"]), T(lr)
+    tt = T(t)
+    s2 = np.sqrt(T(1.0) - _powT(b2, tt, f32))
+    c1p = T(1.0) - _powT(b1, tt, f32)
+    out = dict(b1=b1, c1=T(1.0) - b1, b2=b2, c2=T(1.0) - b2, eps=T(hp["epsilon"]))
+    if hp["decay"]:
+        dk = _fmaT(T(hp["decay"]), T(t - 1), T(1.0), f32)
+        return _scalars(**out, alpha=LR * s2, dscale=dk * c1p)
+    return _scalars(**out, alpha=LR * (s2 / c1p))
+
+
+def _keras2_adamax(hp, t, lr, f32):
+    T = _T(f32)
+    b1 = T(hp["beta_1"])
+    return _scalars(b1=b1, c1=T(1.0) - b1, b2=T(hp["beta_2"]), eps=T(hp["epsilon"]),
+                    alpha=T(lr) / (T(1.0) - _powT(b1, T(t), f32)))
+
+
+def _keras2_rmsprop(hp, t, lr, f32):
+    T = _T(f32)
+    rho = T(hp["rho"])
+    return _rms_scalars(rho=rho, c=T(1.0) - rho, eps=T(hp["epsilon"]), lr=T(lr))
+
+
+_KERAS2_ALIASES = {"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"}
+_KERAS2_ADAM_OPS = {"first": R.M_SCAL_FMA, "second": R.V_SCAL_FMA, "denom": R.D_SQRT_EPS}
+_KERAS2_ADAM_WHEN = ((lambda hp: hp["decay"], {"ops": {"step": R.U_MUL_DIV_DSCALE}}),
+                     (lambda hp: hp["amsgrad"], {"ops": {"amsgrad": 1}}))
+_KERAS2_ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+                "decay": 0.0, "amsgrad": False}
+_add(
+    Preset("keras2", "adam", "adam", ops=_KERAS2_ADAM_OPS, when=_KERAS2_ADAM_WHEN,
+           scalars=_keras2_adam, defaults=_KERAS2_ADAM, lr_name="learning_rate",
+           aliases=_KERAS2_ALIASES, states=_ADAM_STATES,
+           api="keras.optimizers.Adam 2.3.1 (Theano backend)"),
+    Preset("keras2", "amsgrad", "adam", ops={**_KERAS2_ADAM_OPS, "amsgrad": 1},
+           when=_KERAS2_ADAM_WHEN, scalars=_keras2_adam,
+           defaults={**_KERAS2_ADAM, "amsgrad": True}, lr_name="learning_rate",
+           aliases=_KERAS2_ALIASES, states={"m": "m", "v": "v", "vhat": "vhat"},
+           api="keras.optimizers.Adam(amsgrad=True) 2.3.1 (Theano backend)"),
+    Preset("keras2", "adamax", "adam",
+           ops={"first": R.M_SCAL_FMA, "second": R.V_MAX, "denom": R.D_EPS},
+           when=((lambda hp: hp["decay"], {"error": "decay > 0 is verified for Adam only"}),),
+           scalars=_keras2_adamax,
+           defaults={"learning_rate": 2e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+                     "decay": 0.0},
+           lr_name="learning_rate", aliases=_KERAS2_ALIASES, states={"m": "m", "u": "v"},
+           api="keras.optimizers.Adamax 2.3.1 (Theano backend)"),
+    Preset("keras2", "rmsprop", "rmsprop",
+           ops={"square": R.MS_SCAL_FMA, "denom": R.RD_SQRT_EPS},
+           when=((lambda hp: hp["decay"], {"error": "decay > 0 is verified for Adam only"}),),
+           scalars=_keras2_rmsprop,
+           defaults={"learning_rate": 1e-3, "rho": 0.9, "epsilon": 1e-7, "decay": 0.0},
+           lr_name="learning_rate",
+           aliases={"lr": "learning_rate", "alpha": "rho", "eps": "epsilon"},
+           states={"accumulator": "ms"}, api="keras.optimizers.RMSprop 2.3.1 (Theano)"),
+)
+
 # Hyper-parameters that recordings carry but that do not change the update.
 _IGNORED = {"keras_adamw": {"decay", "amsgrad", "zero_penalties", "lr_multipliers",
-                            "autorestart", "init_verbose", "t_cur", "eta_t"}}
+                            "autorestart", "init_verbose", "t_cur", "eta_t", "name"},
+            "torch": {"foreach"}, "pytorch": {"foreach"}, "mxnet": {"lazy_update"}}
 
 
 def available():
@@ -458,12 +923,14 @@ _OPTIMIZER_OF_CLASS = {"Adam": "adam", "AdamW": "adamw", "AdaMax": "adamax",
 _FLAGS = ("amsgrad", "nesterov", "maximize", "decoupled_weight_decay", "centered")
 
 
-def _optimizer_name(cls_name, given):
+def _optimizer_name(framework, cls_name, given):
+    """The table row for an optimizer class and its flags: Adam(amsgrad=True) is the
+    framework's "amsgrad" row where it has one, else its "adam" row with amsgrad=True."""
     name = _OPTIMIZER_OF_CLASS[cls_name]
-    if name == "adam" and given.pop("amsgrad", False):
-        name = "amsgrad"
-    if name == "adam" and given.pop("nesterov", False):
-        name = "nadam"
+    for flag, row in (("amsgrad", "amsgrad"), ("nesterov", "nadam")):
+        if name == "adam" and given.get(flag) and (framework, row) in PRESETS:
+            given.pop(flag)
+            name = row
     return name
 
 
@@ -477,11 +944,11 @@ def build(preset, cls_name, given):
     framework, _, opt = (preset, "", "") if preset in frameworks else preset.rpartition(".")
     if not framework:
         framework = preset
-    optimizer = opt or _optimizer_name(cls_name, given)
+    optimizer = opt or _optimizer_name(framework, cls_name, given)
     row = get(framework, optimizer)
     hp = dict(row.defaults)
     for key, value in given.items():
-        if key in _FLAGS:
+        if key in _FLAGS and key not in hp:
             raise TypeError(f"{key}= is not an option of the {framework} {optimizer} preset")
         target = row.aliases.get(key, key)
         if isinstance(target, tuple):
