@@ -30,6 +30,34 @@ def _load(path, name):
     return mod
 
 
+def load_stacks(conformance_dir):
+    return _load(os.path.join(os.path.abspath(conformance_dir), "stacks.py"),
+                 "adamkit_conformance_stacks").STACKS
+
+
+def load_pins(conformance_dir):
+    path = os.path.join(os.path.abspath(conformance_dir), "pins.py")
+    return _load(path, "adamkit_conformance_pins").PINS if os.path.exists(path) else {}
+
+
+def live_results(conformance_dir, stack, streams_dir, dest, only="", out=lambda s: None):
+    """Record one stack into ``dest`` and replay every recording: [(result, status, why)]."""
+    from ._replay import replay_file
+    cdir = os.path.abspath(conformance_dir)
+    sys.path.insert(0, cdir)
+    from make_streams import write_streams
+    write_streams(streams_dir)
+    os.makedirs(dest, exist_ok=True)
+    files = record_stack(cdir, stack, load_stacks(cdir)[stack], streams_dir, dest, only, out)
+    pins = load_pins(cdir)
+    results = []
+    for path in files:
+        r = replay_file(path)
+        status, why = _status(r, pins)
+        results.append((r, status, why))
+    return results
+
+
 def stack_python(conformance_dir, stack):
     root = os.path.dirname(os.path.abspath(conformance_dir))
     return os.path.join(root, ".venvs", stack, "bin", "python")
@@ -56,8 +84,7 @@ def setup_all(conformance_dir="conformance", force=False, out=print):
     if not os.path.isdir(cdir):
         out(f"no conformance directory at {cdir}: run from a source checkout of adamkit")
         return 2
-    stacks = _load(os.path.join(cdir, "stacks.py"), "adamkit_conformance_stacks").STACKS
-    for stack, spec in stacks.items():
+    for stack, spec in load_stacks(cdir).items():
         py = stack_python(cdir, stack)
         if os.path.exists(py) and not force:
             out(f"{stack}: present ({os.path.dirname(os.path.dirname(py))})")
@@ -108,62 +135,49 @@ def verify(conformance_dir="conformance", live=True, setup=False, only="", out=p
         out(f"no conformance directory at {cdir}: run from a source checkout of adamkit "
             "or pass --conformance-dir")
         return 2
-    pins_path = os.path.join(cdir, "pins.py")
-    pins = _load(pins_path, "adamkit_conformance_pins").PINS if os.path.exists(pins_path) else {}
-    files = [(p, "golden") for p in sorted(glob.glob(os.path.join(cdir, "golden", "*.npz")))]
-    missing = []
-    if live:
-        stacks = _load(os.path.join(cdir, "stacks.py"), "adamkit_conformance_stacks").STACKS
-        sys.path.insert(0, cdir)
-        from make_streams import write_streams
-        streams = write_streams(tempfile.mkdtemp(prefix="adamkit-streams-"))
-        for stack, spec in stacks.items():
-            py = stack_python(cdir, stack)
-            if not os.path.exists(py):
-                if setup:
-                    setup_stack(cdir, stack, spec, out)
-                else:
-                    missing.append(stack)
-                    continue
-            dest = os.path.join(cdir, "recordings", stack)
-            os.makedirs(dest, exist_ok=True)
-            for old in glob.glob(os.path.join(dest, "*.npz")):
-                os.remove(old)
-            out(f"recording {stack} ({py})")
-            files += [(p, "live") for p in record_stack(cdir, stack, spec, streams, dest,
-                                                        only, out)]
-    rows, bad = [], 0
-    for path, source in files:
+    pins = load_pins(cdir)
+    rows = []                      # (source, result or None, status, why, name)
+    for path in sorted(glob.glob(os.path.join(cdir, "golden", "*.npz"))):
         if only and only not in os.path.basename(path):
             continue
         try:
             r = replay_file(path)
+            rows.append(("golden", r, *_status(r, pins), r.name))
         except Exception as exc:
-            rows.append((os.path.basename(path), source, "", "", "", "", "-",
-                         f"ERROR {type(exc).__name__}: {exc}", ""))
-            bad += 1
-            continue
-        status, why = _status(r, pins)
-        bad += status.startswith("FAIL")
-        variant = os.path.basename(path)[:-4].split("-")[2] if path.count("-") >= 3 else ""
-        rows.append((r.name, source, r.framework, r.optimizer, variant, r.dtype, r.steps,
-                     r.worst, status, why))
+            rows.append(("golden", None, "ERROR", f"{type(exc).__name__}: {exc}",
+                         os.path.basename(path)))
+    missing = []
+    if live:
+        streams = tempfile.mkdtemp(prefix="adamkit-streams-")
+        for stack, spec in load_stacks(cdir).items():
+            if not os.path.exists(stack_python(cdir, stack)):
+                if not setup:
+                    missing.append(stack)
+                    continue
+                setup_stack(cdir, stack, spec, out)
+            dest = os.path.join(cdir, "recordings", stack)
+            for old in glob.glob(os.path.join(dest, "*.npz")):
+                os.remove(old)
+            out(f"recording {stack}")
+            for r, status, why in live_results(cdir, stack, streams, dest, only, out):
+                rows.append(("live", r, status, why, r.name))
     out("")
-    out(f"{'framework':16s} {'optimizer':9s} {'variant':22s} {'dtype':7s} {'src':6s} "
+    out(f"{'framework':16s} {'optimizer':9s} {'variant':30s} {'dtype':7s} {'src':6s} "
         f"{'steps':>5s} {'max ULP':>8s}  status")
-    for row in rows:
-        if len(row) == 9:
-            out(f"{row[0]:60s} {row[7]}")
+    bad = 0
+    for source, r, status, why, name in rows:
+        bad += status.startswith(("FAIL", "ERROR"))
+        if r is None:
+            out(f"{name:70s} {status} {why}")
             continue
-        name, source, fw, opt, variant, dtype, steps, worst, status, why = row
-        w = "0" if worst == 0 else f"{worst:.0f}"
-        out(f"{fw:16s} {opt:9s} {variant:22s} {dtype:7s} {source:6s} {steps:5d} {w:>8s}  "
-            f"{status}{'  -- ' + why if why else ''}")
-    n_ok = sum(1 for r in rows if len(r) == 10 and r[8] in ("identical", "pinned",
-                                                             "identical (pin obsolete)"))
-    out(f"\n{n_ok} of {len(rows)} recordings bit-identical or at their measured pin")
+        variant = name[:-4].split("-")[2] if name.count("-") >= 3 else ""
+        worst = "0" if r.worst == 0 else f"{r.worst:.0f}"
+        out(f"{r.framework:16s} {r.optimizer:9s} {variant:30s} {r.dtype:7s} {source:6s} "
+            f"{r.steps:5d} {worst:>8s}  {status}{'  -- ' + why if why else ''}")
+    good = len(rows) - bad
+    out(f"\n{good} of {len(rows)} recordings bit-identical or at their measured pin")
     if missing:
-        out(f"not installed (run with --setup): {', '.join(missing)}")
+        out(f"not installed (run python -m adamkit setup): {', '.join(missing)}")
         if require_all:
             out("CI requires every framework stack: failing")
             return 1

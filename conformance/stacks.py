@@ -1,0 +1,45 @@
+"""The live framework environments of the conformance suite.
+
+Each stack is one virtual environment, ``.venvs/<stack>`` at the top of the checkout,
+created by ``python -m adamkit setup`` with the pip commands below (in order), and the
+adapters (``adapters/<module>.py``) that run in it, each with extra environment variables.
+The versions are pinned: a preset reproduces one release of a framework.
+"""
+
+STACKS = {
+    "modern": {
+        "pip": [
+            ["torch==2.13.0", "tensorflow-cpu==2.21.0", "keras==3.15.1", "tf-keras==2.21.0",
+             "jax==0.10.2", "jaxlib==0.10.2", "optax==0.2.8"],
+        ],
+        "adapters": [
+            ("torch_adapter", {}),
+            ("optax_adapter", {"JAX_ENABLE_X64": "0"}),
+            ("optax_adapter", {"JAX_ENABLE_X64": "1"}),
+        ],
+    },
+    "legacy": {
+        "pip": [
+            ["setuptools<70", "wheel", "numpy==1.23.5", "scipy==1.11.4"],
+            ["--no-build-isolation", "mxnet==1.9.1", "chainer==7.8.1", "Theano==1.0.5",
+             "Lasagne==0.1"],
+            ["--no-deps", "keras==2.3.1", "keras-applications==1.0.8",
+             "keras-preprocessing==1.1.2", "pyyaml==6.0.1"],
+        ],
+        "adapters": [
+            ("mxnet_adapter", {}),
+            ("chainer_adapter", {}),
+            ("lasagne_adapter", {}),
+            ("keras2_adapter", {}),
+        ],
+    },
+    "kerasadamw": {
+        "pip": [
+            ["tensorflow-cpu==2.13.1"],
+            ["--no-deps", "keras-adamw==1.38"],
+        ],
+        "adapters": [
+            ("keras_adamw_adapter", {"TF_KERAS": "1"}),
+        ],
+    },
+}
