@@ -29,7 +29,7 @@ so ``res.fun`` and ``res.jac`` are always the value and gradient at
 ``res.x``, and a run of ``nit`` iterations evaluates ``fun`` ``nit + 1`` times
 (plus the finite-difference evaluations when no gradient is given).
 
-Bounds are enforced by projection (``np.clip``) after every step: this is
+Bounds are enforced by projection (clipping to ``[lb, ub]``) after every step: this is
 projected Adam/RMSProp.  The moment estimates are not modified by the
 projection, so a coordinate held at a bound keeps its (decaying) moments.
 
@@ -56,9 +56,10 @@ Performance contract
 --------------------
 ``fun`` receives a read-only view of the iterate, which is updated in place:
 copy it if you keep it.  The loop does no per-element Python work and no
-per-iteration allocation besides what ``fun`` returns (the gradient is used
+per-iteration allocation besides what ``fun`` returns (and what ``callback``,
+``return_all`` and ``batches`` need, when given); the gradient is used
 as is when it is a C-contiguous array of the iterate's dtype, otherwise it is
-copied into a preallocated buffer).
+copied into a preallocated buffer.
 """
 from __future__ import annotations
 
@@ -111,6 +112,11 @@ def _user_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+def _disp(line: str) -> None:
+    """The ``disp`` output: the only printing in the library."""
+    print(line)  # noqa: T201
 
 
 def _check_unknown_options(unknown_options: dict) -> None:
@@ -266,7 +272,7 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
                       RuntimeWarning, stacklevel=_user_stacklevel())
     if tol is not None:
         gtol = tol
-    maxiter = int(maxiter)
+    maxiter = sys.maxsize if maxiter is None else int(maxiter)
     patience = max(int(patience), 1)
     if not isinstance(args, tuple):
         args = (args,)
@@ -282,7 +288,7 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
     box = _prepare_bounds(bounds, n, dtype)
     if box is not None:
         lb, ub = box
-        np.clip(x, lb, ub, out=x)
+        np.minimum(np.maximum(x, lb, out=x), ub, out=x)
 
     # -- calls to fun / jac ---------------------------------------------------
     kw_f: dict = {}
@@ -293,11 +299,16 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
             kw_f["rng"] = rng
         if callable(jac) and not isinstance(jac, bool) and _accepts_rng(jac):
             kw_j["rng"] = rng
-    counts = [0, 0]                      # nfev, njev
+        if seed is not None and not (kw_f or kw_j):
+            warnings.warn("`seed` is ignored: neither `fun` nor `jac` has an `rng` "
+                          "parameter", OptimizeWarning, stacklevel=_user_stacklevel())
+    fd_evals = [0]                       # fun calls made by finite differences
     force_copy = groups is not None
+    ndarray = np.ndarray
 
     def as_grad(g):
-        if (type(g) is np.ndarray and g.dtype == dtype and g.shape == shape
+        """g itself when the kernel can use it directly, else a copy in gbuf."""
+        if (type(g) is ndarray and g.dtype == dtype and g.shape == shape
                 and g.flags.c_contiguous and not force_copy
                 and not np.may_share_memory(g, x)):
             return g
@@ -307,49 +318,75 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
         np.copyto(gbuf, g.reshape(shape), casting="same_kind")
         return gbuf
 
+    # Fast path of as_grad: a fresh array (it owns its memory, so it cannot
+    # alias x) of the right dtype and shape is used as is.
     if jac is True:
         def evaluate(fargs):
-            counts[0] += 1
-            counts[1] += 1
             f, g = fun(xv, *fargs, **kw_f)
-            return _to_float(f), as_grad(g)
+            if not isinstance(f, float):
+                f = _to_float(f)
+            if (type(g) is ndarray and g.base is None and g.dtype is dtype
+                    and g.shape == shape and not force_copy):
+                return f, g
+            return f, as_grad(g)
     elif callable(jac):
         def evaluate(fargs):
-            counts[0] += 1
-            counts[1] += 1
             f = fun(xv, *fargs, **kw_f)
-            return _to_float(f), as_grad(jac(xv, *fargs, **kw_j))
+            if not isinstance(f, float):
+                f = _to_float(f)
+            g = jac(xv, *fargs, **kw_j)
+            if (type(g) is ndarray and g.base is None and g.dtype is dtype
+                    and g.shape == shape and not force_copy):
+                return f, g
+            return f, as_grad(g)
     else:
         from scipy.optimize._numdiff import approx_derivative
         fd_method = jac if jac in _FD_METHODS else "2-point"
         fd_bounds = (box[0], box[1]) if box is not None else (-np.inf, np.inf)
 
         def evaluate(fargs):
-            counts[0] += 1
-            counts[1] += 1
             f = _to_float(fun(xv, *fargs, **kw_f))
 
-            def fd_fun(z):
-                counts[0] += 1
-                return _to_float(fun(z, *fargs, **kw_f))
+            def fd_fun(z):       # raw value: complex for the 'cs' scheme
+                fd_evals[0] += 1
+                return fun(z, *fargs, **kw_f)
             g = approx_derivative(fd_fun, x, method=fd_method,
                                   rel_step=finite_diff_rel_step,
-                                  f0=f if fd_method != "cs" else None,
+                                  f0=f,
                                   bounds=fd_bounds)
             return f, as_grad(g)
 
     # -- gradient norm (no allocation for the inf- and 2-norms) ---------------
+    # gnorm_of(g) returns the exact norm, except that for the inf-norm it may
+    # return the 2-norm instead when that proves |g|_inf > gtol (|g|_inf >=
+    # |g|_2 / sqrt(n)): one dot product instead of abs + max in most
+    # iterations.  NaN/inf in g always give a non-finite value.
     absbuf = np.empty_like(x)
+    dot = np.dot
+
+    def exact_norm(g):
+        if norm == np.inf:
+            np.abs(g, out=absbuf)
+            return float(absbuf.max())
+        if norm == 2:
+            return math.sqrt(float(dot(g, g)))
+        return float(np.linalg.norm(g, ord=norm))
+
     if norm == np.inf:
+        # squared threshold with a margin for the rounding of a float32 dot
+        sq_bound = (gtol * gtol * n * 1.01) if gtol > 0 else -1.0
+
         def gnorm_of(g):
+            s = float(dot(g, g))
+            if sq_bound < s < math.inf:
+                return math.sqrt(s)
             np.abs(g, out=absbuf)
             return float(absbuf.max())
     elif norm == 2:
         def gnorm_of(g):
-            return math.sqrt(float(np.dot(g, g)))
+            return math.sqrt(float(dot(g, g)))
     else:
-        def gnorm_of(g):
-            return float(np.linalg.norm(g, ord=norm))
+        gnorm_of = exact_norm
 
     # -- the step, with optional parameter groups -----------------------------
     step = opt.step
@@ -369,7 +406,9 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
         def do_step(g):  # g is gbuf (force_copy)
             step(xparts, gparts, lr_mult=mults)
     elif lr_mult is not None:
-        mults = [float(lr_mult)]
+        if np.size(lr_mult) != 1:
+            raise ValueError("several `lr_mult` values need `groups`")
+        mults = [float(np.asarray(lr_mult).item())]
         xs = [x]
 
         def do_step(g):
@@ -383,7 +422,7 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
     it = iter(batches) if batches is not None else None
     allvecs = [x.copy()] if return_all else None
     if disp_every:
-        print(f"{'nit':>8} {'fun':>16} {'|grad|':>12}")
+        _disp(f"{'nit':>8} {'fun':>16} {'|grad|':>12}")
 
     # -- the loop -------------------------------------------------------------
     fargs = args
@@ -406,6 +445,7 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
         xprev = np.empty_like(x)
         dbuf = np.empty_like(x)
     isfinite = math.isfinite
+    maximum, minimum = np.maximum, np.minimum
     while why is None:
         if nit >= maxiter:
             why = "maxiter"
@@ -420,7 +460,8 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
             np.copyto(xprev, x)
         do_step(g)
         if box is not None:
-            np.clip(x, lb, ub, out=x)
+            maximum(x, lb, out=x)           # projection onto the box
+            minimum(x, ub, out=x)
         nit += 1
         f_prev = f
         f, g = evaluate(fargs)
@@ -434,31 +475,32 @@ def _solve(opt, fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
             why = "callback"
             break
         if disp_every and nit % disp_every == 0:
-            print(f"{nit:>8d} {f:>16.8e} {gnorm:>12.4e}")
+            _disp(f"{nit:>8d} {f:>16.8e} {exact_norm(g):>12.4e}")
         if gnorm <= gtol:
             why = "gtol"
             break
         if ftol > 0 or xtol > 0:
-            small = ftol > 0 and abs(f_prev - f) <= ftol * max(abs(f_prev), abs(f), 1.0)
-            if not small and xtol > 0:
+            f_small = ftol > 0 and abs(f_prev - f) <= ftol * max(abs(f_prev), abs(f), 1.0)
+            x_small = False
+            if xtol > 0 and not f_small:
                 np.subtract(x, xprev, out=dbuf)
                 np.abs(dbuf, out=dbuf)
-                small = float(dbuf.max()) <= xtol
-            stalled = stalled + 1 if small else 0
+                x_small = float(dbuf.max()) <= xtol
+            stalled = stalled + 1 if (f_small or x_small) else 0
             if stalled >= patience:
-                why = "ftol" if (ftol > 0 and abs(f_prev - f) <= ftol * max(
-                    abs(f_prev), abs(f), 1.0)) else "xtol"
+                why = "ftol" if f_small else "xtol"
                 break
 
     status = _STATUS[why]
     msg = _status_message[why]
-    nfev, njev = counts
+    njev = nit + 1                       # one evaluation at x0, one per iteration
+    nfev = njev + fd_evals[0]
     if disp:
-        print(msg if status == 0 else "Warning: " + msg)
-        print(f"         Current function value: {f:f}")
-        print(f"         Iterations: {nit:d}")
-        print(f"         Function evaluations: {nfev:d}")
-        print(f"         Gradient evaluations: {njev:d}")
+        _disp(msg if status == 0 else "Warning: " + msg)
+        _disp(f"         Current function value: {f:f}")
+        _disp(f"         Iterations: {nit:d}")
+        _disp(f"         Function evaluations: {nfev:d}")
+        _disp(f"         Gradient evaluations: {njev:d}")
     res = OptimizeResult(x=x, fun=f, jac=np.array(g, copy=True), nit=nit,
                          nfev=nfev, njev=njev, status=status,
                          success=status == 0, message=msg)
@@ -488,8 +530,9 @@ _PARAMETERS_DOC = """
         Extra arguments passed to ``fun`` and ``jac``.
     jac : {callable, True, '2-point', '3-point', 'cs', None}, optional
         The gradient: a callable with ``fun``'s signature, ``True`` if ``fun``
-        returns ``(f, g)``, or a finite-difference scheme of
-        :func:`scipy.optimize.approx_fprime`'s helpers (``None``: '2-point').
+        returns ``(f, g)``, or a finite-difference scheme computed by scipy's
+        ``approx_derivative`` (the helper behind
+        :func:`scipy.optimize.approx_fprime`; ``None``: '2-point').
     hess, hessp : None
         Accepted for scipy's custom-method signature; not used (a
         ``RuntimeWarning`` is issued if given).
@@ -567,8 +610,8 @@ _COMMON_OPTIONS_DOC = """
 
 
 def _docstring(func):
-    func.__doc__ = func.__doc__.replace("%(parameters)s", _PARAMETERS_DOC) \
-                               .replace("%(common_options)s", _COMMON_OPTIONS_DOC)
+    func.__doc__ = func.__doc__.replace("%(parameters)s", _PARAMETERS_DOC.strip()) \
+                               .replace("%(common_options)s", _COMMON_OPTIONS_DOC.strip())
     return func
 
 
@@ -606,14 +649,18 @@ def adam(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
     %(parameters)s
     Options
     -------
-    learning_rate : float or callable
-        :math:`\eta`, or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-    betas : (float, float)
-        :math:`(\beta_1, \beta_2)`.
-    eps : float
-        :math:`\epsilon`.
-    weight_decay : float
-        :math:`\lambda` (L2 penalty added to the gradient).
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default.
+
+    learning_rate : float or callable, optional
+        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).
+    betas : (float, float), optional
+        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
+    eps : float, optional
+        :math:`\epsilon` (default 1e-8).
+    weight_decay : float, optional
+        :math:`\lambda` (L2 penalty added to the gradient) (default 0).
     %(common_options)s
     """
     _check_unknown_options(unknown_options)
@@ -630,7 +677,7 @@ def amsgrad(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None
             callback: Optional[Callable] = None, *,
             learning_rate: Union[None, float, Callable[[int], float]] = None,
             betas: Optional[tuple] = None, eps: Optional[float] = None,
-         weight_decay: Optional[float] = None,
+            weight_decay: Optional[float] = None,
             preset: Optional[str] = None, preset_options: Optional[dict] = None,
             maxiter: int = 1000, gtol: float = 1e-5, norm: float = np.inf,
             ftol: float = 0.0, xtol: float = 0.0, patience: int = 1,
@@ -652,14 +699,18 @@ def amsgrad(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None
     %(parameters)s
     Options
     -------
-    learning_rate : float or callable
-        :math:`\eta`, or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-    betas : (float, float)
-        :math:`(\beta_1, \beta_2)`.
-    eps : float
-        :math:`\epsilon`.
-    weight_decay : float
-        L2 penalty added to the gradient.
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default.
+
+    learning_rate : float or callable, optional
+        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).
+    betas : (float, float), optional
+        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
+    eps : float, optional
+        :math:`\epsilon` (default 1e-8).
+    weight_decay : float, optional
+        L2 penalty added to the gradient (default 0).
     %(common_options)s
     """
     _check_unknown_options(unknown_options)
@@ -677,7 +728,7 @@ def adamw(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
           callback: Optional[Callable] = None, *,
           learning_rate: Union[None, float, Callable[[int], float]] = None,
           betas: Optional[tuple] = None, eps: Optional[float] = None,
-         weight_decay: Optional[float] = None,
+          weight_decay: Optional[float] = None,
           preset: Optional[str] = None, preset_options: Optional[dict] = None,
           maxiter: int = 1000, gtol: float = 1e-5, norm: float = np.inf,
           ftol: float = 0.0, xtol: float = 0.0, patience: int = 1,
@@ -700,14 +751,18 @@ def adamw(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
     %(parameters)s
     Options
     -------
-    learning_rate : float or callable
-        :math:`\eta`, or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-    betas : (float, float)
-        :math:`(\beta_1, \beta_2)`.
-    eps : float
-        :math:`\epsilon`.
-    weight_decay : float
-        :math:`\lambda` (decoupled).
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default.
+
+    learning_rate : float or callable, optional
+        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).
+    betas : (float, float), optional
+        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
+    eps : float, optional
+        :math:`\epsilon` (default 1e-8).
+    weight_decay : float, optional
+        :math:`\lambda` (decoupled) (default 1e-2).
     %(common_options)s
     """
     _check_unknown_options(unknown_options)
@@ -724,7 +779,7 @@ def adamax(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
            callback: Optional[Callable] = None, *,
            learning_rate: Union[None, float, Callable[[int], float]] = None,
            betas: Optional[tuple] = None, eps: Optional[float] = None,
-         weight_decay: Optional[float] = None,
+           weight_decay: Optional[float] = None,
            preset: Optional[str] = None, preset_options: Optional[dict] = None,
            maxiter: int = 1000, gtol: float = 1e-5, norm: float = np.inf,
            ftol: float = 0.0, xtol: float = 0.0, patience: int = 1,
@@ -737,22 +792,26 @@ def adamax(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
 
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
-        u_t = \max(\beta_2 u_{t-1}, |g_t|), \qquad
+        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon), \qquad
         x_t = x_{t-1} - \frac{\eta_t}{1-\beta_1^t}\, \frac{m_t}{u_t}
 
-    (how :math:`\epsilon` guards the division depends on the optimizer
-    object and its ``preset``).
+    (:math:`\epsilon` inside the max, as PyTorch and Torch7; ``preset=``
+    selects a framework's variant).
     %(parameters)s
     Options
     -------
-    learning_rate : float or callable
-        :math:`\eta`, or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-    betas : (float, float)
-        :math:`(\beta_1, \beta_2)`.
-    eps : float
-        :math:`\epsilon`.
-    weight_decay : float
-        L2 penalty added to the gradient.
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default.
+
+    learning_rate : float or callable, optional
+        :math:`\eta` (default 2e-3), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).
+    betas : (float, float), optional
+        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
+    eps : float, optional
+        :math:`\epsilon` (default 1e-8).
+    weight_decay : float, optional
+        L2 penalty added to the gradient (default 0).
     %(common_options)s
     """
     _check_unknown_options(unknown_options)
@@ -769,7 +828,7 @@ def nadam(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
           callback: Optional[Callable] = None, *,
           learning_rate: Union[None, float, Callable[[int], float]] = None,
           betas: Optional[tuple] = None, eps: Optional[float] = None,
-         weight_decay: Optional[float] = None,
+          weight_decay: Optional[float] = None,
           preset: Optional[str] = None, preset_options: Optional[dict] = None,
           maxiter: int = 1000, gtol: float = 1e-5, norm: float = np.inf,
           ftol: float = 0.0, xtol: float = 0.0, patience: int = 1,
@@ -792,14 +851,18 @@ def nadam(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
     %(parameters)s
     Options
     -------
-    learning_rate : float or callable
-        :math:`\eta`, or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-    betas : (float, float)
-        :math:`(\beta_1, \beta_2)`.
-    eps : float
-        :math:`\epsilon`.
-    weight_decay : float
-        L2 penalty added to the gradient.
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default.
+
+    learning_rate : float or callable, optional
+        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).
+    betas : (float, float), optional
+        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
+    eps : float, optional
+        :math:`\epsilon` (default 1e-8).
+    weight_decay : float, optional
+        L2 penalty added to the gradient (default 0).
     %(common_options)s
     """
     _check_unknown_options(unknown_options)
@@ -841,16 +904,20 @@ def rmsprop(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None
     %(parameters)s
     Options
     -------
-    learning_rate : float or callable
-        :math:`\eta`, or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-    alpha : float
-        Smoothing constant :math:`\alpha`.
-    eps : float
-        :math:`\epsilon`.
-    weight_decay : float
-        L2 penalty added to the gradient.
-    momentum : float
-        :math:`\mu`.
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default.
+
+    learning_rate : float or callable, optional
+        :math:`\eta` (default 1e-2), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).
+    alpha : float, optional
+        Smoothing constant :math:`\alpha` (default 0.99).
+    eps : float, optional
+        :math:`\epsilon` (default 1e-8).
+    weight_decay : float, optional
+        L2 penalty added to the gradient (default 0).
+    momentum : float, optional
+        :math:`\mu` (default 0).
     centered : bool
         Normalize by the estimated variance of the gradient.
     %(common_options)s

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from typing import Callable, Optional, Sequence, Union
 
 __all__ = [
@@ -113,7 +112,7 @@ class _Product(Schedule):
         self.duration = None if da is None or db is None else max(da, db)
 
     def __call__(self, t: int) -> float:
-        return self.a(t) * self.b(t)
+        return float(self.a(t) * self.b(t))
 
 
 # --------------------------------------------------------------------------
@@ -148,7 +147,7 @@ class ExponentialDecay(Schedule):
         p = t / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return self.learning_rate * self.decay_rate ** p
+        return float(self.learning_rate * self.decay_rate ** p)
 
 
 def exponential_decay(learning_rate: float, decay_steps: int, decay_rate: float,
@@ -181,7 +180,7 @@ class InverseTimeDecay(Schedule):
         p = t / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return self.learning_rate / (1.0 + self.decay_rate * p)
+        return float(self.learning_rate / (1.0 + self.decay_rate * p))
 
 
 def inverse_time_decay(learning_rate: float, decay_steps: int, decay_rate: float,
@@ -220,7 +219,7 @@ class KerasDecay(Schedule):
         self.decay = float(decay)
 
     def __call__(self, t: int) -> float:
-        return self.learning_rate * (1.0 / (1.0 + self.decay * t))
+        return float(self.learning_rate * (1.0 / (1.0 + self.decay * t)))
 
 
 def keras_decay(learning_rate: float, decay: float) -> Schedule:
@@ -290,7 +289,7 @@ class Caffe(Schedule):
         self._call = getattr(self, "_" + policy)
 
     def __call__(self, t: int) -> float:
-        return self._call(t)
+        return float(self._call(t))
 
     def _fixed(self, t):
         return self.base_lr
@@ -384,7 +383,7 @@ class CosineAnnealing(Schedule):
         t_cur, T = self._position(t)
         eta = self.eta_min + 0.5 * (self.eta_max - self.eta_min) * (
             1.0 + math.cos(math.pi * t_cur / (T - 1)))
-        return self.learning_rate * eta
+        return float(self.learning_rate * eta)
 
 
 def sgdr(learning_rate: float, period: int, period_mult: float = 1.0,
@@ -404,6 +403,12 @@ def sgdr(learning_rate: float, period: int, period_mult: float = 1.0,
     convention).  Period lengths grow as
     :math:`T_i = \mathrm{round}(T_0\,m^i)` with ``period_mult`` :math:`m`
     (SGDR's :math:`T_{mult}`; keras-adamw itself has only ``m = 1``).
+
+    This is keras-adamw's ``eta_t`` (``total_iterations`` = ``period``) at
+    every step but the very first, where keras-adamw uses its variable's
+    initial value 1.0 rather than ``eta_max`` (the two agree for the default
+    ``eta_max = 1``).  keras-adamw computes in float32; this in float64 (the
+    ``preset="keras_adamw"`` optimizer reproduces its float32 rounding).
     """
     return CosineAnnealing(learning_rate, period, period_mult, eta_min, eta_max,
                            restarts=True)
@@ -436,7 +441,7 @@ class Warmup(Schedule):
         if t >= self.steps:
             return self.target
         f = self.start_factor + (1.0 - self.start_factor) * (t / self.steps)
-        return self.target * f
+        return float(self.target * f)
 
 
 def warmup(steps: int, start_factor: float = 0.0) -> Schedule:
