@@ -22,13 +22,13 @@ ADAM_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
     "decoupled": [1, 2], "first": [1, 2, 3, 4, 5], "second": [1, 2, 3, 4, 5, 6, 7, 8, 9],
     "amsgrad": [1], "numer": [1, 2, 3], "denom": [0, 2, 3, 4, 5, 6, 7],
-    "step": [1, 2, 3, 4, 5], "apply": [1, 2, 3, 4, 5, 6], "sqrt_kind": [1],
+    "step": [1, 2, 3, 4, 5], "apply": [1, 2, 3, 4, 5, 6], "sqrt_kind": [1], "ftz": [1],
 }
 RMS_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
     "decoupled": [1, 2], "square": [1, 2, 3, 4, 5, 6, 7, 8],
     "center": [1, 2, 3, 4], "denom": [1, 2, 3, 4, 5], "step": [1, 2, 3, 4],
-    "momentum": [1, 2, 3, 4, 5, 6, 7], "variance": [1], "sqrt_kind": [1],
+    "momentum": [1, 2, 3, 4, 5, 6, 7], "variance": [1], "sqrt_kind": [1], "ftz": [1],
 }
 
 
@@ -238,3 +238,18 @@ def test_bad_ops_refused():
         K.AdamKernel({"first": 99})
     with pytest.raises(ValueError, match="invalid RMSProp ops"):
         K.RMSPropKernel({"momentum": -1})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ftz_flushes_subnormal_results_and_restores_the_mode(dtype):
+    tiny = np.finfo(dtype).tiny
+    outs = {}
+    for ftz in (0, 1):
+        k = K.RMSPropKernel({"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS_IN, "ftz": ftz})
+        k.set_scalars(rho=0.25, c=0.75, eps=1.0, lr=0.0)
+        ms = np.full(4, tiny, dtype)
+        k.run(np.zeros(4, dtype), np.zeros(4, dtype), ms, None, None, 1)
+        outs[ftz] = ms
+    assert (outs[0] > 0).all() and (outs[0] < tiny).all()      # subnormal without ftz
+    assert (outs[1] == 0).all()                                 # flushed with it
+    assert np.array([tiny], dtype)[0] / dtype(4) > 0            # the caller's mode is back

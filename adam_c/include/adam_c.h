@@ -56,7 +56,8 @@ extern "C" {
 typedef enum adam_c_status {
     ADAM_C_OK = 0,
     ADAM_C_ENULL = -1,     /* a required buffer is NULL while n > 0 */
-    ADAM_C_EOPS = -2       /* an ops field holds an unknown value */
+    ADAM_C_EOPS = -2       /* an ops field holds an unknown value, or one this build
+                              cannot honour (ftz off x86)                              */
 } adam_c_status;
 
 /* ------------------------------------------------------------------------------------- */
@@ -181,6 +182,8 @@ typedef struct adam_c_adam_ops {
     int step;         /* ADAM_C_U_*                                                 */
     int apply;        /* ADAM_C_P_*                                                 */
     int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
+    int ftz;          /* 0, or 1: flush-to-zero and denormals-are-zero while running, as
+                         TensorFlow's kernels run (x86 MXCSR; elsewhere ADAM_C_EOPS)     */
 } adam_c_adam_ops;
 
 typedef struct adam_c_adam_scalars {
@@ -273,6 +276,7 @@ typedef struct adam_c_rmsprop_ops {
     int momentum;     /* ADAM_C_MOM_*                                               */
     int variance;     /* ADAM_C_VAR_*                                               */
     int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
+    int ftz;          /* as for Adam                                                */
 } adam_c_rmsprop_ops;
 
 typedef struct adam_c_rmsprop_scalars {

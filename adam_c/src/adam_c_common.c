@@ -18,7 +18,8 @@ int adam_c_adam_ops_check(const adam_c_adam_ops *o)
              in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_FMABC_SQRT_EPS) &&
              in_range(o->step, ADAM_C_U_MUL_DIV, ADAM_C_U_MUL_DIV_DSCALE) &&
              in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_ADDWD_FMA) &&
-             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX);
+             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX) &&
+             in_range(o->ftz, 0, ADAM_C_HAVE_FTZ);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
@@ -36,7 +37,8 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
              in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_RECIP_MUL) &&
              in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_TRACE_FMA) &&
              in_range(o->variance, ADAM_C_VAR_SUB, ADAM_C_VAR_FMA) &&
-             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX);
+             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX) &&
+             in_range(o->ftz, 0, ADAM_C_HAVE_FTZ);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 

@@ -27,8 +27,10 @@
    and XLA's rsqrt start from. Its table is implementation-defined (AMD and Intel differ),
    which is why the frameworks' own bits depend on the CPU; adamkit uses the same
    instruction so that it reproduces them on the same CPU. */
-#if (defined(__x86_64__) || defined(_M_X64)) && !defined(ADAM_C_NO_RSQRT)
+#if defined(__SSE2__) || defined(_M_X64)
 #include <xmmintrin.h>
+#endif
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(ADAM_C_NO_RSQRT)
 #define ADAM_C_HAVE_RSQRT 1
 static inline float adam_c_rsqrt_estimate(float x)
 {
@@ -95,6 +97,22 @@ static inline double adam_c_mkl_sqrt_f64(double x)
 }
 #else
 #define ADAM_C_HAVE_RSQRT 0
+#endif
+
+/* Flush-to-zero + denormals-are-zero for the duration of one call (ops->ftz). The mode is
+   per thread, so every thread that runs a piece of an array sets and restores its own. */
+#if defined(__SSE2__) || defined(_M_X64)
+#define ADAM_C_HAVE_FTZ 1
+typedef unsigned int adam_c_fpmode;
+static inline adam_c_fpmode adam_c_ftz_enter(void)
+{
+    const unsigned int old = _mm_getcsr();
+    _mm_setcsr(old | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+    return old;
+}
+static inline void adam_c_ftz_leave(adam_c_fpmode old) { _mm_setcsr(old); }
+#else
+#define ADAM_C_HAVE_FTZ 0
 #endif
 
 static inline int adam_c_rmsprop_needs_mom(const adam_c_rmsprop_ops *o)

@@ -167,8 +167,8 @@ static void test_adam_sweep(void)
 {
     /* Each field through all its values with the others at a varied default: every value
        of every stage is exercised in both a specialised and the generic loop. */
-    int maxv[13] = {1, 2, 4, 1, 2, 5, 9, 1, 3, 7, 5, 6, 1};
-    for (int f = 0; f < 13; f++) {
+    int maxv[14] = {1, 2, 4, 1, 2, 5, 9, 1, 3, 7, 5, 6, 1, 1};
+    for (int f = 0; f < 14; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_adam_ops o = {0};
             o.denom = ADAM_C_D_SQRT_BC_EPS;
@@ -191,8 +191,8 @@ static void test_adam_sweep(void)
 
 static void test_rms_sweep(void)
 {
-    int maxv[12] = {1, 2, 4, 1, 2, 8, 4, 5, 4, 7, 1, 1};
-    for (int f = 0; f < 12; f++) {
+    int maxv[13] = {1, 2, 4, 1, 2, 8, 4, 5, 4, 7, 1, 1, 1};
+    for (int f = 0; f < 13; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_rmsprop_ops o = {0};
             o.momentum = ADAM_C_MOM_ACC;

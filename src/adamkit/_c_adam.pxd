@@ -4,7 +4,7 @@
 cdef extern from "adam_c.h" nogil:
     ctypedef struct adam_c_adam_ops:
         int maximize, grad_scale, grad_decay, grad_clip, decoupled
-        int first, second, amsgrad, numer, denom, step, apply, sqrt_kind
+        int first, second, amsgrad, numer, denom, step, apply, sqrt_kind, ftz
 
     ctypedef struct adam_c_adam_scalars:
         double b1, c1, b2, c2, eps, eps_root, alpha, bc1, bc1n, bc2, s, k
@@ -12,7 +12,7 @@ cdef extern from "adam_c.h" nogil:
 
     ctypedef struct adam_c_rmsprop_ops:
         int maximize, grad_scale, grad_decay, grad_clip, decoupled
-        int square, center, denom, step, momentum, variance, sqrt_kind
+        int square, center, denom, step, momentum, variance, sqrt_kind, ftz
 
     ctypedef struct adam_c_rmsprop_scalars:
         double rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr

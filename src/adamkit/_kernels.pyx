@@ -54,13 +54,14 @@ _MOM_BUFFER = (1, 2, 3, 6, 7)
 STATUS = {"ADAM_C_OK": 0, "ADAM_C_ENULL": -1, "ADAM_C_EOPS": -2}
 
 ADAM_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled", "first",
-                   "second", "amsgrad", "numer", "denom", "step", "apply", "sqrt_kind")
+                   "second", "amsgrad", "numer", "denom", "step", "apply", "sqrt_kind",
+                   "ftz")
 ADAM_SCALAR_FIELDS = ("b1", "c1", "b2", "c2", "eps", "eps_root", "alpha", "bc1", "bc1n",
                       "bc2", "s", "k", "gmul", "gdiv", "wd", "clip", "dk", "dlr", "l1", "l2",
                       "lo", "hi", "dscale")
 RMSPROP_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled",
                       "square", "center", "denom", "step", "momentum", "variance",
-                      "sqrt_kind")
+                      "sqrt_kind", "ftz")
 RMSPROP_SCALAR_FIELDS = ("rho", "c", "eps", "lr", "mu", "gmul", "gdiv", "wd", "clip", "dk",
                          "dlr")
 
