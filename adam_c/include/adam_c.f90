@@ -29,22 +29,60 @@ module adam_c
                                  ADAM_C_GDECAY_NONE = 0, ADAM_C_GDECAY_L2 = 1
 
     type, bind(c) :: adam_c_adam_ops
-        integer(c_int) :: maximize, grad_scale, grad_decay, grad_clip, decoupled
-        integer(c_int) :: first, second, amsgrad, numer, denom, step, apply, sqrt_kind
+        integer(c_int) :: maximize
+        integer(c_int) :: grad_scale
+        integer(c_int) :: grad_decay
+        integer(c_int) :: grad_clip
+        integer(c_int) :: decoupled
+        integer(c_int) :: first
+        integer(c_int) :: second
+        integer(c_int) :: amsgrad
+        integer(c_int) :: numer
+        integer(c_int) :: denom
+        integer(c_int) :: step
+        integer(c_int) :: apply
+        integer(c_int) :: sqrt_kind
+        integer(c_int) :: ftz
     end type adam_c_adam_ops
 
     type, bind(c) :: adam_c_adam_scalars
-        real(c_double) :: b1, c1, b2, c2, eps, eps_root, alpha, bc1, bc1n, bc2, s, k
-        real(c_double) :: gmul, gdiv, wd, clip, dk, dlr, l1, l2, lo, hi, dscale
+        real(c_double) :: b1, c1
+        real(c_double) :: b2, c2
+        real(c_double) :: eps
+        real(c_double) :: eps_root
+        real(c_double) :: alpha
+        real(c_double) :: bc1
+        real(c_double) :: bc1n
+        real(c_double) :: bc2
+        real(c_double) :: s
+        real(c_double) :: k
+        real(c_double) :: gmul, gdiv
+        real(c_double) :: wd
+        real(c_double) :: clip
+        real(c_double) :: dk, dlr
+        real(c_double) :: l1, l2
+        real(c_double) :: lo, hi
+        real(c_double) :: dscale
     end type adam_c_adam_scalars
 
     type, bind(c) :: adam_c_rmsprop_ops
         integer(c_int) :: maximize, grad_scale, grad_decay, grad_clip, decoupled
-        integer(c_int) :: square, center, denom, step, momentum, variance, sqrt_kind
+        integer(c_int) :: square
+        integer(c_int) :: center
+        integer(c_int) :: denom
+        integer(c_int) :: step
+        integer(c_int) :: momentum
+        integer(c_int) :: variance
+        integer(c_int) :: sqrt_kind
+        integer(c_int) :: ftz
     end type adam_c_rmsprop_ops
 
     type, bind(c) :: adam_c_rmsprop_scalars
-        real(c_double) :: rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr
+        real(c_double) :: rho, c
+        real(c_double) :: eps
+        real(c_double) :: lr
+        real(c_double) :: mu
+        real(c_double) :: gmul, gdiv, wd, clip, dk, dlr
     end type adam_c_rmsprop_scalars
 
     interface

@@ -87,7 +87,8 @@ enum {
 enum {
     ADAM_C_DECOUPLED_NONE = 0,
     ADAM_C_DECOUPLED_MUL = 1,     /* p' = p * dk          (PyTorch AdamW: dk = 1 - lr*wd) */
-    ADAM_C_DECOUPLED_SUBMUL = 2   /* p' = p - (p * dk) * dlr   (Keras: dk = wd, dlr = lr) */
+    ADAM_C_DECOUPLED_SUBMUL = 2,  /* p' = p - (p * dk) * dlr   (Keras: dk = wd, dlr = lr) */
+    ADAM_C_DECOUPLED_FMA = 3      /* p' = fma(-p, dk, p)       (Keras-JAX: dk = lr * wd) */
 };
 
 /* ------------------------------------------------------------------------------------- */
@@ -115,7 +116,8 @@ enum {
     ADAM_C_V_MAX_EPS = 6,      /* max(b2 * v, |g| + eps)   (Torch7, optax AdaMax) */
     ADAM_C_V_SCAL_ADDCMUL = 7, /* v * b2 + (c2 * g) * g   (mul, then addcmul)     */
     ADAM_C_V_SCAL_FMA_CG = 8,  /* fma(c2 * g, g, v * b2)     (PyTorch addcmul)    */
-    ADAM_C_V_FMA_SCAL_CG = 9   /* fma(v, b2, (c2 * g) * g)  (PyTorch fused tail)  */
+    ADAM_C_V_FMA_SCAL_CG = 9,  /* fma(v, b2, (c2 * g) * g)  (PyTorch fused tail)  */
+    ADAM_C_V_LERP_FMA2 = 10    /* fma(c2, fma(g, g, -v), v)       (XLA, Keras-JAX) */
 };
 /* numer: the numerator n of the step (uses the new m). */
 enum {

@@ -10,9 +10,9 @@ int adam_c_adam_ops_check(const adam_c_adam_ops *o)
              in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULDIV) &&
              in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
-             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
+             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&
              in_range(o->first, ADAM_C_M_LERP, ADAM_C_M_LERP_FMA_HI) &&
-             in_range(o->second, ADAM_C_V_LERP, ADAM_C_V_FMA_SCAL_CG) &&
+             in_range(o->second, ADAM_C_V_LERP, ADAM_C_V_LERP_FMA2) &&
              in_range(o->amsgrad, 0, 1) &&
              in_range(o->numer, ADAM_C_NUM_M, ADAM_C_NUM_NADAM_FMA) &&
              in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_FMABC_SQRT_EPS) &&
@@ -30,7 +30,7 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
              in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULDIV) &&
              in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
-             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_SUBMUL) &&
+             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&
              in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_AXPBY_POW) &&
              in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_SCAL_FMA) &&
              in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_FIRST_SQRT) &&

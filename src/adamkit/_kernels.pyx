@@ -66,6 +66,22 @@ RMSPROP_SCALAR_FIELDS = ("rho", "c", "eps", "lr", "mu", "gmul", "gdiv", "wd", "c
                          "dlr")
 
 
+cdef extern from "adam_c_internal.h" nogil:
+    float adam_c_mkl_sqrt_f32(float x)
+    double adam_c_mkl_sqrt_f64(double x)
+    int ADAM_C_HAVE_RSQRT
+
+
+def mkl_sqrt(double x, bint f32):
+    """One scalar through the kernels' ADAM_C_SQRT_MKL_EX square root (PyTorch's CPU
+    torch.sqrt on AMD Zen; correctly rounded sqrt where the build has no rsqrt estimate)."""
+    if not ADAM_C_HAVE_RSQRT:
+        import math
+        return float(math.sqrt(x)) if not f32 else float(__import__("numpy").sqrt(
+            __import__("numpy").float32(x)))
+    return adam_c_mkl_sqrt_f32(<float>x) if f32 else adam_c_mkl_sqrt_f64(x)
+
+
 def openmp_enabled():
     """True if the extension was compiled with OpenMP."""
     return bool(ADAMKIT_OPENMP)

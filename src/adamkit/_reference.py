@@ -30,6 +30,8 @@ def _grad(o, s, g, p):
 def _decouple(o, s, p):
     if o["decoupled"] == R.DECOUPLED_MUL:
         return p * s["dk"]
+    if o["decoupled"] == R.DECOUPLED_FMA:
+        return p - p * s["dk"]
     if o["decoupled"] == R.DECOUPLED_SUBMUL:
         return p - p * s["dk"] * s["dlr"]
     return p
@@ -54,7 +56,7 @@ def adam(ops, s, p, g, m, v, vhat=None):
         v = np.maximum(s["b2"] * v, np.abs(g))
     elif second == R.V_MAX_EPS:
         v = np.maximum(s["b2"] * v, np.abs(g) + s["eps"])
-    elif second == R.V_LERP:
+    elif second in (R.V_LERP, R.V_LERP_FMA2):
         v = v + (g * g - v) * s["c2"]
     else:
         v = s["b2"] * v + s["c2"] * g * g

@@ -72,7 +72,9 @@ def hyperparameters(meta):
     recording used (e.g. ``max_iter`` of the poly policy) fill what it leaves out.
     """
     hp = dict(meta.get("hyperparameters_effective") or meta.get("hyperparameters") or {})
-    row = presets.get(meta["framework"], meta["optimizer"])
+    row = presets.get(*preset_key(meta))
+    if row.from_recording is not None:
+        hp = row.from_recording(hp, meta)
     for key in row.meta_keys:          # options recorded outside the hyper-parameters
         if key in meta:
             hp[key] = meta[key]
@@ -88,6 +90,15 @@ def hyperparameters(meta):
     return hp
 
 
+def preset_key(meta):
+    """(framework, optimizer) of the preset that replays a recording. tf-keras recordings
+    carry both optimizer generations under one name; the variant says which."""
+    framework, optimizer = meta["framework"], meta["optimizer"]
+    if framework == "tf_keras" and str(meta.get("variant", "")).startswith("legacy"):
+        framework = "tf_keras_legacy"
+    return framework, optimizer
+
+
 def make_optimizer(framework, optimizer, hyperparameters, n_threads=None):
     """An optimizer object running the preset of ``framework``/``optimizer`` with the
     framework's own hyper-parameter names (as the files record them)."""
@@ -98,7 +109,7 @@ def make_optimizer(framework, optimizer, hyperparameters, n_threads=None):
 
 def replay(grads, params, states, meta, name="", n_threads=None):
     """Replay one recording; see the module docstring. Returns a :class:`ReplayResult`."""
-    framework, optimizer = meta["framework"], meta["optimizer"]
+    framework, optimizer = preset_key(meta)
     row = presets.get(framework, optimizer)
     opt = make_optimizer(framework, optimizer, hyperparameters(meta), n_threads=n_threads)
     unknown = set(states) - set(row.states)

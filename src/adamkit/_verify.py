@@ -36,13 +36,40 @@ def load_stacks(conformance_dir):
 
 
 def load_pins(conformance_dir):
+    """(PINS, NOT_REPRODUCED) of conformance/pins.py (both empty when it is absent)."""
     path = os.path.join(os.path.abspath(conformance_dir), "pins.py")
-    return _load(path, "adamkit_conformance_pins").PINS if os.path.exists(path) else {}
+    if not os.path.exists(path):
+        return {}, {}
+    mod = _load(path, "adamkit_conformance_pins")
+    return mod.PINS, getattr(mod, "NOT_REPRODUCED", {})
+
+
+def _not_reproduced(name, pins):
+    import fnmatch
+    for pattern, why in pins[1].items():
+        if fnmatch.fnmatch(name, pattern):
+            return why
+    return None
+
+
+def _replay_row(path, pins):
+    """Replay one file: (result or None, status, why)."""
+    from ._replay import replay_file
+    name = os.path.basename(path)
+    why = _not_reproduced(name, pins)
+    if why is not None:
+        return None, "not reproduced", why
+    try:
+        r = replay_file(path)
+    except Exception as exc:
+        return None, "ERROR", f"{type(exc).__name__}: {exc}"
+    status, why = _status(r, pins)
+    return r, status, why
 
 
 def live_results(conformance_dir, stack, streams_dir, dest, only="", out=lambda s: None):
-    """Record one stack into ``dest`` and replay every recording: [(result, status, why)]."""
-    from ._replay import replay_file
+    """Record one stack into ``dest`` and replay every recording:
+    [(result or None, status, why, file name)]."""
     cdir = os.path.abspath(conformance_dir)
     sys.path.insert(0, cdir)
     from make_streams import write_streams
@@ -50,12 +77,7 @@ def live_results(conformance_dir, stack, streams_dir, dest, only="", out=lambda 
     os.makedirs(dest, exist_ok=True)
     files = record_stack(cdir, stack, load_stacks(cdir)[stack], streams_dir, dest, only, out)
     pins = load_pins(cdir)
-    results = []
-    for path in files:
-        r = replay_file(path)
-        status, why = _status(r, pins)
-        results.append((r, status, why))
-    return results
+    return [(*_replay_row(path, pins), os.path.basename(path)) for path in files]
 
 
 def stack_python(conformance_dir, stack):
@@ -117,7 +139,7 @@ def record_stack(conformance_dir, stack, spec, streams, dest, only="", out=print
 
 def _status(result, pins):
     import fnmatch
-    for pattern, (ulp, why) in pins.items():
+    for pattern, (ulp, why) in pins[0].items():
         if fnmatch.fnmatch(result.name, pattern):
             if result.worst == 0:
                 return "identical (pin obsolete)", why
@@ -140,12 +162,7 @@ def verify(conformance_dir="conformance", live=True, setup=False, only="", out=p
     for path in sorted(glob.glob(os.path.join(cdir, "golden", "*.npz"))):
         if only and only not in os.path.basename(path):
             continue
-        try:
-            r = replay_file(path)
-            rows.append(("golden", r, *_status(r, pins), r.name))
-        except Exception as exc:
-            rows.append(("golden", None, "ERROR", f"{type(exc).__name__}: {exc}",
-                         os.path.basename(path)))
+        rows.append(("golden", *_replay_row(path, pins), os.path.basename(path)))
     missing = []
     if live:
         streams = tempfile.mkdtemp(prefix="adamkit-streams-")
@@ -159,8 +176,8 @@ def verify(conformance_dir="conformance", live=True, setup=False, only="", out=p
             for old in glob.glob(os.path.join(dest, "*.npz")):
                 os.remove(old)
             out(f"recording {stack}")
-            for r, status, why in live_results(cdir, stack, streams, dest, only, out):
-                rows.append(("live", r, status, why, r.name))
+            for r, status, why, name in live_results(cdir, stack, streams, dest, only, out):
+                rows.append(("live", r, status, why, name))
     out("")
     out(f"{'framework':16s} {'optimizer':9s} {'variant':30s} {'dtype':7s} {'src':6s} "
         f"{'steps':>5s} {'max ULP':>8s}  status")
@@ -168,14 +185,17 @@ def verify(conformance_dir="conformance", live=True, setup=False, only="", out=p
     for source, r, status, why, name in rows:
         bad += status.startswith(("FAIL", "ERROR"))
         if r is None:
-            out(f"{name:70s} {status} {why}")
+            out(f"{name[:-4]:70s} {status}{'  -- ' + why if why else ''}")
             continue
         variant = name[:-4].split("-")[2] if name.count("-") >= 3 else ""
         worst = "0" if r.worst == 0 else f"{r.worst:.0f}"
         out(f"{r.framework:16s} {r.optimizer:9s} {variant:30s} {r.dtype:7s} {source:6s} "
             f"{r.steps:5d} {worst:>8s}  {status}{'  -- ' + why if why else ''}")
-    good = len(rows) - bad
-    out(f"\n{good} of {len(rows)} recordings bit-identical or at their measured pin")
+    counts = {}
+    for row in rows:
+        counts[row[2]] = counts.get(row[2], 0) + 1
+    out("\n" + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) +
+        f" ({len(rows)} recordings)")
     if missing:
         out(f"not installed (run python -m adamkit setup): {', '.join(missing)}")
         if require_all:

@@ -62,6 +62,11 @@ def _fmaT(a, b, c, f32):
     return F(_libm.fmaf(float(a), float(b), float(c))) if f32 else _libm.fma(a, b, c)
 
 
+def _mkl_sqrt(x, f32):
+    from ._kernels import mkl_sqrt
+    return mkl_sqrt(x, f32)
+
+
 def _T(f32):
     """The buffer type's scalar constructor."""
     return F if f32 else float
@@ -275,6 +280,7 @@ class Preset:
     api: str = ""                  # what it reproduces (for the docs and the report)
     prepare: Callable = None       # (hp, grads) -> per-step values computed from all grads
     meta_keys: tuple = ()          # recording metadata that are options (e.g. optax "jit")
+    from_recording: Callable = None  # (hp, meta) -> hp: read a recording's own conventions
 
     def rule(self, hp):
         """The update rule for these hyper-parameters: the base row, changed by every
@@ -895,10 +901,340 @@ _add(
            states={"accumulator": "ms"}, api="keras.optimizers.RMSprop 2.3.1 (Theano)"),
 )
 
+
+# -- TensorFlow 2.21 CPU kernels (ResourceApply*) and the TF1 optimizers ---------------------
+# No FMA anywhere; the kernels run with flush-to-zero; 1 - beta is formed in the kernel.
+
+_F32_PRODUCTS = {}
+
+
+def _tf1_power(beta, t):
+    """TF1 AdamOptimizer's beta power at step t: the float32 running product of r32(beta),
+    flushed to zero below FLT_MIN."""
+    key = float(F(beta))
+    seq = _F32_PRODUCTS.setdefault(key, [F(key)])
+    tiny = np.finfo(np.float32).tiny
+    while len(seq) < t:
+        x = seq[-1] * F(key)
+        seq.append(x if abs(x) >= tiny else F(0.0))
+    return seq[t - 1]
+
+
+def _ftz(x, f32):
+    """Flush a scalar below the smallest normal to a zero of the same sign."""
+    tiny = np.finfo(np.float32 if f32 else np.float64).tiny
+    return x if abs(x) >= tiny or x != x else _T(f32)(math.copysign(0.0, x))
+
+
+def _tf_scalar(x, f32, through_f32):
+    """A hyper-parameter as the kernel receives it: T(x), or T(r32(x)) when the Python API
+    keeps it in a float32 variable first (TF1 optimizers, Keras/tf-keras betas)."""
+    return _T(f32)(F(x)) if through_f32 else _T(f32)(x)
+
+
+def _tf_powers(hp, t, f32):
+    T = _T(f32)
+    kind = hp["powers"]
+    if kind == "f32prod":
+        return T(_tf1_power(hp["beta1"], t)), T(_tf1_power(hp["beta2"], t))
+    if kind == "dpow":
+        return T(hp["beta1"] ** t), T(hp["beta2"] ** t)
+    raise ValueError(f"tensorflow: powers must be 'f32prod' or 'dpow', not {kind!r}")
+
+
+def _tf_adam(hp, t, lr, f32):
+    T = _T(f32)
+    via = hp["scalars_f32"]
+    lr_, b1, b2 = (_tf_scalar(x, f32, via) for x in (lr, hp["beta1"], hp["beta2"]))
+    b1p, b2p = _tf_powers(hp, t, f32)
+    one = T(1.0)
+    return _scalars(b1=b1, c1=one - b1, b2=b2, c2=one - b2,
+                    eps=_tf_scalar(hp["epsilon"], f32, via),
+                    alpha=(lr_ * np.sqrt(one - b2p)) / (one - b1p), s=lr_ / (one - b1p))
+
+
+def _tf_rmsprop(hp, t, lr, f32):
+    T = _T(f32)
+    via = hp["scalars_f32"]
+    rho = _tf_scalar(hp["rho"], f32, via)
+    return _rms_scalars(rho=rho, c=T(1.0) - rho, eps=_tf_scalar(hp["epsilon"], f32, via),
+                        lr=_tf_scalar(lr, f32, via), mu=_tf_scalar(hp["momentum"], f32, via))
+
+
+def _tf_from_recording(hp, meta):
+    """Raw-op recordings name the rate "lr" and pass scalars as tf.constant(x, T); TF1
+    optimizer recordings name it "learning_rate" and keep scalars in float32 variables."""
+    hp = dict(hp)
+    raw = "lr" in hp
+    if raw:
+        hp["learning_rate"] = hp.pop("lr")
+    hp["scalars_f32"] = not raw
+    if "decay" in hp:                       # RMSPropOptimizer's name for rho
+        hp["rho"] = hp.pop("decay")
+    if "Centered" in meta.get("api", ""):
+        hp["centered"] = True
+    if meta["optimizer"] == "rmsprop":
+        hp["initial_accumulator"] = 0.0 if raw else 1.0
+    return hp
+
+
+_TF_ADAM_OPS = {"first": R.M_LERP, "second": R.V_LERP, "denom": R.D_SQRT_EPS, "ftz": 1}
+_TF_ADAM = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+            "use_nesterov": False, "powers": "f32prod", "scalars_f32": True}
+_TF_ALIASES = {"lr": "learning_rate", "betas": ("beta1", "beta2"), "eps": "epsilon"}
+_TF_RMS_OPS = {"square": R.MS_LERP, "denom": R.RD_SQRT_EPS_IN, "momentum": R.MOM_ACC,
+               "ftz": 1}
+_add(
+    Preset("tensorflow", "adam", "adam", ops=_TF_ADAM_OPS,
+           when=((lambda hp: hp["use_nesterov"], {"ops": {"numer": R.NUM_NESTEROV}}),),
+           scalars=_tf_adam, defaults=_TF_ADAM, lr_name="learning_rate", aliases=_TF_ALIASES,
+           states=_ADAM_STATES, from_recording=_tf_from_recording,
+           api="ResourceApplyAdam; tf.compat.v1.train.AdamOptimizer (float32 beta powers)"),
+    Preset("tensorflow", "amsgrad", "adam", ops={**_TF_ADAM_OPS, "amsgrad": 1},
+           scalars=_tf_adam, defaults={k: v for k, v in _TF_ADAM.items()
+                                       if k != "use_nesterov"},
+           lr_name="learning_rate", aliases=_TF_ALIASES,
+           states={"m": "m", "v": "v", "vhat": "vhat"}, from_recording=_tf_from_recording,
+           api="ResourceApplyAdamWithAmsgrad"),
+    Preset("tensorflow", "adamax", "adam",
+           ops={"first": R.M_LERP, "second": R.V_MAX, "denom": R.D_EPS, "step": R.U_DIV,
+                "apply": R.P_SUB_SCALED, "ftz": 1},
+           scalars=_tf_adam, defaults={**{k: v for k, v in _TF_ADAM.items()
+                                          if k != "use_nesterov"}, "learning_rate": 2e-3},
+           lr_name="learning_rate", aliases=_TF_ALIASES, states={"m": "m", "v": "v"},
+           from_recording=_tf_from_recording, api="ResourceApplyAdaMax"),
+    Preset("tensorflow", "rmsprop", "rmsprop", ops=_TF_RMS_OPS,
+           when=((lambda hp: hp["centered"], {"ops": {"center": R.C_LERP}}),),
+           scalars=_tf_rmsprop,
+           defaults={"learning_rate": None, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-10,
+                     "centered": False, "scalars_f32": True, "initial_accumulator": 1.0},
+           required=("learning_rate",), lr_name="learning_rate",
+           aliases={"lr": "learning_rate", "alpha": "rho", "eps": "epsilon",
+                    "initial_accumulator": "initial_accumulator"},
+           states={"ms": "ms", "mom": "mom", "mg": "mg", "rms": "ms", "momentum": "mom"},
+           from_recording=_tf_from_recording,
+           api="ResourceApply(Centered)RMSProp; tf.compat.v1.train.RMSPropOptimizer "
+               "(mean square starts at 1)"),
+)
+
+
+# -- Keras 3.15 (TensorFlow / JAX / torch backends) and tf-keras 2.21 -------------------------
+
+def _keras_powers(b1, b2, t, f32, ftz):
+    """0-d tf.pow / jnp.power / torch.pow of a float32 beta = glibc powf (TF and XLA also
+    flush subnormal results); float64: glibc pow."""
+    p1, p2 = _powT(b1, float(t), f32), _powT(b2, float(t), f32)
+    return (_ftz(p1, f32), _ftz(p2, f32)) if ftz else (p1, p2)
+
+
+def _keras3(backend):
+    """The scalar recipe of Keras 3 Adam/AdamW on one backend (see keras-recipes.md)."""
+    tf_like = backend in ("tensorflow", "tensorflow_eager", "tf_keras")
+
+    def scalars(hp, t, lr, f32):
+        T = _T(f32)
+        lr_ = T(F(lr))                               # a float32 variable, cast to T
+        beta_via_f32 = tf_like or f32                # TF casts Python floats via float32
+        b1 = T(F(hp["beta_1"])) if beta_via_f32 else T(hp["beta_1"])
+        b2 = T(F(hp["beta_2"])) if beta_via_f32 else T(hp["beta_2"])
+        b1p, b2p = _keras_powers(b1, b2, t, f32, ftz=backend != "torch")
+        one = T(1.0)
+        root = (T(_mkl_sqrt(float(one - b2p), f32)) if backend == "torch"
+                else np.sqrt(one - b2p))
+        wd = hp.get("weight_decay") or 0.0
+        wd_ = T(F(wd)) if tf_like else T(wd)
+        out = dict(b1=T(hp["beta_1"]), c1=T(1.0 - hp["beta_1"]), b2=T(hp["beta_2"]),
+                   c2=T(1.0 - hp["beta_2"]), eps=T(hp["epsilon"]),
+                   alpha=(lr_ * root) / (one - b1p), clip=T(hp.get("clipvalue") or 0.0))
+        if backend == "torch":
+            out["dk"] = T(F(1.0) - F(wd) * F(lr))      # computed on the float32 lr variable
+        elif backend in ("tensorflow", "tf_keras"):     # Grappler: p - p * (wd * lr)
+            out.update(dk=wd_ * lr_, dlr=1.0)
+        elif backend == "jax":
+            out.update(dk=lr_ * wd_)
+        else:                                           # eager: p - (p * wd) * lr
+            out.update(dk=wd_, dlr=lr_)
+        out.update(hp.get("_clip_scale", {}))
+        return _scalars(**out)
+    return scalars
+
+
+def _keras_clip(backend):
+    """clipnorm / global_clipnorm scale factors. The norms here are NumPy sums: Keras's
+    backends reduce in another order (Eigen's packet sum, XLA's tree sum, ATen's sum), so
+    these cases carry a measured pin in conformance/pins.py. On the torch backend the clip
+    factors of float64 variables pass through float32 (ops.maximum/minimum with a Python
+    float return float32), and the norm's square root is torch.sqrt."""
+    def prepare(hp, grads):
+        f32 = grads[0].dtype == np.float32
+        T = _T(f32)
+        via32 = backend == "torch" and not f32
+
+        def root(x):
+            return T(_mkl_sqrt(float(x), f32)) if backend == "torch" else np.sqrt(T(x))
+        if hp.get("clipnorm"):
+            g = grads[0]
+            n = root(np.sum(g * g))
+            c = T(hp["clipnorm"])
+            d = max(n, c)
+            return {"_clip_scale": {"gmul": c, "gdiv": T(F(d)) if via32 else d}}
+        c = T(hp["global_clipnorm"])
+        n = root(sum(np.sum(g * g) for g in grads))
+        if via32:
+            m = F(min(T(1.0) / n, 1.0 / hp["global_clipnorm"]))
+            scale = T(F(hp["global_clipnorm"]) * m) + (n - n)
+        else:
+            scale = (c * min(T(1.0) / n, T(1.0 / hp["global_clipnorm"]))) + (n - n)
+        return {"_clip_scale": {"gmul": scale}}
+    return prepare
+
+
+_KERAS_ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+               "amsgrad": False, "weight_decay": None, "clipnorm": None, "clipvalue": None,
+               "global_clipnorm": None}
+_KERAS_ALIASES = {"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon",
+                  "weight_decay": "weight_decay"}
+_KERAS_ADAM_OPS = {
+    "tensorflow": {"first": R.M_LERP, "second": R.V_LERP, "denom": R.D_SQRT_EPS, "ftz": 1,
+                   "_decay": R.DECOUPLED_SUBMUL},
+    "tensorflow_eager": {"first": R.M_LERP, "second": R.V_LERP, "denom": R.D_SQRT_EPS,
+                         "ftz": 1, "_decay": R.DECOUPLED_SUBMUL},
+    "jax": {"first": R.M_LERP_FMA, "second": R.V_LERP_FMA2, "denom": R.D_SQRT_EPS,
+            "_decay": R.DECOUPLED_FMA},
+    "jax_eager": {"first": R.M_LERP, "second": R.V_LERP, "denom": R.D_SQRT_EPS,
+                  "_decay": R.DECOUPLED_SUBMUL},
+    "torch": {"first": R.M_SCAL_FMA, "second": R.V_SCAL_FMA, "denom": R.D_SQRT_EPS,
+              "sqrt_kind": R.SQRT_MKL_EX, "_decay": R.DECOUPLED_MUL},
+}
+_KERAS_ADAM_OPS["tf_keras"] = _KERAS_ADAM_OPS["tensorflow"]
+_KERAS_IGNORED = {"name", "ema_momentum", "ema_overwrite_frequency", "use_ema",
+                  "gradient_accumulation_steps", "loss_scale_factor", "jit_compile",
+                  "is_legacy_optimizer"}
+
+
+def _keras_adam_rows(framework, backend, api):
+    ops = dict(_KERAS_ADAM_OPS[backend])
+    decay = ops.pop("_decay")
+    when = ((lambda hp: hp["amsgrad"], {"ops": {"amsgrad": 1}}),
+            (lambda hp: hp["weight_decay"], {"ops": {"decoupled": decay}}),
+            (lambda hp: hp["clipvalue"], {"ops": {"grad_clip": R.GCLIP_VALUE}}),
+            (lambda hp: hp["clipnorm"],
+             {"ops": {"grad_scale": R.GSCALE_MULDIV}, "prepare": _keras_clip(backend)}),
+            (lambda hp: hp["global_clipnorm"],
+             {"ops": {"grad_scale": R.GSCALE_MUL}, "prepare": _keras_clip(backend)}))
+    common = dict(scalars=_keras3(backend), lr_name="learning_rate", aliases=_KERAS_ALIASES,
+                  states={"m": "m", "v": "v", "vhat": "vhat"}, when=when, api=api)
+    return (Preset(framework, "adam", "adam", ops=ops, defaults=_KERAS_ADAM, **common),
+            Preset(framework, "adamw", "adam", ops=ops,
+                   defaults={**_KERAS_ADAM, "weight_decay": 0.004}, **common))
+
+
+for _fw, _be, _api in (
+        ("keras_tensorflow", "tensorflow",
+         "keras.optimizers.Adam/AdamW 3.15, TF backend in tf.function (as model.fit)"),
+        ("keras_tensorflow_eager", "tensorflow_eager",
+         "keras.optimizers.Adam/AdamW 3.15, TF backend, eager"),
+        ("keras_jax", "jax", "keras.optimizers.Adam/AdamW 3.15, JAX backend under jax.jit"),
+        ("keras_jax_eager", "jax_eager", "keras.optimizers.Adam/AdamW 3.15, JAX, eager"),
+        ("keras_torch", "torch", "keras.optimizers.Adam/AdamW 3.15, torch backend"),
+        ("tf_keras", "tf_keras", "tf_keras.optimizers.Adam/AdamW 2.21 (new optimizer)")):
+    _add(*_keras_adam_rows(_fw, _be, _api))
+
+
+def _keras_rmsprop(backend):
+    def scalars(hp, t, lr, f32):
+        T = _T(f32)
+        rho = hp["rho"]
+        return _rms_scalars(rho=T(rho), c=T(1.0 - rho), eps=T(hp["epsilon"]), lr=T(F(lr)),
+                            mu=T(hp["momentum"]), clip=T(hp.get("clipvalue") or 0.0))
+    return scalars
+
+
+_KERAS_RMS = {"learning_rate": 1e-3, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
+              "centered": False, "weight_decay": None, "clipnorm": None, "clipvalue": None,
+              "global_clipnorm": None}
+_KERAS_RMS_STATES = {"velocity": "ms", "average_gradient": "mg", "momentum": "mom"}
+_KERAS_RMS_WHEN_COMMON = (
+    (lambda hp: hp["weight_decay"] or hp["clipnorm"] or hp["global_clipnorm"],
+     {"error": "weight_decay/clipnorm with RMSprop are not reproduced yet"}),
+    (lambda hp: hp["clipvalue"], {"ops": {"grad_clip": R.GCLIP_VALUE}}),
+    (lambda hp: hp["momentum"], {"ops": {"momentum": R.MOM_ACC}}))
+for _fw, _be, _ops, _centered, _flush in (
+        ("keras_tensorflow_eager", "tensorflow_eager",
+         {"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS_IN}, {"center": R.C_AXPBY}, 1),
+        ("keras_jax_eager", "jax_eager",
+         {"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS_IN}, {"center": R.C_AXPBY}, 0),
+        ("keras_torch", "torch",
+         {"square": R.MS_SCAL_FMA, "denom": R.RD_SQRT_EPS_IN, "sqrt_kind": R.SQRT_MKL_EX},
+         {"center": R.C_SCAL_FMA, "denom": R.RD_EPS_SUB_SQRT}, 0)):
+    _add(Preset(_fw, "rmsprop", "rmsprop", ops={**_ops, "ftz": _flush},
+                when=_KERAS_RMS_WHEN_COMMON + ((lambda hp: hp["centered"], {"ops": _centered}),),
+                scalars=_keras_rmsprop(_be), defaults=_KERAS_RMS, lr_name="learning_rate",
+                aliases={"lr": "learning_rate", "alpha": "rho", "eps": "epsilon"},
+                states=_KERAS_RMS_STATES, api=f"keras.optimizers.RMSprop 3.15 ({_be})"))
+
+
+# tf-keras legacy (OptimizerV2): Adam through the TF kernel, RMSprop momentum = 0 through a
+# Python graph (epsilon outside the root), momentum > 0 through the TF kernel.
+
+def _tfk_legacy_lr(hp, t, lr, f32):
+    T = _T(f32)
+    lr_ = T(F(lr))
+    if hp["decay"]:
+        return lr_ / (T(1.0) + T(F(hp["decay"])) * T(t - 1))
+    return lr_
+
+
+def _tfk_legacy_adam(hp, t, lr, f32):
+    T = _T(f32)
+    b1, b2 = T(F(hp["beta_1"])), T(F(hp["beta_2"]))
+    b1p, b2p = _keras_powers(b1, b2, t, f32, ftz=True)
+    lr_ = _tfk_legacy_lr(hp, t, lr, f32)
+    one = T(1.0)
+    return _scalars(b1=b1, c1=one - b1, b2=b2, c2=one - b2, eps=T(hp["epsilon"] or 1e-7),
+                    alpha=(lr_ * np.sqrt(one - b2p)) / (one - b1p))
+
+
+def _tfk_legacy_rmsprop(hp, t, lr, f32):
+    T = _T(f32)
+    rho = T(F(hp["rho"]))
+    return _rms_scalars(rho=rho, c=T(1.0) - rho, eps=T(hp["epsilon"] or 1e-7),
+                        lr=_tfk_legacy_lr(hp, t, lr, f32), mu=T(F(hp["momentum"])))
+
+
+_add(
+    Preset("tf_keras_legacy", "adam", "adam", ops=_TF_ADAM_OPS,
+           when=((lambda hp: hp["amsgrad"], {"ops": {"amsgrad": 1}}),),
+           scalars=_tfk_legacy_adam,
+           defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+                     "amsgrad": False, "decay": 0.0},
+           lr_name="learning_rate", aliases=_KERAS_ALIASES | {"weight_decay": "decay"},
+           states={"m": "m", "v": "v", "vhat": "vhat"},
+           api="tf_keras.optimizers.legacy.Adam 2.21 (ResourceApplyAdam[WithAmsgrad])"),
+    Preset("tf_keras_legacy", "rmsprop", "rmsprop",
+           ops={"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS, "ftz": 1},
+           when=((lambda hp: hp["centered"], {"ops": {"center": R.C_AXPBY}}),
+                 (lambda hp: hp["momentum"], {"ops": _TF_RMS_OPS}),
+                 (lambda hp: hp["momentum"] and hp["centered"],
+                  {"ops": {"center": R.C_LERP}})),
+           scalars=_tfk_legacy_rmsprop,
+           defaults={"learning_rate": 1e-3, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
+                     "centered": False, "decay": 0.0},
+           lr_name="learning_rate", aliases={"lr": "learning_rate", "alpha": "rho",
+                                             "eps": "epsilon"},
+           states={"rms": "ms", "mg": "mg", "momentum": "mom"},
+           api="tf_keras.optimizers.legacy.RMSprop 2.21"),
+)
+
+
 # Hyper-parameters that recordings carry but that do not change the update.
 _IGNORED = {"keras_adamw": {"decay", "amsgrad", "zero_penalties", "lr_multipliers",
                             "autorestart", "init_verbose", "t_cur", "eta_t", "name"},
-            "torch": {"foreach"}, "pytorch": {"foreach"}, "mxnet": {"lazy_update"}}
+            "torch": {"foreach"}, "pytorch": {"foreach"}, "mxnet": {"lazy_update"},
+            **{fw: _KERAS_IGNORED for fw in ("keras_tensorflow", "keras_tensorflow_eager",
+                                              "keras_jax", "keras_jax_eager", "keras_torch",
+                                              "tf_keras", "tf_keras_legacy")},
+            "tf_keras_legacy": {"name"}}
 
 
 def available():
