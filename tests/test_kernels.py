@@ -254,3 +254,15 @@ def test_ftz_flushes_subnormal_results_and_restores_the_mode(dtype):
     assert (outs[0] > 0).all() and (outs[0] < tiny).all()      # subnormal without ftz
     assert (outs[1] == 0).all()                                 # flushed with it
     assert np.array([tiny], dtype)[0] / dtype(4) > 0            # the caller's mode is back
+
+
+@pytest.mark.parametrize("f32", [True, False])
+@pytest.mark.parametrize("t", [1, 2, 7, 1000, 10**6])
+def test_native_scalars_in_c_equal_python(f32, t):
+    hp = {"b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+    want = R._native_adam_scalars(hp, t, 3e-3, f32)
+    k = K.AdamKernel({})
+    k.set_native_scalars(3e-3, 0.9, 0.999, 1e-8, 0.01, t, f32)
+    got = k.scalars
+    for name, value in want.items():
+        assert got[name] == value, name

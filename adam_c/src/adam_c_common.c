@@ -42,8 +42,18 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
-/* Round a double to the buffer's type and back, so the kernel's conversion is exact. */
-static double to_type(double x, int is_float32) { return is_float32 ? (double)(float)x : x; }
+/*
+ * Round a double to the buffer's type and back, so the kernel's conversion is exact.
+ * The float goes through a volatile: GCC 12's SLP vectorizer (-O2/-O3) was seen to drop
+ * the (double)(float) round trip when two of them are packed together (alpha and bc1 came
+ * back unrounded); test_adam_c.c checks the result.
+ */
+static double to_type(double x, int is_float32)
+{
+    if (!is_float32) return x;
+    volatile float f = (float)x;
+    return (double)f;
+}
 
 void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr, double b1,
                          double b2, double eps, double weight_decay, long t, int is_float32)
@@ -61,9 +71,11 @@ void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr
     s->c2 = to_type(1.0 - b2, is_float32);
     s->eps = to_type(eps, is_float32);
     s->alpha = to_type(lr / bc1, is_float32);
+    s->bc1 = to_type(bc1, is_float32);
     s->bc2 = to_type(sqrt(bc2), is_float32);
     s->wd = to_type(weight_decay, is_float32);
-    s->gmul = s->gdiv = s->s = s->k = s->dk = s->dscale = 1.0;
+    s->dk = to_type(1.0 - lr * weight_decay, is_float32); /* for ADAM_C_DECOUPLED_MUL */
+    s->gmul = s->gdiv = s->s = s->k = s->dscale = 1.0;
 }
 
 void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, double lr,

@@ -208,6 +208,27 @@ static void test_rms_sweep(void)
     }
 }
 
+/* adam_c_adam_default must hand float32 kernels float32 values (a GCC 12 SLP miscompile
+   once left two of them unrounded). */
+static double as_f32(double x)
+{
+    volatile float f = (float)x; /* volatile: the check must not be optimized away */
+    return f;
+}
+
+static void test_default_scalars_are_rounded(void)
+{
+    adam_c_adam_ops o;
+    adam_c_adam_scalars s;
+    for (long t = 1; t < 50; t++) {
+        adam_c_adam_default(&o, &s, 3e-3, 0.9, 0.999, 1e-8, 0.01, t, 1);
+        const double *f = (const double *)&s;
+        for (size_t i = 0; i < sizeof s / sizeof(double); i++)
+            CHECK(f[i] == as_f32(f[i]), "scalar %zu not a float32 value at t=%ld", i, t);
+        CHECK(s.alpha == as_f32(3e-3 / (1.0 - pow(0.9, (double)t))), "alpha t=%ld", t);
+    }
+}
+
 static void test_refusals(void)
 {
     adam_c_adam_ops o;
@@ -238,6 +259,7 @@ int main(void)
     test_adam_sweep();
     test_rms_sweep();
     test_refusals();
+    test_default_scalars_are_rounded();
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);
         return 1;

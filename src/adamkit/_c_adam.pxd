@@ -31,6 +31,9 @@ cdef extern from "adam_c.h" nogil:
     int adam_c_adam_ops_check(const adam_c_adam_ops *ops)
     int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *ops)
     const char *adam_c_strerror(int status)
+    void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,
+                             double b1, double b2, double eps, double weight_decay, long t,
+                             int is_float32)
 
 cdef extern from "adam_c_internal.h" nogil:
     int adam_c_adam_is_specialized_f32(const adam_c_adam_ops *)

@@ -16,11 +16,13 @@ Design:
 """
 
 from cython.parallel cimport prange
+from libc.stdlib cimport malloc, free, qsort
+from libc.stdint cimport uintptr_t
 
 from ._c_adam cimport (
     adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops, adam_c_rmsprop_scalars,
     adam_c_adam_f32, adam_c_adam_f64, adam_c_rmsprop_f32, adam_c_rmsprop_f64,
-    adam_c_adam_ops_check, adam_c_rmsprop_ops_check, adam_c_strerror,
+    adam_c_adam_ops_check, adam_c_rmsprop_ops_check, adam_c_strerror, adam_c_adam_default,
     adam_c_adam_is_specialized_f32, adam_c_adam_is_specialized_f64,
     adam_c_rmsprop_is_specialized_f32, adam_c_rmsprop_is_specialized_f64,
 )
@@ -111,7 +113,10 @@ def effective_n_threads(n_threads=None):
         return max_n
     if n_threads < 0:
         return max(1, max_n + 1 + n_threads)
-    return n_threads
+    # more threads than the machine has only costs (and libgomp aborts on absurd counts);
+    # the bits do not depend on the thread count, so clamping is invisible
+    import os
+    return min(n_threads, max(max_n, os.cpu_count() or 1))
 
 
 cdef inline int _adam_run(const adam_c_adam_ops *o, const adam_c_adam_scalars *s,
@@ -177,6 +182,114 @@ cdef floating *_ptr(floating[::1] x) noexcept:
     return NULL if x is None or x.shape[0] == 0 else &x[0]
 
 
+# ---------------------------------------------------------------------------------------
+# Scalars: the C structs are arrays of doubles, set by field index (no dict -> struct
+# conversion per step).
+# ---------------------------------------------------------------------------------------
+
+cdef dict _ADAM_SCALAR_INDEX = {name: i for i, name in enumerate(ADAM_SCALAR_FIELDS)}
+cdef dict _RMS_SCALAR_INDEX = {name: i for i, name in enumerate(RMSPROP_SCALAR_FIELDS)}
+
+
+cdef int _set_doubles(double *dst, dict index, dict values, str family) except -1:
+    cdef Py_ssize_t i
+    for name, value in values.items():
+        i = index.get(name, -1)
+        if i < 0:
+            raise ValueError(f"unknown {family} scalar {name!r}")
+        dst[i] = value
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# Buffer overlap: every parameter must be disjoint from every other buffer. Intervals are
+# sorted by start; a parameter overlaps if it starts before the furthest end seen so far, a
+# gradient if it starts before the furthest parameter end (gradients may share memory).
+# ---------------------------------------------------------------------------------------
+
+ctypedef struct _span:
+    uintptr_t start, end
+    int is_param
+    Py_ssize_t index
+
+
+cdef int _cmp_span(const void *a, const void *b) noexcept nogil:
+    cdef uintptr_t x = (<const _span *>a).start, y = (<const _span *>b).start
+    return -1 if x < y else (1 if x > y else 0)
+
+
+cdef Py_ssize_t _first_overlap(_span *s, Py_ssize_t k) noexcept nogil:
+    """-1, or the index (in the sorted array) of a span that overlaps an earlier one."""
+    cdef uintptr_t end_all = 0, end_par = 0
+    cdef Py_ssize_t i
+    qsort(s, k, sizeof(_span), _cmp_span)
+    for i in range(k):
+        if s[i].start == s[i].end:
+            continue
+        if (s[i].is_param and s[i].start < end_all) or (not s[i].is_param and s[i].start < end_par):
+            return i
+        if s[i].end > end_all:
+            end_all = s[i].end
+        if s[i].is_param and s[i].end > end_par:
+            end_par = s[i].end
+    return -1
+
+
+cdef int _check_aligned(const void *ptr, size_t size, str name) except -1:
+    if <uintptr_t>ptr % size:
+        raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
+    return 0
+
+
+cdef int _adam_many(AdamKernel self, list params, list grads, list ms, list vs, list vhats,
+                    int nt, floating tag) except -1:
+    """AdamKernel.run_many for one dtype: acquire and check every buffer, then run."""
+    cdef Py_ssize_t k = len(params), i, j
+    cdef floating[::1] p, m, v, h
+    cdef const floating[::1] g
+    cdef floating **ptr = <floating **>malloc(5 * k * sizeof(floating *))
+    cdef Py_ssize_t *lens = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
+    cdef _span *spans = <_span *>malloc(2 * k * sizeof(_span))
+    try:
+        if not ptr or not lens or not spans:
+            raise MemoryError()
+        for i in range(k):
+            p = params[i]
+            g = grads[i]
+            m = ms[i]
+            v = vs[i]
+            h = vhats[i] if self.ops.amsgrad else None
+            lens[i] = p.shape[0]
+            if g.shape[0] != lens[i] or m.shape[0] != lens[i] or v.shape[0] != lens[i] or (
+                    h is not None and h.shape[0] != lens[i]):
+                raise ValueError(f"params[{i}], grads[{i}] and its state differ in size")
+            ptr[5 * i] = _ptr(p)
+            ptr[5 * i + 1] = <floating *>(NULL if lens[i] == 0 else &g[0])
+            ptr[5 * i + 2] = _ptr(m)
+            ptr[5 * i + 3] = _ptr(v)
+            ptr[5 * i + 4] = _ptr(h) if h is not None else NULL
+            for j in range(5):
+                _check_aligned(ptr[5 * i + j], sizeof(floating), f"array {i}")
+            spans[2 * i].start = <uintptr_t>ptr[5 * i]
+            spans[2 * i].end = spans[2 * i].start + lens[i] * sizeof(floating)
+            spans[2 * i].is_param = 1
+            spans[2 * i + 1].start = <uintptr_t>ptr[5 * i + 1]
+            spans[2 * i + 1].end = spans[2 * i + 1].start + lens[i] * sizeof(floating)
+            spans[2 * i + 1].is_param = 0
+        if _first_overlap(spans, 2 * k) >= 0:
+            raise ValueError("a parameter array shares memory with another buffer")
+        with nogil:
+            for i in range(k):
+                if lens[i]:
+                    _adam_par(&self.ops, &self.sc, ptr[5 * i], ptr[5 * i + 1], ptr[5 * i + 2],
+                              ptr[5 * i + 3], ptr[5 * i + 4], lens[i], nt)
+    finally:
+        free(ptr)
+        free(lens)
+        free(spans)
+    return 0
+
+
 cdef class AdamKernel:
     """One Adam-family update rule: an ops row (the rounding sequence) and its scalars.
 
@@ -215,12 +328,35 @@ cdef class AdamKernel:
         return dict(self.sc)
 
     def set_scalars(self, **values):
-        cdef dict cur = self.sc
-        unknown = set(values) - set(ADAM_SCALAR_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown Adam scalars: {sorted(unknown)}")
-        cur.update(values)
-        self.sc = cur
+        _set_doubles(<double *>&self.sc, _ADAM_SCALAR_INDEX, values, "Adam")
+
+    def set_scalar_dict(self, dict values):
+        """As set_scalars, from a dict (no keyword unpacking)."""
+        _set_doubles(<double *>&self.sc, _ADAM_SCALAR_INDEX, values, "Adam")
+
+    def set_native_scalars(self, double lr, double b1, double b2, double eps, double wd,
+                           long t, bint f32):
+        """adamkit's own Adam scalars for step t (adam_c_adam_default: 1 - b, b^t and the
+        corrections in double, each rounded once), as _rules._native_adam_scalars computes
+        them in Python. (A Cython version of this miscompiled with GCC 12 -O3: the SLP
+        vectorizer dropped two float32 roundings; tests/test_kernels.py guards it.)"""
+        cdef adam_c_adam_ops unused
+        adam_c_adam_default(&unused, &self.sc, lr, b1, b2, eps, wd, t, f32)
+
+    def run_many(self, list params, list grads, list ms, list vs, list vhats, int n_threads=1):
+        """Check every array first, then update them all: one dtype, C-contiguous, writeable
+        parameters and state, equal lengths, no parameter sharing memory with another
+        buffer. Raises (ValueError, TypeError or BufferError) before writing anything."""
+        cdef Py_ssize_t k = len(params), i, j
+        if len(grads) != k or len(ms) != k or len(vs) != k or (
+                self.ops.amsgrad and len(vhats) != k):
+            raise ValueError("params, grads and state lists differ in length")
+        if k == 0:
+            return
+        if params[0].dtype.char == "f":
+            _adam_many(self, params, grads, ms, vs, vhats, n_threads, <float>0)
+        else:
+            _adam_many(self, params, grads, ms, vs, vhats, n_threads, <double>0)
 
     def is_specialized(self, dtype_char):
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
@@ -242,6 +378,11 @@ cdef class AdamKernel:
         cdef floating *vp = &v[0]
         cdef floating *hp = _ptr(vhat) if self.ops.amsgrad else NULL
         cdef int status
+        _check_aligned(pp, sizeof(floating), "p")
+        _check_aligned(gp, sizeof(floating), "g")
+        _check_aligned(mp, sizeof(floating), "m")
+        _check_aligned(vp, sizeof(floating), "v")
+        _check_aligned(hp, sizeof(floating), "vhat")
         with nogil:
             status = _adam_par(&self.ops, &self.sc, pp, gp, mp, vp, hp, n, n_threads)
         if status != 0:
@@ -273,12 +414,10 @@ cdef class RMSPropKernel:
         return dict(self.sc)
 
     def set_scalars(self, **values):
-        cdef dict cur = self.sc
-        unknown = set(values) - set(RMSPROP_SCALAR_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown RMSProp scalars: {sorted(unknown)}")
-        cur.update(values)
-        self.sc = cur
+        _set_doubles(<double *>&self.sc, _RMS_SCALAR_INDEX, values, "RMSProp")
+
+    def set_scalar_dict(self, dict values):
+        _set_doubles(<double *>&self.sc, _RMS_SCALAR_INDEX, values, "RMSProp")
 
     def is_specialized(self, dtype_char):
         return bool(adam_c_rmsprop_is_specialized_f32(&self.ops) if dtype_char == "f"
@@ -309,6 +448,11 @@ cdef class RMSPropKernel:
         cdef floating *ap = _ptr(mg) if self.ops.center != 0 else NULL
         cdef floating *bp = _ptr(mom) if self.ops.momentum in _MOM_BUFFER else NULL
         cdef int status
+        _check_aligned(pp, sizeof(floating), "p")
+        _check_aligned(gp, sizeof(floating), "g")
+        _check_aligned(sp, sizeof(floating), "ms")
+        _check_aligned(ap, sizeof(floating), "mg")
+        _check_aligned(bp, sizeof(floating), "mom")
         with nogil:
             status = _rms_par(&self.ops, &self.sc, pp, gp, sp, ap, bp, n, n_threads)
         if status != 0:

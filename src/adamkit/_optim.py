@@ -79,8 +79,8 @@ class _Optimizer:
             raise ValueError("the state_dict was made by a different update rule: "
                              f"{d['ops']} != {self._kernel.ops}")
         t = d["t"]
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-            raise ValueError(f"state_dict['t'] must be a non-negative int, got {t!r}")
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= 2**53:
+            raise ValueError(f"state_dict['t'] must be an int in [0, 2**53], got {t!r}")
         state = d["state"]
         if state is not None:
             names = set(self._needed_state())
@@ -98,6 +98,18 @@ class _Optimizer:
             state = new
         self.t = int(t)
         self._state = state
+
+    def save_state(self, path):
+        """Write :meth:`state_dict` to ``path`` (an uncompressed ``.npz`` with a checksum;
+        the format is documented in ``adamkit._io``). The write is atomic."""
+        from ._io import save_state
+        save_state(self, path)
+
+    def load_state(self, path):
+        """Restore a file written by :meth:`save_state`; a truncated, corrupted or foreign
+        file raises ``ValueError`` and leaves the optimizer unchanged."""
+        from ._io import load_state
+        load_state(self, path)
 
     # -- the step ------------------------------------------------------------------------
 
@@ -123,6 +135,8 @@ class _Optimizer:
     def _step(self, params, grads, lr_mult):
         params, _ = as_array_list(params, "params")
         grads, _ = as_array_list(grads, "grads")
+        if lr_mult is None and self._fast_ok(params, grads) and self._fast_step(params, grads):
+            return
         check_pairs(params, grads)
         if lr_mult is not None:
             lr_mult = [check_real(f"lr_mult[{i}]", x, 0.0) for i, x in enumerate(lr_mult)]
@@ -159,6 +173,46 @@ class _Optimizer:
                 self._run(tail, p1[b:], g1[b:], {k: a[b:] for k, a in st.items()}, nt)
         self._state = state
         self.t = t
+
+    # -- the fast path ---------------------------------------------------------------------
+    # Once the state exists, a step whose arrays are all 1-D or C-contiguous, of one dtype,
+    # with gradients shaped like their parameters, is checked and run in one Cython call
+    # (run_many): buffers are acquired, sizes and memory overlap checked in C, and nothing
+    # is written unless every check passes. Anything unusual falls back to the full checks
+    # of _step, which raise the clear errors.
+
+    def _fast_ok(self, params, grads):
+        state = self._state
+        if (state is None or self._tail_kernel is not None or self._rule.prepare is not None
+                or not hasattr(self._kernel, "run_many") or len(params) != len(state)
+                or len(grads) != len(params)):
+            return False
+        for p, g in zip(params, grads):
+            if g.shape != p.shape or (p.ndim != 1 and not (p.flags.c_contiguous
+                                                           and g.flags.c_contiguous)):
+                return False
+        return True
+
+    def _fast_step(self, params, grads):
+        p0 = params[0]
+        t = self.t + 1
+        lr = lr_value(self.lr, self.t)
+        f32 = p0.dtype == np.float32
+        if self._rule.set_scalars is not None:
+            self._rule.set_scalars(self._kernel, self.hyperparameters, t, lr, f32)
+        else:
+            self._kernel.set_scalar_dict(self._rule.scalars(self.hyperparameters, t, lr, f32))
+        flat = [p if p.ndim == 1 else p.reshape(-1) for p in params]
+        gflat = [g if g.ndim == 1 else g.reshape(-1) for g in grads]
+        st = self._state
+        try:
+            self._kernel.run_many(flat, gflat, [s["m"] for s in st], [s["v"] for s in st],
+                                  [s.get("vhat") for s in st],
+                                  K.effective_n_threads(self.n_threads))
+        except (ValueError, TypeError, BufferError):
+            return False            # nothing was written: the slow path reports the error
+        self.t = t
+        return True
 
     def __repr__(self):
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())

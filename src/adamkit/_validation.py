@@ -11,12 +11,13 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def as_array_list(x, what):
     """Return ``(list_of_arrays, was_single)`` for one ndarray or a sequence of them."""
     if isinstance(x, np.ndarray):
-        return [x], True
+        return [x if type(x) is np.ndarray else x.view(np.ndarray)], True
     if isinstance(x, (list, tuple)):
         for i, a in enumerate(x):
             if not isinstance(a, np.ndarray):
                 raise TypeError(f"{what}[{i}] must be a numpy.ndarray, got {type(a).__name__}")
-        return list(x), False
+        # subclasses (np.matrix, masked arrays) are updated through a plain view of their data
+        return [a if type(a) is np.ndarray else a.view(np.ndarray) for a in x], False
     raise TypeError(f"{what} must be a numpy.ndarray or a list of them, got {type(x).__name__}")
 
 
@@ -38,6 +39,9 @@ def check_pairs(params, grads):
                              "pass a contiguous array (np.ascontiguousarray makes a copy)")
         if not g.flags.c_contiguous:
             raise ValueError(f"grads[{i}] is not C-contiguous")
+        if not (p.flags.aligned and g.flags.aligned):
+            raise ValueError(f"params[{i}] or grads[{i}] is not aligned to its dtype; "
+                             "pass an aligned copy")
         if not p.flags.writeable:
             raise ValueError(f"params[{i}] is read-only")
     buffers = [(f"params[{i}]", p) for i, p in enumerate(params) if p.size]

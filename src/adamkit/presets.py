@@ -1249,9 +1249,16 @@ def get(framework, optimizer):
     except KeyError:
         have = sorted(o for f, o in PRESETS if f == framework)
         if not have:
-            raise KeyError(f"no preset for framework {framework!r}; available: "
-                           f"{sorted({f for f, _ in PRESETS})}") from None
-        raise KeyError(f"{framework} has no {optimizer!r} preset; it has {have}") from None
+            raise UnknownPreset(f"no preset for framework {framework!r}; available: "
+                                f"{sorted({f for f, _ in PRESETS})}") from None
+        raise UnknownPreset(f"{framework} has no {optimizer!r} preset; it has {have}") from None
+
+
+class UnknownPreset(ValueError, KeyError):
+    """No preset for that framework/optimizer (a ValueError; also a KeyError)."""
+
+    def __str__(self):
+        return str(self.args[0])
 
 
 _OPTIMIZER_OF_CLASS = {"Adam": "adam", "AdamW": "adamw", "AdaMax": "adamax",
@@ -1275,6 +1282,9 @@ def build(preset, cls_name, given):
 
     ``given`` holds the keywords the user passed, under adamkit's or the framework's names.
     """
+    if not isinstance(preset, str):
+        raise TypeError(f"preset must be a string such as 'pytorch' or 'caffe.adam', "
+                        f"got {type(preset).__name__}")
     given = dict(given)
     frameworks = {f for f, _ in PRESETS}
     framework, _, opt = (preset, "", "") if preset in frameworks else preset.rpartition(".")

@@ -1,0 +1,701 @@
+"""``python -m adamkit bench``: adamkit vs the memory-only kernel vs the installed peers.
+
+One run prints, side by side, per array size n, dtype and thread count:
+
+* ``mem``     the memory-only kernel (adam_c/src/membench.c): the exact access pattern of
+              the update (Adam: read p, g, m, v; write p, m, v) and no arithmetic, threaded
+              and chunked like the update. The bandwidth bound.
+* ``kernel``  adamkit's own Adam kernel on the same buffers, called from C in a loop (no
+              Python cost per call).
+* ``step``    ``adamkit.Adam(n_threads=...).step(p, g)``, the public call, from Python.
+* peers       NumPy in place (one thread), torch Adam default / foreach / fused=True,
+              optax.adam under ``jax.jit`` (with donated buffers), when installed.
+
+and the ratios step/mem, kernel/mem, step/torch-fused, step/optax. Timings are medians
+over interleaved rounds (every contender runs once per round, in turn), so a load from
+another process hits all of them alike and the ratios stay meaningful on a busy machine.
+
+Peers run in a worker process (torch's and jax's own thread pools stay out of this
+process): the current interpreter if it can import torch or optax, else the Python of a
+framework environment (``--peer-python``, ``$ADAMKIT_PEER_PYTHON``, or
+``.venvs/modern/bin/python`` as ``python -m adamkit setup`` creates it). ``--no-peers``
+skips them.
+
+Sections (``--sections``, default ``adam,rmsprop,overhead,presets,multi,minimize``):
+``adam`` and ``rmsprop`` (large and cache-resident arrays), ``overhead`` (one small
+step() call from Python), ``presets`` (every preset vs adamkit's fastest mode),
+``multi`` (one step over 200 arrays of 1e3-1e5 elements), ``minimize`` (per-iteration
+cost of ``adamkit.minimize`` beyond the objective). ``threshold`` (1 vs 2 threads per
+kernel at each n, forcing the parallel region) is not in the default set.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------
+# Machine
+# ---------------------------------------------------------------------------------------
+
+
+def machine_info():
+    """CPU model, relevant ISA flags, cores, OpenMP threads, load, versions."""
+    from . import _kernels as K
+    cpu, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                key = key.strip()
+                if key == "model name" and cpu in ("", platform.machine(), "x86_64"):
+                    cpu = val.strip()
+                elif key == "flags" and not flags:
+                    flags = set(val.split())
+    except OSError:
+        pass
+    isa = [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512vl", "neon", "asimd")
+           if f in flags]
+    try:
+        load = "%.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        load = "n/a"
+    import adamkit
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": cpu, "isa": " ".join(isa) or "n/a", "cores": os.cpu_count(),
+        "omp_threads": K.openmp_max_threads(), "openmp": K.openmp_enabled(),
+        "serial_threshold": K.SERIAL_THRESHOLD, "load": load,
+        "python": platform.python_version(), "numpy": np.__version__,
+        "adamkit": adamkit.__version__,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Timing: interleaved rounds, medians
+# ---------------------------------------------------------------------------------------
+
+
+def _calibrate(fn, target):
+    """Calls per batch so that one batch lasts about ``target`` seconds."""
+    fn(1)                                   # warm up (pages, caches, jit)
+    k = 1
+    while True:
+        t0 = time.perf_counter()
+        fn(k)
+        dt = time.perf_counter() - t0
+        if dt >= target or k >= 1 << 20:
+            return k
+        k = min(k * 10, max(k + 1, int(k * target / max(dt, 1e-7) * 1.2)))
+
+
+STAT = {"name": "min"}
+
+
+def measure(contenders, rounds, target):
+    """``contenders``: {name: fn(k) running k calls (or returning its own per-call time)}.
+
+    Every round runs each contender once (one batch of k calls), in turn. Returns
+    {name: seconds per call}: the minimum over the rounds (default; the least disturbed
+    batch, robust to preemption on a shared machine) or the median (``--stat median``).
+    Both are kept in ``measure.last`` for the JSON output. A contender that returns a float
+    reports its own per-call time (peers timed in the worker); otherwise wall time / k.
+    """
+    ks = {name: _calibrate(fn, target) for name, fn in contenders.items()}
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            r = fn(ks[name])
+            dt = time.perf_counter() - t0
+            samples[name].append(r if isinstance(r, float) else dt / ks[name])
+    measure.last = {name: {"min": float(np.min(s)), "median": float(np.median(s))}
+                    for name, s in samples.items()}
+    return {name: v[STAT["name"]] for name, v in measure.last.items()}
+
+
+def _loop(f):
+    def run(k):
+        for _ in range(k):
+            f()
+    return run
+
+
+# ---------------------------------------------------------------------------------------
+# Peers: a worker process speaking one JSON line per request
+# ---------------------------------------------------------------------------------------
+
+_WORKER = r'''
+import json, os, sys, time
+import numpy as np
+try:
+    import torch
+except Exception:
+    torch = None
+try:
+    import jax, jax.numpy as jnp, optax
+    jax.config.update("jax_enable_x64", True)
+except Exception:
+    jax = None
+_cache = {}
+
+def _arrays(sizes, dtype):
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal(n).astype(dtype), (1e-3 * rng.standard_normal(n)).astype(dtype))
+            for n in sizes]
+
+def _setup(kind, sizes, dtype, family):
+    key = (kind, tuple(sizes), dtype, family)
+    if key in _cache:
+        return _cache[key]
+    _cache.clear()
+    arrs = _arrays(sizes, dtype)
+    if kind.startswith("torch"):
+        ps = [torch.from_numpy(p.copy()).requires_grad_(False) for p, _ in arrs]
+        for p, (_, g) in zip(ps, arrs):
+            p.grad = torch.from_numpy(g.copy())
+        kw = {"torch_default": {}, "torch_foreach": {"foreach": True},
+              "torch_forloop": {"foreach": False}, "torch_fused": {"fused": True}}[kind]
+        if family == "adam":
+            opt = torch.optim.Adam(ps, lr=1e-3, **kw)
+        else:
+            opt = torch.optim.RMSprop(ps, lr=1e-2, **{k: v for k, v in kw.items() if k != "fused"})
+        opt.step()
+        fn = opt.step
+    else:
+        tx = optax.adam(1e-3) if family == "adam" else optax.rmsprop(1e-2)
+        params = [jnp.asarray(p) for p, _ in arrs]
+        grads = [jnp.asarray(g) for _, g in arrs]
+        state = [tx.init(params)]
+        def upd(params, grads, st):
+            u, st = tx.update(grads, st, params)
+            return optax.apply_updates(params, u), st
+        jupd = jax.jit(upd, donate_argnums=(0, 2))
+        box = [params]
+        def fn():
+            box[0], state[0] = jupd(box[0], grads, state[0])
+            jax.block_until_ready(box[0])
+        fn()
+    _cache[key] = fn
+    return fn
+
+def main():
+    nt = int(os.environ.get("ADAMKIT_PEER_THREADS", "1"))
+    if torch is not None:
+        torch.set_num_threads(nt)
+    have = {"torch": torch.__version__ if torch is not None else None,
+            "optax": optax.__version__ if jax is not None else None,
+            "jax": jax.__version__ if jax is not None else None}
+    print(json.dumps(have), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        try:
+            fn = _setup(req["kind"], req["sizes"], req["dtype"], req["family"])
+            k = req["k"]
+            t0 = time.perf_counter()
+            for _ in range(k):
+                fn()
+            out = {"t": (time.perf_counter() - t0) / k}
+        except Exception as exc:
+            out = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(out), flush=True)
+
+main()
+'''
+
+
+def _find_peer_python(explicit):
+    if explicit:
+        return explicit
+    env = os.environ.get("ADAMKIT_PEER_PYTHON")
+    if env:
+        return env
+    import importlib.util
+    if importlib.util.find_spec("torch") or importlib.util.find_spec("optax"):
+        return sys.executable
+    here = os.path.dirname(os.path.abspath(__file__))
+    for root in (os.getcwd(), os.path.dirname(os.path.dirname(here))):
+        cand = os.path.join(root, ".venvs", "modern", "bin", "python")
+        if os.path.exists(cand):
+            return cand
+    return None
+
+
+class Peers:
+    """Peer frameworks in worker processes, one per thread count."""
+
+    def __init__(self, python):
+        self.python = python
+        self.workers = {}
+        self.versions = {}
+
+    def _worker(self, nt):
+        if nt not in self.workers:
+            env = dict(os.environ, ADAMKIT_PEER_THREADS=str(nt), OMP_NUM_THREADS=str(nt),
+                       JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
+            if nt == 1:
+                env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen"
+                                    "=false intra_op_parallelism_threads=1").strip()
+            proc = subprocess.Popen([self.python, "-c", _WORKER], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True, env=env)
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the peer worker ({self.python}) did not start")
+            self.versions = json.loads(line)
+            self.workers[nt] = proc
+        return self.workers[nt]
+
+    def available(self, nt=1):
+        try:
+            self._worker(nt)
+        except Exception:
+            return {}
+        return {k: v for k, v in self.versions.items() if v}
+
+    def contender(self, kind, sizes, dtype, family, nt):
+        proc = self._worker(nt)
+
+        def run(k):
+            proc.stdin.write(json.dumps({"kind": kind, "sizes": list(sizes), "dtype": dtype,
+                                         "family": family, "k": k}) + "\n")
+            proc.stdin.flush()
+            out = json.loads(proc.stdout.readline())
+            if "error" in out:
+                raise RuntimeError(out["error"])
+            return float(out["t"])
+        return run
+
+    def close(self):
+        for proc in self.workers.values():
+            try:
+                proc.stdin.close()
+                proc.wait(timeout=10)
+            except Exception:
+                proc.kill()
+
+
+# ---------------------------------------------------------------------------------------
+# Contenders in this process
+# ---------------------------------------------------------------------------------------
+
+
+def make_arrays(n, dtype, count, seed=0):
+    """p, g and zeroed state; every page touched (np.ones-style) before timing."""
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(n).astype(dtype)
+    g = (1e-3 * rng.standard_normal(n)).astype(dtype)
+    state = [np.zeros(n, dtype) for _ in range(count)]
+    for s in state:
+        s.fill(0.0)
+    return p, g, state
+
+
+def numpy_adam(p, g, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam in NumPy, in place, with one scratch buffer (no per-step allocation)."""
+    m, v, tmp = np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
+    t = [0]
+
+    def step():
+        t[0] += 1
+        bc1, bc2 = 1 - b1 ** t[0], (1 - b2 ** t[0]) ** 0.5
+        np.multiply(m, b1, out=m)
+        np.multiply(g, 1 - b1, out=tmp)
+        np.add(m, tmp, out=m)
+        np.multiply(v, b2, out=v)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1 - b2, out=tmp)
+        np.add(v, tmp, out=v)
+        np.sqrt(v, out=tmp)
+        np.divide(tmp, bc2, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(m, tmp, out=tmp)
+        np.multiply(tmp, lr / bc1, out=tmp)
+        np.subtract(p, tmp, out=p)
+    return step
+
+
+def numpy_rmsprop(p, g, lr=1e-2, rho=0.99, eps=1e-8):
+    s, tmp = np.zeros_like(p), np.empty_like(p)
+
+    def step():
+        np.multiply(s, rho, out=s)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1 - rho, out=tmp)
+        np.add(s, tmp, out=s)
+        np.sqrt(s, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(g, tmp, out=tmp)
+        np.multiply(tmp, lr, out=tmp)
+        np.subtract(p, tmp, out=p)
+    return step
+
+
+def _fmt_t(s):
+    if s is None or s != s:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.3g} us"
+    if s < 1:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s:.3g} s"
+
+
+def _fmt_r(x):
+    return "-" if x is None or x != x else f"{x:.2f}"
+
+
+class Report:
+    def __init__(self, out):
+        self.out = out
+        self.results = {}
+
+    def table(self, title, header, rows, note=None):
+        self.out("")
+        self.out(f"## {title}")
+        if note:
+            self.out(note)
+        self.out("")
+        widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+                  for i, h in enumerate(header)]
+        self.out("| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |")
+        self.out("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        for r in rows:
+            self.out("| " + " | ".join(str(c).rjust(w) for c, w in zip(r, widths)) + " |")
+
+
+# ---------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------
+
+
+def bench_family(rep, family, sizes, dtypes, threads, peers, args):
+    """Adam or RMSProp: mem / kernel / step / peers, per n x dtype x threads."""
+    import adamkit
+
+    from . import _membench as MB
+    rows, raw = [], []
+    peer_kinds = []
+    if peers is not None:
+        have = peers.available(1)
+        if have.get("torch"):
+            peer_kinds += ["torch_default", "torch_foreach"]
+            if family == "adam":
+                peer_kinds.append("torch_fused")
+        if have.get("optax"):
+            peer_kinds.append("optax_jit")
+    for n in sizes:
+        for dtype in dtypes:
+            for nt in threads:
+                p, g, st = make_arrays(n, dtype, 2 if family == "adam" else 1)
+                c = {}
+                if family == "adam":
+                    m, v = st
+                    c["mem"] = lambda k, p=p, g=g, m=m, v=v, nt=nt: MB.mem_adam(
+                        p, g, m, v, nt, k)
+                    c["kernel"] = lambda k, p=p, g=g, m=m, v=v, nt=nt: MB.adam_native(
+                        p, g, m, v, nt, k)
+                    opt = adamkit.Adam(lr=1e-3, n_threads=nt)
+                else:
+                    (s,) = st
+                    c["mem"] = lambda k, p=p, g=g, s=s, nt=nt: MB.mem_rms(p, g, s, nt, k)
+                    c["kernel"] = lambda k, p=p, g=g, s=s, nt=nt: MB.rms_native(
+                        p, g, s, nt, k)
+                    opt = adamkit.RMSProp(lr=1e-2, n_threads=nt)
+                p2 = p.copy()
+                c["step"] = _loop(lambda opt=opt, p2=p2, g=g: opt.step(p2, g))
+                if nt == 1 and not args.no_numpy:
+                    p3 = p.copy()
+                    c["numpy"] = _loop(numpy_adam(p3, g) if family == "adam"
+                                       else numpy_rmsprop(p3, g))
+                for kind in peer_kinds:
+                    c[kind] = peers.contender(kind, [n], np.dtype(dtype).name, family, nt)
+                try:
+                    t = measure(c, args.rounds, args.target)
+                except RuntimeError as exc:      # a peer failed: report without peers
+                    rep.out(f"# peer error at n={n}: {exc}")
+                    t = measure({k: f for k, f in c.items() if k in
+                                 ("mem", "kernel", "step", "numpy")}, args.rounds, args.target)
+                del p, g, st, p2, c
+                fused = t.get("torch_fused") or t.get("torch_foreach")
+                row = {"n": n, "dtype": np.dtype(dtype).name, "threads": nt, **t,
+                       "stats": dict(measure.last)}
+                raw.append(row)
+                rows.append([f"{n:.0e}", np.dtype(dtype).name, nt, _fmt_t(t["mem"]),
+                             _fmt_t(t["kernel"]), _fmt_t(t["step"]), _fmt_t(t.get("numpy")),
+                             *(_fmt_t(t.get(k)) for k in peer_kinds),
+                             _fmt_r(t["kernel"] / t["mem"]), _fmt_r(t["step"] / t["mem"]),
+                             _fmt_r(t["step"] / fused if fused else None),
+                             _fmt_r(t["step"] / t["optax_jit"] if "optax_jit" in t else None)])
+    ref = "torch_fused" if family == "adam" else "torch_foreach"
+    header = ["n", "dtype", "thr", "mem", "kernel", "step", "numpy", *peer_kinds,
+              "kernel/mem", "step/mem", f"step/{ref}", "step/optax"]
+    streams = "7 streams: read p,g,m,v; write p,m,v" if family == "adam" else \
+        "5 streams: read p,g,s; write p,s"
+    rep.table(f"{'Adam' if family == 'adam' else 'RMSProp'} step, {STAT['name']} per call",
+              header,
+              rows, note=f"mem = memory-only kernel, same access pattern ({streams}), "
+                         "same threads and chunking; kernel = C kernel looped in C; "
+                         "step = opt.step(p, g) from Python.")
+    rep.results[family] = raw
+
+
+def bench_threshold(rep, sizes, dtypes, args):
+    """1 vs 2 threads with the parallel region forced (threshold 0): the break-even."""
+    from . import _membench as MB
+    rows, raw = [], []
+    for n in sizes:
+        for dtype in dtypes:
+            p, g, (m, v) = make_arrays(n, dtype, 2)
+            s = m
+            c = {}
+            for nt in (1, 2):
+                c[f"adam{nt}"] = lambda k, nt=nt: MB.adam_native(p, g, m, v, nt, k, threshold=0)
+                c[f"rms{nt}"] = lambda k, nt=nt: MB.rms_native(p, g, s, nt, k, threshold=0)
+                c[f"mem{nt}"] = lambda k, nt=nt: MB.mem_adam(p, g, m, v, nt, k, threshold=0)
+            t = measure(c, args.rounds, args.target)
+            raw.append({"n": n, "dtype": np.dtype(dtype).name, **t})
+            rows.append([f"{n:.0e}", np.dtype(dtype).name,
+                         *(f"{_fmt_t(t[f'{k}1'])} / {_fmt_t(t[f'{k}2'])} = "
+                           f"{t[f'{k}1'] / t[f'{k}2']:.2f}x" for k in ("adam", "rms", "mem"))])
+    rep.table("Threads: 1 vs 2, parallel region forced (speed-up = t1/t2)",
+              ["n", "dtype", "Adam kernel", "RMSProp kernel", "memory-only"], rows,
+              note="A speed-up below 1 means the OpenMP region costs more than it saves: "
+                   "the serial threshold should sit above that n.")
+    rep.results["threshold"] = raw
+
+
+def bench_overhead(rep, peers, args):
+    """One small step() from Python: adamkit vs the C kernel alone vs peers."""
+    import adamkit
+
+    from . import _membench as MB
+    rows, raw = [], []
+    kinds = []
+    if peers is not None:
+        have = peers.available(1)
+        kinds = (["torch_default", "torch_fused"] if have.get("torch") else []) + \
+            (["optax_jit"] if have.get("optax") else [])
+    for n in (100, 1000):
+        p, g, (m, v) = make_arrays(n, np.float32, 2)
+        opt = adamkit.Adam(lr=1e-3, n_threads=1)
+        c = {"kernel(C loop)": lambda k: MB.adam_native(p, g, m, v, 1, k),
+             "kernel(1 call/Py)": _loop(lambda: MB.adam_native(p, g, m, v, 1, 1)),
+             "step": _loop(lambda: opt.step(p, g))}
+        for kind in kinds:
+            c[kind] = peers.contender(kind, [n], "float32", "adam", 1)
+        t = measure(c, args.rounds, args.target)
+        raw.append({"n": n, **t})
+        rows.append([n, *(_fmt_t(t[k]) for k in c),
+                     _fmt_r(t["torch_fused"] / t["step"]) if "torch_fused" in t else "-",
+                     _fmt_r(t["optax_jit"] / t["step"]) if "optax_jit" in t else "-"])
+    rep.table("Small arrays: one Python-level step() (float32, 1 thread)",
+              ["n", "C kernel", "kernel, 1 call from Py", "Adam.step", *kinds,
+               "torch_fused/step", "optax/step"], rows,
+              note="Goal: step <= 1.5 us, >= 10x faster than torch fused, >= 5x than optax.")
+    rep.results["overhead"] = raw
+
+
+def bench_presets(rep, sizes, args):
+    """Every preset vs adamkit's fastest mode (native Adam / RMSProp) at the same n."""
+    import adamkit
+
+    from . import presets
+    rows, raw = [], []
+    for n in sizes:
+        for dtype in (np.float32,):
+            p, g, _ = make_arrays(n, dtype, 0)
+            c = {}
+            base = {"adam": adamkit.Adam(lr=1e-3, n_threads=1),
+                    "rmsprop": adamkit.RMSProp(lr=1e-2, n_threads=1)}
+            bufs = {"native.adam": p.copy(), "native.rmsprop": p.copy()}
+            c["native.adam"] = _loop(lambda: base["adam"].step(bufs["native.adam"], g))
+            c["native.rmsprop"] = _loop(lambda: base["rmsprop"].step(bufs["native.rmsprop"], g))
+            vec = {}
+            for fw, name in presets.available():
+                row = presets.get(fw, name)
+                if np.dtype(dtype).name not in row.dtypes:
+                    continue
+                cls = adamkit.RMSProp if row.family == "rmsprop" else adamkit.Adam
+                kw = {r: 1e-3 for r in row.required}
+                opt = cls(preset=f"{fw}.{name}", n_threads=1, **kw)
+                key = f"{fw}.{name}"
+                bufs[key] = p.copy()
+                c[key] = _loop(lambda opt=opt, b=bufs[key]: opt.step(b, g))
+                k = opt._kernel
+                vec[key] = k.is_specialized("f") and (
+                    opt._tail_kernel is None or opt._tail_kernel.is_specialized("f"))
+            t = measure(c, args.rounds, args.target)
+            fastest = min(t["native.adam"], t["native.rmsprop"])
+            for key, s in t.items():
+                fam_base = t["native.rmsprop"] if "rmsprop" in key else t["native.adam"]
+                raw.append({"n": n, "preset": key, "t": s, "vectorized": vec.get(key, True)})
+                rows.append([f"{n:.0e}", key, _fmt_t(s), _fmt_r(s / fam_base),
+                             _fmt_r(s / fastest), "yes" if vec.get(key, True) else "no"])
+    rep.table("Presets (float32, 1 thread): step() time vs adamkit's own mode",
+              ["n", "preset", "step", "vs native (same family)", "vs fastest", "vectorized"],
+              rows, note="Goal: every preset within 1.25x of adamkit's fastest mode.")
+    rep.results["presets"] = raw
+
+
+def bench_multi(rep, peers, args):
+    """One step over 200 arrays of 1e3..1e5 elements (log-spaced): per-array cost."""
+    import adamkit
+
+    from . import _membench as MB
+    rng = np.random.default_rng(1)
+    sizes = [int(s) for s in np.logspace(3, 5, 200).astype(int)]
+    total = sum(sizes)
+    ps = [rng.standard_normal(s).astype(np.float32) for s in sizes]
+    gs = [(1e-3 * rng.standard_normal(s)).astype(np.float32) for s in sizes]
+    p, g, (m, v) = make_arrays(total, np.float32, 2)
+    opt = adamkit.Adam(lr=1e-3, n_threads=1)
+    c = {"mem (one buffer)": lambda k: MB.mem_adam(p, g, m, v, 1, k),
+         "kernel (one buffer)": lambda k: MB.adam_native(p, g, m, v, 1, k),
+         "step(list of 200)": _loop(lambda: opt.step(ps, gs))}
+    kinds = []
+    if peers is not None and peers.available(1).get("torch"):
+        kinds = ["torch_foreach", "torch_fused"]
+        for kind in kinds:
+            c[kind] = peers.contender(kind, sizes, "float32", "adam", 1)
+    t = measure(c, args.rounds, args.target)
+    rep.results["multi"] = {"total": total, **t}
+    rows = [[k, _fmt_t(s), _fmt_r(s / t["mem (one buffer)"])] for k, s in t.items()]
+    rep.table(f"Multi-tensor: 200 float32 arrays, 1e3..1e5 elements ({total} in all), "
+              "1 thread", ["contender", "time", "vs mem"], rows)
+
+
+def bench_minimize(rep, args):
+    import adamkit
+    if not hasattr(adamkit, "minimize"):
+        rep.out("\n(adamkit.minimize is not available: skipped)")
+        return
+    x0 = np.linspace(-1, 1, 10)
+    a = np.arange(1.0, 11.0)
+
+    def fun(x):
+        r = a * x
+        return float(r @ x) * 0.5, r
+    iters = 2000
+
+    def run_min(k):
+        for _ in range(k):
+            adamkit.minimize(fun, x0, method="adam", jac=True,
+                             options={"maxiter": iters, "gtol": 0.0})
+    c = {"minimize": run_min, "fun alone": _loop(lambda: fun(x0))}
+    t = measure(c, max(3, args.rounds // 2), args.target)
+    per_iter = t["minimize"] / iters
+    over = per_iter - t["fun alone"]
+    rep.results["minimize"] = {"per_iter": per_iter, "fun": t["fun alone"], "overhead": over}
+    rep.table("minimize(): per-iteration cost at n = 10 (float64, 1 thread)",
+              ["per iteration", "fun(x)", "overhead beyond fun"],
+              [[_fmt_t(per_iter), _fmt_t(t["fun alone"]), _fmt_t(over)]],
+              note="Goal: overhead <= 5 us.")
+
+
+# ---------------------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------------------
+
+
+def _sizes(text):
+    return [int(float(x)) for x in text.split(",") if x]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m adamkit bench",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("--sections", default="adam,rmsprop,overhead,presets,multi,minimize",
+                    help="comma-separated: adam,rmsprop,overhead,presets,multi,minimize,"
+                         "threshold")
+    ap.add_argument("--sizes", default="1e2,1e4,1e5,1e6,1e7", help="array sizes")
+    ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--threads", default=None, help="e.g. 1,2 (default: 1 and all cores)")
+    ap.add_argument("--preset-sizes", default="1e5")
+    ap.add_argument("--threshold-sizes", default="1e3,3e3,1e4,3e4,1e5,3e5")
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
+    ap.add_argument("--target", type=float, default=0.003, help="seconds per timed batch")
+    ap.add_argument("--stat", default="min", choices=["min", "median"],
+                    help="per-call time over the rounds (default min: least disturbed)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, 3 rounds")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-numpy", action="store_true")
+    ap.add_argument("--peer-python", default=None, help="Python with torch and/or optax")
+    ap.add_argument("--json", default=None, help="also write the raw results here")
+    args = ap.parse_args(argv)
+    STAT["name"] = args.stat
+    if args.quick:
+        args.rounds, args.target = 3, 0.002
+        args.sizes, args.preset_sizes = "1e2,1e4", "1e4"
+        args.threshold_sizes = "1e3,1e4"
+    from . import _kernels as K
+    sizes, dtypes = _sizes(args.sizes), args.dtypes.split(",")
+    nmax = K.effective_n_threads(None)
+    threads = [int(x) for x in args.threads.split(",")] if args.threads else \
+        sorted({1, nmax})
+    sections = args.sections.split(",")
+
+    rep = Report(lambda line="": (sys.stdout.write(line + "\n"), sys.stdout.flush()))
+    info = machine_info()
+    peers = None
+    if not args.no_peers:
+        py = _find_peer_python(args.peer_python)
+        if py:
+            peers = Peers(py)
+            have = peers.available(1)
+            info["peers"] = ", ".join(f"{k} {v}" for k, v in have.items()) or "none"
+            info["peer_python"] = py
+            if not have:
+                peers = None
+        else:
+            info["peers"] = "none found (install torch or optax, or pass --peer-python)"
+    rep.out("# adamkit bench")
+    rep.out("")
+    rep.out(f"Times are the {args.stat} over {args.rounds} interleaved rounds of batches of "
+            f"~{args.target * 1e3:g} ms per contender.")
+    rep.out("")
+    for k, v in info.items():
+        rep.out(f"- {k}: {v}")
+    rep.results["machine"] = info
+    try:
+        for sec in sections:
+            if sec == "adam":
+                bench_family(rep, "adam", sizes, dtypes, threads, peers, args)
+            elif sec == "rmsprop":
+                bench_family(rep, "rmsprop", sizes, dtypes, threads, peers, args)
+            elif sec == "overhead":
+                bench_overhead(rep, peers, args)
+            elif sec == "presets":
+                bench_presets(rep, _sizes(args.preset_sizes), args)
+            elif sec == "multi":
+                bench_multi(rep, peers, args)
+            elif sec == "minimize":
+                bench_minimize(rep, args)
+            elif sec == "threshold":
+                bench_threshold(rep, _sizes(args.threshold_sizes), dtypes, args)
+            elif sec:
+                raise SystemExit(f"unknown section {sec!r}")
+    finally:
+        if peers is not None:
+            peers.close()
+    try:
+        load = "%.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        load = "n/a"
+    rep.out("")
+    rep.out(f"load average at the end: {load} (on {info['cores']} cores; above ~0.5 per core "
+            "the machine was shared and absolute times are inflated; ratios less so)")
+    rep.results["load_end"] = load
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rep.results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,212 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Benchmark-only entry points (``python -m adamkit bench``, asv_benchmarks/).
+
+Not public API. Every function here runs a loop ``reps`` times inside one call, with the
+GIL released, threaded exactly as :mod:`adamkit._kernels` threads an update (an OpenMP
+``prange`` over chunks that are whole multiples of 64 elements, serial below a
+threshold), so that times per repetition compare kernels without the Python call cost:
+
+* ``mem_adam`` / ``mem_rms``: the memory-only kernels of adam_c/src/membench.h, the
+  access pattern of an Adam step (read p, g, m, v; write p, m, v) or of an RMSProp step
+  (read p, g, s; write p, s) with no arithmetic. Buffers keep their bits.
+* ``adam_native`` / ``rms_native``: adamkit's own Adam / RMSProp kernel (the vectorized
+  ``native`` instances, ops and scalars from ``adam_c_adam_default`` /
+  ``adam_c_rmsprop_default``), called the same way, so that kernel time, threads and the
+  serial threshold can be measured apart from the optimizer object.
+
+``threshold`` is the serial threshold in elements (default: the one _kernels uses; 0
+forces the parallel region even for tiny arrays, to measure the break-even).
+"""
+
+from libc.stdint cimport uint32_t, uint64_t
+from cython.parallel cimport prange
+
+from ._c_adam cimport (adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops,
+                       adam_c_rmsprop_scalars, adam_c_adam_f32, adam_c_adam_f64,
+                       adam_c_rmsprop_f32, adam_c_rmsprop_f64)
+from ._kernels import SERIAL_THRESHOLD
+
+cdef extern from "adam_c.h" nogil:
+    void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,
+                             double b1, double b2, double eps, double weight_decay, long t,
+                             int is_float32)
+    void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
+                                double lr, double rho, double eps, double momentum,
+                                double weight_decay, int is_float32)
+
+cdef extern from "membench.h" nogil:
+    void adam_c_membench_adam_u32(uint32_t *p, const uint32_t *g, uint32_t *m, uint32_t *v,
+                                  uint32_t k, size_t n)
+    void adam_c_membench_adam_u64(uint64_t *p, const uint64_t *g, uint64_t *m, uint64_t *v,
+                                  uint64_t k, size_t n)
+    void adam_c_membench_rms_u32(uint32_t *p, const uint32_t *g, uint32_t *s, uint32_t k,
+                                 size_t n)
+    void adam_c_membench_rms_u64(uint64_t *p, const uint64_t *g, uint64_t *s, uint64_t k,
+                                 size_t n)
+    void adam_c_membench_adam_nt_u32(uint32_t *p, const uint32_t *g, uint32_t *m,
+                                     uint32_t *v, uint32_t k, size_t n)
+    void adam_c_membench_adam_nt_u64(uint64_t *p, const uint64_t *g, uint64_t *m,
+                                     uint64_t *v, uint64_t k, size_t n)
+    int adam_c_membench_has_nt()
+
+ctypedef fused floating:
+    float
+    double
+
+cdef Py_ssize_t _ALIGN = 64
+
+# what a chunk runs
+cdef enum:
+    K_MEM_ADAM = 0
+    K_MEM_ADAM_NT = 1
+    K_MEM_RMS = 2
+    K_ADAM = 3
+    K_RMS = 4
+
+
+def has_nt():
+    """Whether the streaming-store memory kernel really streams on this build."""
+    return bool(adam_c_membench_has_nt())
+
+
+cdef struct _Job:
+    int kind
+    adam_c_adam_ops aops
+    adam_c_adam_scalars asc
+    adam_c_rmsprop_ops rops
+    adam_c_rmsprop_scalars rsc
+
+
+cdef inline void _run_chunk(_Job *job, floating *p, floating *g, floating *a, floating *b,
+                            size_t n) noexcept nogil:
+    if floating is float:
+        if job.kind == K_MEM_ADAM:
+            adam_c_membench_adam_u32(<uint32_t *>p, <uint32_t *>g, <uint32_t *>a,
+                                     <uint32_t *>b, 0, n)
+        elif job.kind == K_MEM_ADAM_NT:
+            adam_c_membench_adam_nt_u32(<uint32_t *>p, <uint32_t *>g, <uint32_t *>a,
+                                        <uint32_t *>b, 0, n)
+        elif job.kind == K_MEM_RMS:
+            adam_c_membench_rms_u32(<uint32_t *>p, <uint32_t *>g, <uint32_t *>a, 0, n)
+        elif job.kind == K_ADAM:
+            adam_c_adam_f32(&job.aops, &job.asc, p, g, a, b, NULL, n)
+        else:
+            adam_c_rmsprop_f32(&job.rops, &job.rsc, p, g, a, NULL, NULL, n)
+    else:
+        if job.kind == K_MEM_ADAM:
+            adam_c_membench_adam_u64(<uint64_t *>p, <uint64_t *>g, <uint64_t *>a,
+                                     <uint64_t *>b, 0, n)
+        elif job.kind == K_MEM_ADAM_NT:
+            adam_c_membench_adam_nt_u64(<uint64_t *>p, <uint64_t *>g, <uint64_t *>a,
+                                        <uint64_t *>b, 0, n)
+        elif job.kind == K_MEM_RMS:
+            adam_c_membench_rms_u64(<uint64_t *>p, <uint64_t *>g, <uint64_t *>a, 0, n)
+        elif job.kind == K_ADAM:
+            adam_c_adam_f64(&job.aops, &job.asc, p, g, a, b, NULL, n)
+        else:
+            adam_c_rmsprop_f64(&job.rops, &job.rsc, p, g, a, NULL, NULL, n)
+
+
+cdef void _drive(_Job *job, floating *p, floating *g, floating *a, floating *b,
+                 Py_ssize_t n, int nt, Py_ssize_t threshold, long reps) noexcept nogil:
+    """reps times: the chunking and threading of adamkit._kernels._adam_par."""
+    cdef Py_ssize_t per, chunk, nchunks, c, start, stop
+    cdef long r
+    if nt <= 1 or n < threshold:
+        for r in range(reps):
+            _run_chunk(job, p, g, a, b, <size_t>n)
+        return
+    per = (n + nt - 1) // nt
+    chunk = ((per + _ALIGN - 1) // _ALIGN) * _ALIGN
+    nchunks = (n + chunk - 1) // chunk
+    for r in range(reps):
+        for c in prange(nchunks, schedule="static", num_threads=nt):
+            start = c * chunk
+            stop = min(n, start + chunk)
+            _run_chunk(job, p + start, g + start, a + start,
+                       NULL if b == NULL else b + start, <size_t>(stop - start))
+
+
+cdef floating *_ptr(floating[::1] x) noexcept:
+    return NULL if x is None or x.shape[0] == 0 else &x[0]
+
+
+def _check(n, *bufs):
+    for x in bufs:
+        if x is not None and x.shape[0] != n:
+            raise ValueError("all buffers must have the same length")
+
+
+def mem_adam(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+             int n_threads=1, long reps=1, threshold=None, bint nt_stores=False):
+    """Memory-only kernel, Adam's 7-stream pattern, ``reps`` times. Buffers keep their bits."""
+    cdef Py_ssize_t n = p.shape[0]
+    _check(n, g, m, v)
+    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef _Job job
+    job.kind = K_MEM_ADAM_NT if nt_stores else K_MEM_ADAM
+    if n == 0:
+        return
+    cdef floating *pp = &p[0]
+    cdef floating *gp = <floating *>&g[0]
+    cdef floating *mp = &m[0]
+    cdef floating *vp = &v[0]
+    with nogil:
+        _drive(&job, pp, gp, mp, vp, n, n_threads, th, reps)
+
+
+def mem_rms(floating[::1] p, const floating[::1] g, floating[::1] s, int n_threads=1,
+            long reps=1, threshold=None):
+    """Memory-only kernel, RMSProp's 5-stream pattern (read p, g, s; write p, s)."""
+    cdef Py_ssize_t n = p.shape[0]
+    _check(n, g, s)
+    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef _Job job
+    job.kind = K_MEM_RMS
+    if n == 0:
+        return
+    cdef floating *pp = &p[0]
+    cdef floating *gp = <floating *>&g[0]
+    cdef floating *sp = &s[0]
+    with nogil:
+        _drive(&job, pp, gp, sp, <floating *>NULL, n, n_threads, th, reps)
+
+
+def adam_native(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+                int n_threads=1, long reps=1, threshold=None, double lr=1e-3, long t=1):
+    """adamkit's own Adam kernel (lr, betas 0.9/0.999, eps 1e-8, step t), ``reps`` times."""
+    cdef Py_ssize_t n = p.shape[0]
+    _check(n, g, m, v)
+    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef _Job job
+    job.kind = K_ADAM
+    adam_c_adam_default(&job.aops, &job.asc, lr, 0.9, 0.999, 1e-8, 0.0, t,
+                        1 if floating is float else 0)
+    if n == 0:
+        return
+    cdef floating *pp = &p[0]
+    cdef floating *gp = <floating *>&g[0]
+    cdef floating *mp = &m[0]
+    cdef floating *vp = &v[0]
+    with nogil:
+        _drive(&job, pp, gp, mp, vp, n, n_threads, th, reps)
+
+
+def rms_native(floating[::1] p, const floating[::1] g, floating[::1] s, int n_threads=1,
+               long reps=1, threshold=None, double lr=1e-2):
+    """adamkit's own RMSProp kernel (no momentum: the 5-stream pattern), ``reps`` times."""
+    cdef Py_ssize_t n = p.shape[0]
+    _check(n, g, s)
+    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef _Job job
+    job.kind = K_RMS
+    adam_c_rmsprop_default(&job.rops, &job.rsc, lr, 0.99, 1e-8, 0.0, 0.0,
+                           1 if floating is float else 0)
+    if n == 0:
+        return
+    cdef floating *pp = &p[0]
+    cdef floating *gp = <floating *>&g[0]
+    cdef floating *sp = &s[0]
+    with nogil:
+        _drive(&job, pp, gp, sp, <floating *>NULL, n, n_threads, th, reps)
