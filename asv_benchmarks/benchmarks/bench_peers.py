@@ -1,0 +1,83 @@
+"""Peers on the same Adam step, each only when importable in the benchmarking Python:
+NumPy in place (always), torch Adam default / foreach / fused=True, optax.adam under
+jax.jit with donated buffers. With ``asv run --python=same`` in an environment without
+torch or jax those cases are reported as skipped (``python -m adamkit bench`` runs the
+peers in a framework environment instead)."""
+
+import numpy as np
+
+from .common import Benchmark, get_data, optional, sizes
+
+SIZES = sizes(100, 10**5, 10**7)
+
+
+class NumPyAdam(Benchmark):
+    params = [SIZES, ["float32", "float64"]]
+    param_names = ["n", "dtype"]
+
+    def setup(self, n, dtype):
+        self.p, self.g, (self.m, self.v, self.tmp) = get_data(n, dtype, 3)
+        self.t = 0
+
+    def time_step(self, n, dtype):
+        p, g, m, v, tmp = self.p, self.g, self.m, self.v, self.tmp
+        self.t += 1
+        b1, b2, lr, eps = 0.9, 0.999, 1e-3, 1e-8
+        bc1, bc2 = 1 - b1 ** self.t, (1 - b2 ** self.t) ** 0.5
+        np.multiply(m, b1, out=m)
+        np.multiply(g, 1 - b1, out=tmp)
+        np.add(m, tmp, out=m)
+        np.multiply(v, b2, out=v)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1 - b2, out=tmp)
+        np.add(v, tmp, out=v)
+        np.sqrt(v, out=tmp)
+        np.divide(tmp, bc2, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(m, tmp, out=tmp)
+        np.multiply(tmp, lr / bc1, out=tmp)
+        np.subtract(p, tmp, out=p)
+
+
+class TorchAdam(Benchmark):
+    params = [SIZES, ["float32", "float64"], ["default", "foreach", "fused"], [1, 2]]
+    param_names = ["n", "dtype", "impl", "n_threads"]
+
+    def setup(self, n, dtype, impl, n_threads):
+        torch = optional("torch")
+        torch.set_num_threads(n_threads)
+        p, g, _ = get_data(n, dtype, 0)
+        self.param = torch.from_numpy(p)
+        self.param.grad = torch.from_numpy(g)
+        kw = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[impl]
+        self.opt = torch.optim.Adam([self.param], lr=1e-3, **kw)
+        self.opt.step()
+
+    def time_step(self, n, dtype, impl, n_threads):
+        self.opt.step()
+
+
+class OptaxAdam(Benchmark):
+    params = [SIZES, ["float32", "float64"]]
+    param_names = ["n", "dtype"]
+
+    def setup(self, n, dtype):
+        jax = optional("jax")
+        optax = optional("optax")
+        jax.config.update("jax_enable_x64", True)
+        jnp = jax.numpy
+        p, g, _ = get_data(n, dtype, 0)
+        tx = optax.adam(1e-3)
+        self.params, self.grads = jnp.asarray(p), jnp.asarray(g)
+        self.state = tx.init(self.params)
+
+        def upd(params, grads, state):
+            u, state = tx.update(grads, state, params)
+            return optax.apply_updates(params, u), state
+        self.upd = jax.jit(upd, donate_argnums=(0, 2))
+        self.jax = jax
+        self.time_step(n, dtype)
+
+    def time_step(self, n, dtype):
+        self.params, self.state = self.upd(self.params, self.grads, self.state)
+        self.jax.block_until_ready(self.params)
