@@ -9,8 +9,9 @@ Design:
   b. Every element's update depends on that element alone, so the result is bit-identical
      for every thread count and chunking. Chunks are whole multiples of 64 elements (a
      cache line of float64 x 8) so threads never share a cache line of any buffer.
-  c. Below ``SERIAL_THRESHOLD`` elements a call stays serial: starting an OpenMP region
-     costs more than it saves on small arrays (measured by ``python -m adamkit bench``).
+  c. Below ``SERIAL_THRESHOLD_BYTES`` per stream a call stays serial: starting an OpenMP
+     region costs more than it saves on small arrays (measured by ``python -m adamkit
+     bench``; docs/performance.md).
   d. Kernel objects hold the ops (which rounding sequence) and the scalars (this step's
      hyper-parameters); optimizer objects (_optim.py) compute the scalars and own the state.
 """
@@ -44,9 +45,13 @@ ctypedef fused floating:
     float
     double
 
-#: Calls on fewer elements than this run on one thread.
-SERIAL_THRESHOLD = 32768
-cdef Py_ssize_t _SERIAL_THRESHOLD = SERIAL_THRESHOLD
+#: Arrays of fewer bytes per stream than this run on one thread: two threads only break
+#: even near 64 KiB per stream here (docs/performance.md: 1e4-3e4 float32 elements,
+#: 3e3-1e4 float64), and starting an OpenMP region costs 0.2-0.4 us.
+SERIAL_THRESHOLD_BYTES = 65536
+SERIAL_THRESHOLD = {"float32": SERIAL_THRESHOLD_BYTES // 4,
+                    "float64": SERIAL_THRESHOLD_BYTES // 8}
+cdef Py_ssize_t _SERIAL_BYTES = SERIAL_THRESHOLD_BYTES
 cdef Py_ssize_t _ALIGN = 64
 
 #: RMSProp momentum modes that keep a momentum buffer (adam_c.h ADAM_C_MOM_*).
@@ -150,7 +155,7 @@ cdef int _adam_par(const adam_c_adam_ops *o, const adam_c_adam_scalars *s, float
                    const floating *g, floating *m, floating *v, floating *vh, Py_ssize_t n,
                    int nt) noexcept nogil:
     cdef Py_ssize_t chunk, nchunks, c, start, stop
-    if nt <= 1 or n < _SERIAL_THRESHOLD:
+    if nt <= 1 or n * <Py_ssize_t>sizeof(floating) < _SERIAL_BYTES:
         return _adam_run(o, s, p, g, m, v, vh, <size_t>n)
     chunk = _chunk_size(n, nt)
     nchunks = (n + chunk - 1) // chunk
@@ -166,7 +171,7 @@ cdef int _rms_par(const adam_c_rmsprop_ops *o, const adam_c_rmsprop_scalars *s,
                   floating *p, const floating *g, floating *ms, floating *mg, floating *mom,
                   Py_ssize_t n, int nt) noexcept nogil:
     cdef Py_ssize_t chunk, nchunks, c, start, stop
-    if nt <= 1 or n < _SERIAL_THRESHOLD:
+    if nt <= 1 or n * <Py_ssize_t>sizeof(floating) < _SERIAL_BYTES:
         return _rms_run(o, s, p, g, ms, mg, mom, <size_t>n)
     chunk = _chunk_size(n, nt)
     nchunks = (n + chunk - 1) // chunk
