@@ -34,3 +34,21 @@ ADAM_C_RMSPROP_INSTANCE(native_centered, .center = ADAM_C_C_LERP, .denom = ADAM_
 ADAM_C_RMSPROP_INSTANCE(tf, .denom = ADAM_C_RD_SQRT_EPS_IN, .momentum = ADAM_C_MOM_ACC)
 ADAM_C_RMSPROP_INSTANCE(tf_centered, .center = ADAM_C_C_LERP, .denom = ADAM_C_RD_SQRT_EPS_IN,
                         .momentum = ADAM_C_MOM_ACC)
+
+/* Framework presets used most (adamkit.presets): their body rows. */
+ADAM_C_ADAM_INSTANCE(torch_fused, .first = ADAM_C_M_LERP_FMA, .second = ADAM_C_V_SCAL_FMA_CG,
+                     .denom = ADAM_C_D_SQRT_BC_EPS)
+ADAM_C_ADAM_INSTANCE(torch_fused_w, .decoupled = ADAM_C_DECOUPLED_MUL,
+                     .first = ADAM_C_M_LERP_FMA, .second = ADAM_C_V_SCAL_FMA_CG,
+                     .denom = ADAM_C_D_SQRT_BC_EPS)
+ADAM_C_ADAM_INSTANCE(optax_jit, .first = ADAM_C_M_SCAL_FMA, .second = ADAM_C_V_SCAL_FMA,
+                     .denom = ADAM_C_D_MULBC_SQRT_EPS, .apply = ADAM_C_P_FMA)
+ADAM_C_ADAM_INSTANCE(theano, .first = ADAM_C_M_SCAL_FMA, .second = ADAM_C_V_SCAL_FMA,
+                     .denom = ADAM_C_D_SQRT_EPS)
+ADAM_C_ADAM_INSTANCE(keras_jax, .first = ADAM_C_M_LERP_FMA, .second = ADAM_C_V_LERP_FMA2,
+                     .denom = ADAM_C_D_SQRT_EPS)
+ADAM_C_ADAM_INSTANCE(chainer, .denom = ADAM_C_D_SQRT_EPS, .step = ADAM_C_U_SCALE_DIV,
+                     .apply = ADAM_C_P_SUB_SCALED)
+ADAM_C_ADAM_INSTANCE(mxnet, .grad_scale = ADAM_C_GSCALE_MUL, .grad_decay = ADAM_C_GDECAY_L2,
+                     .first = ADAM_C_M_AXPBY, .second = ADAM_C_V_AXPBY_CG,
+                     .denom = ADAM_C_D_SQRT_EPS)
