@@ -7,7 +7,7 @@ The distances were measured on 2026-11-22 by replaying the live recordings (1000
 n = 67) made on this project's CI machine type (AMD EPYC, AVX2); they are maxima over all
 steps, parameters and state.
 
-``NOT_REPRODUCED`` maps recordings that no preset replays yet to the reason.
+``NOT_REPRODUCED`` maps recordings that no preset replays yet to the reason (none now).
 """
 
 _CLIPNORM = (
@@ -39,15 +39,4 @@ PINS = {
     "keras_torch-adam-globalclipnorm-float32.npz": (26214, _CLIPNORM),
 }
 
-_RSQRT = (
-    "Keras 3 RMSprop under tf.function / jax.jit, and tf-keras's new RMSprop, multiply by an "
-    "approximate reciprocal square root (the CPU's rsqrtps estimate plus one Newton step, "
-    "with or without fma, on the first 8*floor(n/8) elements) after Grappler/XLA rewrites; "
-    "notes/keras-recipes.md records the exact recipe, the kernel forms are not implemented"
-)
-
-NOT_REPRODUCED = {
-    "keras_tensorflow-rmsprop-*": _RSQRT,
-    "keras_jax-rmsprop-*": _RSQRT,
-    "tf_keras-rmsprop-new_*": _RSQRT,
-}
+NOT_REPRODUCED = {}

@@ -28,8 +28,8 @@ ADAM_FIELD_VALUES = {
 RMS_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
     "decoupled": [1, 2, 3], "square": [1, 2, 3, 4, 5, 6, 7, 8],
-    "center": [1, 2, 3, 4], "denom": [1, 2, 3, 4, 5], "step": [1, 2, 3, 4],
-    "momentum": [1, 2, 3, 4, 5, 6, 7], "variance": [1], "sqrt_kind": [1], "ftz": [1],
+    "center": [1, 2, 3, 4, 5], "denom": [1, 2, 3, 4, 5], "step": [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    "momentum": [1, 2, 3, 4, 5, 6, 7, 8], "variance": [1, 2], "sqrt_kind": [1], "ftz": [1],
 }
 
 

@@ -230,12 +230,15 @@ enum {
     ADAM_C_C_LERP = 1,         /* mg = mg + (g - mg) * c;      w = ms - mg*mg     */
     ADAM_C_C_AXPBY = 2,        /* mg = rho * mg + c * g;       w = ms - mg*mg     */
     ADAM_C_C_LERP_FMA = 3,     /* mg = fma(c, g - mg, mg);     w = ms - mg*mg     */
-    ADAM_C_C_SCAL_FMA = 4      /* mg = fma(c, g, mg * rho);    w = ms - mg*mg     */
+    ADAM_C_C_SCAL_FMA = 4,     /* mg = fma(c, g, mg * rho);    w = ms - mg*mg     */
+    ADAM_C_C_AXPBY_FMA = 5     /* mg = fma(rho, mg, c * g);    w = ms - mg*mg     */
 };
 /* variance: how w = ms - mg*mg is rounded when centered. */
 enum {
     ADAM_C_VAR_SUB = 0,        /* ms - mg * mg                                    */
-    ADAM_C_VAR_FMA = 1         /* fma(-mg, mg, ms)              (PyTorch, optax)  */
+    ADAM_C_VAR_FMA = 1,        /* fma(-mg, mg, ms)              (PyTorch, optax)  */
+    ADAM_C_VAR_SUB_EPS = 2     /* ms - (mg * mg - eps): epsilon already inside, for
+                                  the RU_*RSQRT* steps   (Keras 3 after Grappler)  */
 };
 /* rms_denom: the denominator d from w. */
 enum {
@@ -255,7 +258,17 @@ enum {
     ADAM_C_RU_RSQRT_MUL = 3,   /* rsqrt(w + eps) * g   (optax eps_in_sqrt; float32:
                                   XLA's rsqrtss estimate + one fma Newton step,
                                   float64 and non-x86: 1 / sqrt)                  */
-    ADAM_C_RU_RECIP_MUL = 4    /* (1 / d) * g                                     */
+    ADAM_C_RU_RECIP_MUL = 4,   /* (1 / d) * g                                     */
+    /* Keras 3 / tf-keras RMSprop after graph rewrites: r = w + eps (or w with
+       VAR_SUB_EPS), x = lr * g, and an approximate reciprocal square root of r:
+       TF = Eigen's prsqrt (rsqrtss estimate y; h = (r*y)*y - 1 and y + (-y/2)*h without
+       fma; NaN -> y), XLA = rsqrtss estimate + one fma Newton step (r < FLT_MIN or
+       Inf -> the estimate), IEEE = 1 / sqrt(r); float64 always 1 / sqrt(r).           */
+    ADAM_C_RU_X_RSQRT_TF = 5,  /* (lr * g) * rsqrt_tf(r)              (Keras, TF)  */
+    ADAM_C_RU_X_RSQRT_IEEE = 6,/* (lr * g) * (1 / sqrt(r))       (its vector tail) */
+    ADAM_C_RU_G_LRRSQRT_TF = 7,/* g * (lr * rsqrt_tf(r))            (tf-keras new) */
+    ADAM_C_RU_G_LRRSQRT_IEEE = 8,/* g * (lr * (1 / sqrt(r)))       (its vector tail) */
+    ADAM_C_RU_X_RSQRT_XLA = 9  /* (lr * g) * rsqrt_xla(r)            (Keras, JAX)  */
 };
 /* momentum: how u reaches p (mom is the momentum buffer). */
 enum {
@@ -266,7 +279,9 @@ enum {
     ADAM_C_MOM_SCALED = 4,     /* p' - lr * u                                     */
     ADAM_C_MOM_FMA = 5,        /* fma(u, -lr, p')                    (Blocks)     */
     ADAM_C_MOM_TRACE = 6,      /* mom = mu * mom - lr * u;  p' + mom (optax eager) */
-    ADAM_C_MOM_TRACE_FMA = 7   /* mom = fma(mu, mom, -(lr * u)); p' + mom (jit)   */
+    ADAM_C_MOM_TRACE_FMA = 7,  /* mom = fma(mu, mom, -(lr * u)); p' + mom (jit)   */
+    ADAM_C_MOM_ACC_FMA2 = 8,   /* mom = fma(mu, mom, u);  p' - mom   (Keras, JAX)  */
+    ADAM_C_MOM_FMA_XRS = 9     /* fma(-x, rs, p') with x, rs of RU_X_RSQRT_XLA    */
 };
 
 typedef struct adam_c_rmsprop_ops {

@@ -32,11 +32,11 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
              in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&
              in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_AXPBY_POW) &&
-             in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_SCAL_FMA) &&
+             in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_AXPBY_FMA) &&
              in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_FIRST_SQRT) &&
-             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_RECIP_MUL) &&
-             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_TRACE_FMA) &&
-             in_range(o->variance, ADAM_C_VAR_SUB, ADAM_C_VAR_FMA) &&
+             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_X_RSQRT_XLA) &&
+             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_FMA_XRS) &&
+             in_range(o->variance, ADAM_C_VAR_SUB, ADAM_C_VAR_SUB_EPS) &&
              in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX) &&
              in_range(o->ftz, 0, ADAM_C_HAVE_FTZ);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;

@@ -119,7 +119,7 @@ static inline int adam_c_rmsprop_needs_mom(const adam_c_rmsprop_ops *o)
 {
     return o->momentum == ADAM_C_MOM_ACC || o->momentum == ADAM_C_MOM_ACC_FMA ||
            o->momentum == ADAM_C_MOM_DELTA || o->momentum == ADAM_C_MOM_TRACE ||
-           o->momentum == ADAM_C_MOM_TRACE_FMA;
+           o->momentum == ADAM_C_MOM_TRACE_FMA || o->momentum == ADAM_C_MOM_ACC_FMA2;
 }
 
 /*

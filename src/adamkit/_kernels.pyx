@@ -55,7 +55,7 @@ cdef Py_ssize_t _SERIAL_BYTES = SERIAL_THRESHOLD_BYTES
 cdef Py_ssize_t _ALIGN = 64
 
 #: RMSProp momentum modes that keep a momentum buffer (adam_c.h ADAM_C_MOM_*).
-_MOM_BUFFER = (1, 2, 3, 6, 7)
+_MOM_BUFFER = (1, 2, 3, 6, 7, 8)
 
 #: Must agree with adam_c_status in adam_c.h (tests/test_kernels.py parses the header).
 STATUS = {"ADAM_C_OK": 0, "ADAM_C_ENULL": -1, "ADAM_C_EOPS": -2}

@@ -129,12 +129,14 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
     a = 0.0
     if o["center"] != R.C_NONE:
         a = np.asarray(mg, dtype=np.float64)
-        if o["center"] in (R.C_AXPBY, R.C_SCAL_FMA):
+        if o["center"] in (R.C_AXPBY, R.C_SCAL_FMA, R.C_AXPBY_FMA):
             a = s["rho"] * a + s["c"] * g
         else:
             a = a + (g - a) * s["c"]
         mg = a
         w = ms - a * a
+        if o["variance"] == R.VAR_SUB_EPS:
+            w = w + s["eps"]
     denom = o["denom"]
     if denom in (R.RD_SQRT_EPS_IN, R.RD_EPS_FIRST_SQRT):
         d = np.sqrt(w + s["eps"])
@@ -146,6 +148,10 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
         d = np.sqrt(w) + s["eps"]
     if o["step"] == R.RU_RSQRT_MUL:
         u = g / np.sqrt(w + s["eps"])
+    elif o["step"] in (R.RU_X_RSQRT_TF, R.RU_X_RSQRT_IEEE, R.RU_G_LRRSQRT_TF,
+                       R.RU_G_LRRSQRT_IEEE, R.RU_X_RSQRT_XLA):
+        rr = w if (o["center"] != R.C_NONE and o["variance"] == R.VAR_SUB_EPS) else w + s["eps"]
+        u = s["lr"] * g / np.sqrt(rr)
     elif o["step"] in (R.RU_DIV, R.RU_RECIP_MUL):
         u = g / d
     else:
@@ -163,6 +169,11 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
     elif mode in (R.MOM_TRACE, R.MOM_TRACE_FMA):
         mom = s["mu"] * np.asarray(mom, dtype=np.float64) - s["lr"] * u
         p = p + mom
+    elif mode == R.MOM_ACC_FMA2:
+        mom = s["mu"] * np.asarray(mom, dtype=np.float64) + u
+        p = p - mom
+    elif mode == R.MOM_FMA_XRS:
+        p = p - u
     elif mode in (R.MOM_SCALED, R.MOM_FMA):
         p = p - s["lr"] * u
     else:

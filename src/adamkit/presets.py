@@ -1174,6 +1174,34 @@ for _fw, _be, _ops, _centered, _flush in (
                 states=_KERAS_RMS_STATES, api=f"keras.optimizers.RMSprop 3.15 ({_be})"))
 
 
+# Keras 3 RMSprop under tf.function / jax.jit and tf-keras's new RMSprop: Grappler and XLA
+# replace x / sqrt(den) by x * rsqrt(den), an approximate reciprocal square root built on
+# the CPU's rsqrtss estimate; TensorFlow's Rsqrt kernel vectorizes 8 floats at a time and
+# takes 1 / sqrt on the rest of the array (its tail).
+_RSQRT_TF_SPLIT = (lambda n, f32: n & -8 if f32 else n)
+for _fw, _ops, _centered, _mom, _tail in (
+        ("keras_tensorflow",
+         {"square": R.MS_AXPBY, "step": R.RU_X_RSQRT_TF, "ftz": 1},
+         {"center": R.C_AXPBY, "variance": R.VAR_SUB_EPS}, {"momentum": R.MOM_ACC},
+         {"step": R.RU_X_RSQRT_IEEE}),
+        ("tf_keras",
+         {"square": R.MS_AXPBY, "step": R.RU_G_LRRSQRT_TF, "ftz": 1},
+         {"center": R.C_AXPBY}, {"momentum": R.MOM_ACC}, {"step": R.RU_G_LRRSQRT_IEEE}),
+        ("keras_jax",
+         {"square": R.MS_AXPBY_FMA, "step": R.RU_X_RSQRT_XLA, "momentum": R.MOM_FMA_XRS},
+         {"center": R.C_AXPBY_FMA, "variance": R.VAR_FMA}, {"momentum": R.MOM_ACC_FMA2},
+         None)):
+    _add(Preset(_fw, "rmsprop", "rmsprop", ops=_ops,
+                tail_ops=_tail, split=_RSQRT_TF_SPLIT if _tail else None,
+                when=_KERAS_RMS_WHEN_COMMON[:2] + (
+                    (lambda hp: hp["momentum"], {"ops": _mom}),
+                    (lambda hp: hp["centered"], {"ops": _centered})),
+                scalars=_keras_rmsprop(_fw), defaults=_KERAS_RMS, lr_name="learning_rate",
+                aliases={"lr": "learning_rate", "alpha": "rho", "eps": "epsilon"},
+                states=_KERAS_RMS_STATES,
+                api=f"{_fw} RMSprop (graph-rewritten: x * rsqrt(den))"))
+
+
 # tf-keras legacy (OptimizerV2): Adam through the TF kernel, RMSprop momentum = 0 through a
 # Python graph (epsilon outside the root), momentum > 0 through the TF kernel.
 
