@@ -10,33 +10,25 @@ steps, parameters and state.
 ``NOT_REPRODUCED`` maps recordings that no preset replays yet to the reason (none now).
 """
 
-_CLIPNORM = (
-    "clipnorm/global_clipnorm: Keras reduces the gradient norm in its backend's own order "
-    "(TF: Eigen's 4-accumulator packet sum; JAX: XLA's 32-window tree sum, with the clip "
-    "scale contracted into the first moment's fma; torch float32: ATen's sum), recorded in "
-    "notes/keras-recipes.md; adamkit sums with NumPy, so the norm differs in its last bit at "
-    "some steps and the trajectories part from there"
+_XLA_CLIP = (
+    "clipnorm/global_clipnorm under jax.jit: XLA contracts the clip scale into the moments' "
+    "fmas (m = fma(c1, fma(g, s, -m), m), the scaled gradient never rounded; "
+    "notes/keras-recipes.md) and that form is not implemented, so the first moment differs "
+    "in its last bit at some steps and the trajectories part from there"
+)
+_ATEN_SUM = (
+    "clipnorm/global_clipnorm on the torch backend, float32: the norm is torch.sum(g*g), "
+    "ATen's reduction, whose summation order is not emulated (NumPy's pairwise sum is used); "
+    "the norm differs in its last bit at some steps and the trajectories part from there"
 )
 
 PINS = {
-    "keras_jax-adam-clipnorm-float32.npz": (78643, _CLIPNORM),
-    "keras_jax-adam-clipnorm-float64.npz": (104960, _CLIPNORM),
-    "keras_jax-adam-globalclipnorm-float32.npz": (26214, _CLIPNORM),
-    "keras_jax-adam-globalclipnorm-float64.npz": (39424, _CLIPNORM),
-    "keras_jax_eager-adam-clipnorm-float32.npz": (32768, _CLIPNORM),
-    "keras_jax_eager-adam-clipnorm-float64.npz": (65536, _CLIPNORM),
-    "keras_jax_eager-adam-globalclipnorm-float32.npz": (131072, _CLIPNORM),
-    "keras_jax_eager-adam-globalclipnorm-float64.npz": (32768, _CLIPNORM),
-    "keras_tensorflow-adam-clipnorm-float32.npz": (32768, _CLIPNORM),
-    "keras_tensorflow-adam-clipnorm-float64.npz": (13312, _CLIPNORM),
-    "keras_tensorflow-adam-globalclipnorm-float32.npz": (131072, _CLIPNORM),
-    "keras_tensorflow-adam-globalclipnorm-float64.npz": (13312, _CLIPNORM),
-    "keras_tensorflow_eager-adam-clipnorm-float32.npz": (32768, _CLIPNORM),
-    "keras_tensorflow_eager-adam-clipnorm-float64.npz": (13312, _CLIPNORM),
-    "keras_tensorflow_eager-adam-globalclipnorm-float32.npz": (131072, _CLIPNORM),
-    "keras_tensorflow_eager-adam-globalclipnorm-float64.npz": (13312, _CLIPNORM),
-    "keras_torch-adam-clipnorm-float32.npz": (26214, _CLIPNORM),
-    "keras_torch-adam-globalclipnorm-float32.npz": (26214, _CLIPNORM),
+    "keras_jax-adam-clipnorm-float32.npz": (104858, _XLA_CLIP),
+    "keras_jax-adam-clipnorm-float64.npz": (26112, _XLA_CLIP),
+    "keras_jax-adam-globalclipnorm-float32.npz": (26214, _XLA_CLIP),
+    "keras_jax-adam-globalclipnorm-float64.npz": (65536, _XLA_CLIP),
+    "keras_torch-adam-clipnorm-float32.npz": (26214, _ATEN_SUM),
+    "keras_torch-adam-globalclipnorm-float32.npz": (26214, _ATEN_SUM),
 }
 
 NOT_REPRODUCED = {}

@@ -68,7 +68,9 @@ typedef enum adam_c_status {
 enum {
     ADAM_C_GSCALE_NONE = 0,    /* g                                               */
     ADAM_C_GSCALE_MUL = 1,     /* g * gmul     (MXNet rescale_grad, global clip)  */
-    ADAM_C_GSCALE_MULDIV = 2   /* (g * gmul) / gdiv  (Keras per-tensor clipnorm)  */
+    ADAM_C_GSCALE_MULDIV = 2,  /* (g * gmul) / gdiv  (Keras per-tensor clipnorm)  */
+    ADAM_C_GSCALE_MULMUL = 3   /* (g * gmul) * gdiv  (the same after XLA turns the
+                                  division into a reciprocal multiply)             */
 };
 /* grad_decay: weight decay added to the gradient ("L2"/"L1"), after grad_scale. */
 enum {

@@ -7,7 +7,7 @@ int adam_c_adam_ops_check(const adam_c_adam_ops *o)
 {
     if (!o) return ADAM_C_ENULL;
     int ok = in_range(o->maximize, 0, 1) &&
-             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULDIV) &&
+             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULMUL) &&
              in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
              in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&
@@ -27,7 +27,7 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
 {
     if (!o) return ADAM_C_ENULL;
     int ok = in_range(o->maximize, 0, 1) &&
-             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULDIV) &&
+             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULMUL) &&
              in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
              in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
              in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&

@@ -17,6 +17,8 @@ def _grad(o, s, g, p):
         g = g * s["gmul"]
     elif o["grad_scale"] == R.GSCALE_MULDIV:
         g = g * s["gmul"] / s["gdiv"]
+    elif o["grad_scale"] == R.GSCALE_MULMUL:
+        g = g * s["gmul"] * s["gdiv"]
     decay = o["grad_decay"]
     if decay in (R.GDECAY_L2, R.GDECAY_L2_FMA):
         g = g + s["wd"] * p

@@ -1059,27 +1059,85 @@ def _keras3(backend):
     return scalars
 
 
+def _sum_eigen(x, f32):
+    """Eigen's vectorized sum (TensorFlow's reduction of a float tensor, n <= 1024 packets):
+    four packet accumulators over blocks of 4 packets, combined ((A0+A1)+A2)+A3, the
+    remaining whole packets added to A0, a halving horizontal sum, and the leftover
+    scalars summed from 0 and added last (notes/keras-recipes.md)."""
+    T = _T(f32)
+    P = 8 if f32 else 4
+    n = x.size
+    acc = np.zeros(P, x.dtype)
+    npk = n // P
+    if n >= 4 * P:
+        blocks = n // (4 * P)
+        a = x[: blocks * 4 * P].reshape(blocks, 4, P)
+        A = a[0].copy()
+        for blk in a[1:]:
+            A = A + blk
+        acc = ((A[0] + A[1]) + A[2]) + A[3]
+        for k in range(blocks * 4, npk):
+            acc = acc + x[k * P:(k + 1) * P]
+    elif npk:
+        acc = x[:P].copy()
+        for k in range(1, npk):
+            acc = acc + x[k * P:(k + 1) * P]
+    while acc.size > 1:
+        half = acc.size // 2
+        acc = acc[:half] + acc[half:]
+    s = T(0.0)
+    for v in x[npk * P:]:
+        s = s + v
+    return s + acc[0] if npk else s
+
+
+def _sum_xla(x, f32):
+    """XLA CPU's reduction: windows of 32 (zero-padded, half the padding in front), each
+    summed left to right from 0, then the window sums reduced the same way."""
+    T = _T(f32)
+    if x.size <= 32:
+        s = T(0.0)
+        for v in x:
+            s = s + v
+        return s
+    total = 32 * -(-x.size // 32)
+    front = (total - x.size) // 2
+    y = np.concatenate([np.zeros(front, x.dtype), x, np.zeros(total - x.size - front, x.dtype)])
+    return _sum_xla(np.array([_sum_xla(w, f32) for w in y.reshape(-1, 32)], x.dtype), f32)
+
+
 def _keras_clip(backend):
-    """clipnorm / global_clipnorm scale factors. The norms here are NumPy sums: Keras's
-    backends reduce in another order (Eigen's packet sum, XLA's tree sum, ATen's sum), so
-    these cases carry a measured pin in conformance/pins.py. On the torch backend the clip
-    factors of float64 variables pass through float32 (ops.maximum/minimum with a Python
-    float return float32), and the norm's square root is torch.sqrt."""
+    """clipnorm / global_clipnorm scale factors, with the backend's own reduction for the
+    norm: Eigen's packet sum (TF), XLA's tree sum (JAX). The torch backend's ATen sum is
+    not emulated (NumPy's pairwise sum instead) and XLA's jit contracts the scaled gradient
+    into the moments' fmas: those cases carry a measured pin (conformance/pins.py). On the
+    torch backend the clip factors of float64 variables pass through float32
+    (ops.maximum/minimum with a Python float return float32), and the square root is
+    torch.sqrt."""
     def prepare(hp, grads):
         f32 = grads[0].dtype == np.float32
         T = _T(f32)
         via32 = backend == "torch" and not f32
 
+        def sumsq(g):
+            x = g.reshape(-1) * g.reshape(-1)
+            if backend in ("tensorflow", "tensorflow_eager", "tf_keras"):
+                return _sum_eigen(x, f32)
+            if backend in ("jax", "jax_eager"):
+                return _sum_xla(x, f32)
+            return T(np.sum(x))
+
         def root(x):
             return T(_mkl_sqrt(float(x), f32)) if backend == "torch" else np.sqrt(T(x))
         if hp.get("clipnorm"):
-            g = grads[0]
-            n = root(np.sum(g * g))
+            n = root(sumsq(grads[0]))
             c = T(hp["clipnorm"])
             d = max(n, c)
+            if backend == "jax_eager":        # x / max(...) became x * (1 / max(...))
+                return {"_clip_scale": {"gmul": c, "gdiv": T(1.0) / d}}
             return {"_clip_scale": {"gmul": c, "gdiv": T(F(d)) if via32 else d}}
         c = T(hp["global_clipnorm"])
-        n = root(sum(np.sum(g * g) for g in grads))
+        n = root(sum(sumsq(g) for g in grads) if len(grads) > 1 else sumsq(grads[0]))
         if via32:
             m = F(min(T(1.0) / n, 1.0 / hp["global_clipnorm"]))
             scale = T(F(hp["global_clipnorm"]) * m) + (n - n)
@@ -1119,7 +1177,8 @@ def _keras_adam_rows(framework, backend, api):
             (lambda hp: hp["weight_decay"], {"ops": {"decoupled": decay}}),
             (lambda hp: hp["clipvalue"], {"ops": {"grad_clip": R.GCLIP_VALUE}}),
             (lambda hp: hp["clipnorm"],
-             {"ops": {"grad_scale": R.GSCALE_MULDIV}, "prepare": _keras_clip(backend)}),
+             {"ops": {"grad_scale": R.GSCALE_MULMUL if backend == "jax_eager"
+                      else R.GSCALE_MULDIV}, "prepare": _keras_clip(backend)}),
             (lambda hp: hp["global_clipnorm"],
              {"ops": {"grad_scale": R.GSCALE_MUL}, "prepare": _keras_clip(backend)}))
     common = dict(scalars=_keras3(backend), lr_name="learning_rate", aliases=_KERAS_ALIASES,
