@@ -33,6 +33,7 @@ cdef enum:
     ADAM_C_GSCALE_NONE = 0
     ADAM_C_GSCALE_MUL = 1
     ADAM_C_GSCALE_MULDIV = 2
+    ADAM_C_GSCALE_MULMUL = 3
 
 cdef enum:
     ADAM_C_GDECAY_NONE = 0
@@ -126,10 +127,12 @@ cdef enum:
     ADAM_C_C_AXPBY = 2
     ADAM_C_C_LERP_FMA = 3
     ADAM_C_C_SCAL_FMA = 4
+    ADAM_C_C_AXPBY_FMA = 5
 
 cdef enum:
     ADAM_C_VAR_SUB = 0
     ADAM_C_VAR_FMA = 1
+    ADAM_C_VAR_SUB_EPS = 2
 
 cdef enum:
     ADAM_C_RD_SQRT_EPS_IN = 0
@@ -145,6 +148,11 @@ cdef enum:
     ADAM_C_RU_DIV = 2
     ADAM_C_RU_RSQRT_MUL = 3
     ADAM_C_RU_RECIP_MUL = 4
+    ADAM_C_RU_X_RSQRT_TF = 5
+    ADAM_C_RU_X_RSQRT_IEEE = 6
+    ADAM_C_RU_G_LRRSQRT_TF = 7
+    ADAM_C_RU_G_LRRSQRT_IEEE = 8
+    ADAM_C_RU_X_RSQRT_XLA = 9
 
 cdef enum:
     ADAM_C_MOM_NONE = 0
@@ -155,6 +163,8 @@ cdef enum:
     ADAM_C_MOM_FMA = 5
     ADAM_C_MOM_TRACE = 6
     ADAM_C_MOM_TRACE_FMA = 7
+    ADAM_C_MOM_ACC_FMA2 = 8
+    ADAM_C_MOM_FMA_XRS = 9
 
 # ---- structs: adam_c.h's, same fields in the same order ---------------------------
 ctypedef struct adam_c_adam_ops:
