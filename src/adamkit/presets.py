@@ -438,12 +438,14 @@ _add(
     Preset("keras_adamw", "adamw", "adam",
            ops={"first": R.M_AXPBY, "second": R.V_AXPBY, "denom": R.D_SQRT_EPS,
                 "step": R.U_DIV, "apply": R.P_SUB_SCALED},
-           when=((lambda hp: hp["weight_decays"], {"ops": {"apply": R.P_SUB_SCALED_L1L2}}),),
+           when=((lambda hp: hp["weight_decays"], {"ops": {"apply": R.P_SUB_SCALED_L1L2}}),
+                 (lambda hp: hp.get("lr_multipliers"),
+                  {"error": "lr_multipliers: pass step(..., lr_mult=[...]) instead"})),
            scalars=_keras_adamw,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": None,
                      "weight_decays": None, "use_cosine_annealing": False,
                      "total_iterations": 0, "total_iterations_wd": None, "eta_min": 0.0,
-                     "eta_max": 1.0},
+                     "eta_max": 1.0, "lr_multipliers": None},
            lr_name="learning_rate", dtypes=("float32",),
            aliases={"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"},
            states=_ADAM_STATES, api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),
@@ -1314,8 +1316,67 @@ _add(
 )
 
 
+
+# -- Textbook forms: the from-scratch NumPy Adam and CS231n's Adam / RMSProp ----------------
+# NumPy arithmetic on arrays of the parameters' dtype, Python-float hyper-parameters
+# (rounded once to the dtype when they meet an array).
+
+def _scratch_adam(hp, t, lr, f32):
+    T = _T(f32)
+    b1, b2 = hp["beta1"], hp["beta2"]
+    lr_t = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+    return _scalars(c1=T(1.0 - b1), c2=T(1.0 - b2), eps=T(hp["eps"]), alpha=T(lr_t))
+
+
+def _cs231n_adam(hp, t, lr, f32):
+    T = _T(f32)
+    b1, b2 = hp["beta1"], hp["beta2"]
+    return _scalars(b1=T(b1), c1=T(1.0 - b1), b2=T(b2), c2=T(1.0 - b2), eps=T(hp["eps"]),
+                    alpha=T(-lr))
+
+
+def _cs231n_rmsprop(hp, t, lr, f32):
+    T = _T(f32)
+    d = hp["decay_rate"]
+    return _rms_scalars(rho=T(d), c=T(1.0 - d), eps=T(hp["eps"]), lr=T(-lr))
+
+
+_add(
+    Preset("numpy_scratch", "adam", "adam",
+           ops={"first": R.M_LERP, "second": R.V_LERP, "denom": R.D_SQRT_EPS},
+           scalars=_scratch_adam,
+           defaults={"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}, lr_name="lr",
+           aliases={"betas": ("beta1", "beta2")}, states=_ADAM_STATES,
+           api="from-scratch NumPy Adam: m += (1-b1)*(g-m); v += (1-b2)*(g*g-v); "
+               "lr_t = lr*sqrt(1-b2**t)/(1-b1**t); p -= lr_t*m/(sqrt(v)+eps). float32 "
+               "arrays under NumPy >= 2 compute the update in float64 (np.sqrt makes "
+               "lr_t an np.float64, NEP 50): not reproduced; NumPy 1.x stays float32"),
+    # x += -lr * m / (sqrt(v) + eps): the update is added, so alpha = -lr and p - u
+    # becomes p - ((m * -lr) / d) = p + ((-lr * m) / d) exactly (negation is exact).
+    Preset("cs231n", "adam", "adam",
+           ops={"first": R.M_AXPBY, "second": R.V_AXPBY, "denom": R.D_SQRT_EPS,
+                "apply": R.P_SUB},
+           scalars=lambda hp, t, lr, f32: {**_cs231n_adam(hp, t, lr, f32),
+                                            "alpha": float(_T(f32)(lr))},
+           defaults={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+           lr_name="learning_rate",
+           aliases={"lr": "learning_rate", "betas": ("beta1", "beta2")},
+           states=_ADAM_STATES,
+           api="CS231n adam (no bias correction): m = b1*m + (1-b1)*dx; "
+               "v = b2*v + (1-b2)*(dx**2); x += -lr * m / (sqrt(v) + eps)"),
+    Preset("cs231n", "rmsprop", "rmsprop",
+           ops={"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS},
+           scalars=lambda hp, t, lr, f32: {**_cs231n_rmsprop(hp, t, lr, f32),
+                                            "lr": float(_T(f32)(lr))},
+           defaults={"learning_rate": 1e-2, "decay_rate": 0.99, "eps": 1e-8},
+           lr_name="learning_rate", aliases={"lr": "learning_rate", "alpha": "decay_rate"},
+           states={"cache": "ms"},
+           api="CS231n rmsprop: cache = d*cache + (1-d)*dx**2; "
+               "x += -lr * dx / (sqrt(cache) + eps)"),
+)
+
 # Hyper-parameters that recordings carry but that do not change the update.
-_IGNORED = {"keras_adamw": {"decay", "amsgrad", "zero_penalties", "lr_multipliers",
+_IGNORED = {"keras_adamw": {"decay", "amsgrad", "zero_penalties",
                             "autorestart", "init_verbose", "t_cur", "eta_t", "name"},
             "torch": {"foreach"}, "pytorch": {"foreach"}, "mxnet": {"lazy_update"},
             **{fw: _KERAS_IGNORED for fw in ("keras_tensorflow", "keras_tensorflow_eager",
