@@ -1385,6 +1385,10 @@ _IGNORED = {"keras_adamw": {"decay", "amsgrad", "zero_penalties",
             "tf_keras_legacy": {"name"}}
 
 
+#: Short names: the framework as most people run it.
+ALIASES = {"keras": "keras_tensorflow", "lasagne": "lasagne_master", "tf": "tensorflow"}
+
+
 def available():
     """The (framework, optimizer) pairs with a preset, sorted."""
     return sorted(PRESETS)
@@ -1392,6 +1396,7 @@ def available():
 
 def get(framework, optimizer):
     """The :class:`Preset` for ``framework`` and ``optimizer``; KeyError lists the choices."""
+    framework = ALIASES.get(framework, framework)
     try:
         return PRESETS[(framework, optimizer)]
     except KeyError:
@@ -1434,10 +1439,11 @@ def build(preset, cls_name, given):
         raise TypeError(f"preset must be a string such as 'pytorch' or 'caffe.adam', "
                         f"got {type(preset).__name__}")
     given = dict(given)
-    frameworks = {f for f, _ in PRESETS}
+    frameworks = {f for f, _ in PRESETS} | set(ALIASES)
     framework, _, opt = (preset, "", "") if preset in frameworks else preset.rpartition(".")
     if not framework:
         framework = preset
+    framework = ALIASES.get(framework, framework)
     optimizer = opt or _optimizer_name(framework, cls_name, given)
     row = get(framework, optimizer)
     hp = dict(row.defaults)
