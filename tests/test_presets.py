@@ -1,0 +1,92 @@
+"""The preset table's API: names, aliases, the framework's own keywords, errors; the CLI."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import adamkit
+from adamkit import presets
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_every_row_builds_with_its_defaults():
+    for framework, optimizer in presets.available():
+        row = presets.get(framework, optimizer)
+        given = {name: 1e-3 for name in row.required}
+        rule, hp, lr = presets.build(f"{framework}.{optimizer}",
+                                     "RMSProp" if row.family == "rmsprop" else "Adam", given)
+        assert rule.family == row.family
+        rule.kernel()                      # the ops row is valid for the C core
+
+
+def test_class_and_flags_pick_the_row():
+    assert adamkit.Adam(preset="lasagne_master", amsgrad=True)._rule.name == \
+        "lasagne_master.amsgrad"
+    assert adamkit.AdaMax(preset="torch7")._rule.name == "torch7.adamax"
+    assert adamkit.Adam(preset="keras")._rule.name == "keras_tensorflow.adam"
+    assert adamkit.Adam(preset="optax", learning_rate=1e-3, nesterov=True)._rule.name == \
+        "optax.nadam"
+    # PyTorch keeps amsgrad as an Adam hyper-parameter
+    opt = adamkit.Adam(preset="pytorch", amsgrad=True)
+    assert opt._rule.name == "pytorch.adam" and opt.hyperparameters["amsgrad"] is True
+
+
+def test_framework_and_adamkit_names_agree():
+    a = adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9, momentum2=0.99, delta=1e-7)
+    b = adamkit.Adam(preset="caffe", lr=0.01, betas=(0.9, 0.99), eps=1e-7)
+    assert a.hyperparameters == b.hyperparameters and a.lr == b.lr
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"preset": "nonesuch"}, ValueError, "no preset for framework"),
+    ({"preset": "caffe.nadam"}, ValueError, "caffe has no 'nadam'"),
+    ({"preset": 3}, TypeError, "preset must be a string"),
+    ({"preset": "caffe"}, TypeError, "needs base_lr"),
+    ({"preset": "torch7", "learning_rate": 1e-3}, TypeError, "unknown keyword"),
+    ({"preset": "torch7", "nesterov": True}, TypeError, "not an option"),
+    ({"preset": "torch7", "beta1": 1.5}, ValueError, "beta1"),
+    ({"preset": "keras_adamw.adamw", "lr_multipliers": {"p": 2.0}}, ValueError, "lr_mult"),
+])
+def test_bad_preset_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        adamkit.Adam(**kwargs)
+
+
+def test_preset_step_matches_its_replay_semantics():
+    """A preset used as an optimizer object steps like the kernel path of replay."""
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal(67).astype(np.float32)
+    q = p.copy()
+    a = adamkit.Adam(preset="torch7")
+    b = adamkit.Adam(preset="torch7", n_threads=1)
+    for _ in range(10):
+        g = rng.standard_normal(67).astype(np.float32)
+        a.step(p, g)
+        b.step(q, g)
+    assert np.array_equal(p, q)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "adamkit", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)
+
+
+def test_cli_replay_and_compare(tmp_path):
+    golden = os.path.join(ROOT, "conformance", "golden", "caffe-adam-l1-float32.npz")
+    r = run_cli("replay", golden)
+    assert r.returncode == 0 and "1 of 1 files bit-identical" in r.stdout
+    plot = tmp_path / "drift.png"
+    r = run_cli("compare", "pytorch", "tensorflow", "--steps", "50", "--plot", str(plot))
+    assert r.returncode == 0, r.stderr
+    assert "first step that differs" in r.stdout and plot.exists()
+
+
+def test_cli_verify_golden_only():
+    r = run_cli("verify", "--golden-only", "--conformance-dir",
+                os.path.join(ROOT, "conformance"))
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "56 identical (56 recordings)" in r.stdout
