@@ -22,6 +22,17 @@ class _Optimizer:
     _family = None          # "adam" or "rmsprop"
     _state_names = ()       # names of the per-array state buffers, in kernel order
 
+    @property
+    def _state(self):
+        return self.__state
+
+    @_state.setter
+    def _state(self, state):
+        # the per-buffer lists the fast path hands to the kernel, built once per state
+        self.__state = state
+        self._buffers = None if state is None else tuple(
+            [st.get(name) for st in state] for name in ("m", "v", "vhat", "ms", "mg", "mom"))
+
     def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0):
         self._rule = rule
         self._kernel = rule.kernel()
@@ -204,11 +215,9 @@ class _Optimizer:
             self._kernel.set_scalar_dict(self._rule.scalars(self.hyperparameters, t, lr, f32))
         flat = [p if p.ndim == 1 else p.reshape(-1) for p in params]
         gflat = [g if g.ndim == 1 else g.reshape(-1) for g in grads]
-        st = self._state
+        m, v, vhat = self._buffers[:3]
         try:
-            self._kernel.run_many(flat, gflat, [s["m"] for s in st], [s["v"] for s in st],
-                                  [s.get("vhat") for s in st],
-                                  K.effective_n_threads(self.n_threads))
+            self._kernel.run_many(flat, gflat, m, v, vhat, K.effective_n_threads(self.n_threads))
         except (ValueError, TypeError, BufferError):
             return False            # nothing was written: the slow path reports the error
         self.t = t
