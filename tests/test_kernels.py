@@ -28,7 +28,7 @@ ADAM_FIELD_VALUES = {
 RMS_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2, 3], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
     "decoupled": [1, 2, 3], "square": [1, 2, 3, 4, 5, 6, 7, 8],
-    "center": [1, 2, 3, 4, 5], "denom": [1, 2, 3, 4, 5], "step": [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    "center": [1, 2, 3, 4, 5], "denom": [1, 2, 3, 4, 5], "step": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     "momentum": [1, 2, 3, 4, 5, 6, 7, 8], "variance": [1, 2], "sqrt_kind": [1], "ftz": [1],
 }
 
@@ -62,7 +62,8 @@ def adam_scalars(dtype, t=5):
 def rms_scalars(dtype):
     r = R.rounder(dtype == np.float32)
     return {k: r(v) for k, v in dict(rho=0.9, c=0.1, eps=1e-6, lr=1e-2, mu=0.9, gmul=0.75,
-                                      gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2).items()}
+                                      gdiv=1.5, wd=0.01, clip=0.8, dk=0.999, dlr=1e-2,
+                                      dscale=1.25).items()}
 
 
 def data(rng, n, dtype, k):

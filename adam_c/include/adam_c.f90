@@ -83,6 +83,7 @@ module adam_c
         real(c_double) :: lr
         real(c_double) :: mu
         real(c_double) :: gmul, gdiv, wd, clip, dk, dlr
+        real(c_double) :: dscale
     end type adam_c_rmsprop_scalars
 
     interface

@@ -270,7 +270,8 @@ enum {
     ADAM_C_RU_X_RSQRT_IEEE = 6,/* (lr * g) * (1 / sqrt(r))       (its vector tail) */
     ADAM_C_RU_G_LRRSQRT_TF = 7,/* g * (lr * rsqrt_tf(r))            (tf-keras new) */
     ADAM_C_RU_G_LRRSQRT_IEEE = 8,/* g * (lr * (1 / sqrt(r)))       (its vector tail) */
-    ADAM_C_RU_X_RSQRT_XLA = 9  /* (lr * g) * rsqrt_xla(r)            (Keras, JAX)  */
+    ADAM_C_RU_X_RSQRT_XLA = 9, /* (lr * g) * rsqrt_xla(r)            (Keras, JAX)  */
+    ADAM_C_RU_MUL_DIV_DSCALE = 10 /* (g * lr) / (dscale * d)   (Keras 2 decay)      */
 };
 /* momentum: how u reaches p (mom is the momentum buffer). */
 enum {
@@ -304,6 +305,7 @@ typedef struct adam_c_rmsprop_scalars {
     double lr;          /* RU_MUL_DIV, RU_SCALE_OF_DIV, MOM_ACC_FMA, MOM_SCALED    */
     double mu;          /* momentum                                                */
     double gmul, gdiv, wd, clip, dk, dlr;   /* as for Adam                         */
+    double dscale;      /* RU_MUL_DIV_DSCALE                                       */
 } adam_c_rmsprop_scalars;
 
 /* ------------------------------------------------------------------------------------- */

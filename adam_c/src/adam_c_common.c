@@ -34,7 +34,7 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
              in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_AXPBY_POW) &&
              in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_AXPBY_FMA) &&
              in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_FIRST_SQRT) &&
-             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_X_RSQRT_XLA) &&
+             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_MUL_DIV_DSCALE) &&
              in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_FMA_XRS) &&
              in_range(o->variance, ADAM_C_VAR_SUB, ADAM_C_VAR_SUB_EPS) &&
              in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX) &&
@@ -95,7 +95,7 @@ void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, 
     s->lr = to_type(lr, is_float32);
     s->mu = to_type(momentum, is_float32);
     s->wd = to_type(weight_decay, is_float32);
-    s->gmul = s->gdiv = s->dk = 1.0;
+    s->gmul = s->gdiv = s->dk = s->dscale = 1.0;
 }
 
 const char *adam_c_strerror(int status)

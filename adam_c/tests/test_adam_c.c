@@ -240,7 +240,7 @@ static void test_instances(void)
 
 static void test_rms_sweep(void)
 {
-    int maxv[13] = {1, 3, 4, 1, 3, 8, 5, 5, 9, 9, 2, 1, 1};
+    int maxv[13] = {1, 3, 4, 1, 3, 8, 5, 5, 10, 9, 2, 1, 1};
     for (int f = 0; f < 13; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_rmsprop_ops o = {0};

@@ -45,6 +45,10 @@ CASES = [
     Case("rmsprop", "custom", {"learning_rate": 0.01, "rho": 0.95, "epsilon": 1e-6},
          description="RMSprop non-default, eps outside the sqrt"),
     Case("adamax", "default", {}, description="keras.optimizers.Adamax() defaults (lr 0.002, 0.9, 0.999, 1e-7)"),
+    Case("rmsprop", "decay", {"learning_rate": 0.01, "rho": 0.95, "decay": 0.002},
+         description="RMSprop with time-based decay lr*(1/(1+decay*iterations))"),
+    Case("adamax", "decay", {"learning_rate": 0.004, "decay": 0.002},
+         description="Adamax with time-based decay lr*(1/(1+decay*iterations))"),
 ]
 
 _CLASSES = {"adam": "Adam", "amsgrad": "Adam", "rmsprop": "RMSprop", "adamax": "Adamax"}

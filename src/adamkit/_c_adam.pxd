@@ -15,7 +15,7 @@ cdef extern from "adam_c.h" nogil:
         int square, center, denom, step, momentum, variance, sqrt_kind, ftz
 
     ctypedef struct adam_c_rmsprop_scalars:
-        double rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr
+        double rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr, dscale
 
     int adam_c_adam_f32(const adam_c_adam_ops *ops, const adam_c_adam_scalars *s,
                         float *p, const float *g, float *m, float *v, float *vhat, size_t n)

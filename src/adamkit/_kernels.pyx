@@ -70,7 +70,7 @@ RMSPROP_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "deco
                       "square", "center", "denom", "step", "momentum", "variance",
                       "sqrt_kind", "ftz")
 RMSPROP_SCALAR_FIELDS = ("rho", "c", "eps", "lr", "mu", "gmul", "gdiv", "wd", "clip", "dk",
-                         "dlr")
+                         "dlr", "dscale")
 
 
 cdef extern from "adam_c_internal.h" nogil:

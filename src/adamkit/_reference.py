@@ -156,6 +156,8 @@ def rmsprop(ops, s, p, g, ms, mg=None, mom=None):
         u = s["lr"] * g / np.sqrt(rr)
     elif o["step"] in (R.RU_DIV, R.RU_RECIP_MUL):
         u = g / d
+    elif o["step"] == R.RU_MUL_DIV_DSCALE:
+        u = g * s["lr"] / (s["dscale"] * d)
     else:
         u = g * s["lr"] / d
     mode = o["momentum"]

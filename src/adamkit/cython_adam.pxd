@@ -153,6 +153,7 @@ cdef enum:
     ADAM_C_RU_G_LRRSQRT_TF = 7
     ADAM_C_RU_G_LRRSQRT_IEEE = 8
     ADAM_C_RU_X_RSQRT_XLA = 9
+    ADAM_C_RU_MUL_DIV_DSCALE = 10
 
 cdef enum:
     ADAM_C_MOM_NONE = 0
@@ -235,6 +236,7 @@ ctypedef struct adam_c_rmsprop_scalars:
     double clip
     double dk
     double dlr
+    double dscale
 
 # Returned instead when the caller's structs differ in size from the library's.
 cdef enum:

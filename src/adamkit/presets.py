@@ -859,14 +859,19 @@ def _keras2_adam(hp, t, lr, f32):
 def _keras2_adamax(hp, t, lr, f32):
     T = _T(f32)
     b1 = T(hp["beta_1"])
-    return _scalars(b1=b1, c1=T(1.0) - b1, b2=T(hp["beta_2"]), eps=T(hp["epsilon"]),
-                    alpha=T(lr) / (T(1.0) - _powT(b1, T(t), f32)))
+    c1p = T(1.0) - _powT(b1, T(t), f32)
+    out = dict(b1=b1, c1=T(1.0) - b1, b2=T(hp["beta_2"]), eps=T(hp["epsilon"]))
+    if hp["decay"]:      # Theano: p - (lr * m) / ((fma(decay, it, 1) * (1 - b1^t)) * (eps + u))
+        dk = _fmaT(T(hp["decay"]), T(t - 1), T(1.0), f32)
+        return _scalars(**out, alpha=T(lr), dscale=dk * c1p)
+    return _scalars(**out, alpha=T(lr) / c1p)
 
 
 def _keras2_rmsprop(hp, t, lr, f32):
     T = _T(f32)
     rho = T(hp["rho"])
-    return _rms_scalars(rho=rho, c=T(1.0) - rho, eps=T(hp["epsilon"]), lr=T(lr))
+    dk = _fmaT(T(hp["decay"]), T(t - 1), T(1.0), f32) if hp["decay"] else T(1.0)
+    return _rms_scalars(rho=rho, c=T(1.0) - rho, eps=T(hp["epsilon"]), lr=T(lr), dscale=dk)
 
 
 _KERAS2_ALIASES = {"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"}
@@ -887,7 +892,7 @@ _add(
            api="keras.optimizers.Adam(amsgrad=True) 2.3.1 (Theano backend)"),
     Preset("keras2", "adamax", "adam",
            ops={"first": R.M_SCAL_FMA, "second": R.V_MAX, "denom": R.D_EPS},
-           when=((lambda hp: hp["decay"], {"error": "decay > 0 is verified for Adam only"}),),
+           when=((lambda hp: hp["decay"], {"ops": {"step": R.U_MUL_DIV_DSCALE}}),),
            scalars=_keras2_adamax,
            defaults={"learning_rate": 2e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
                      "decay": 0.0},
@@ -895,7 +900,8 @@ _add(
            api="keras.optimizers.Adamax 2.3.1 (Theano backend)"),
     Preset("keras2", "rmsprop", "rmsprop",
            ops={"square": R.MS_SCAL_FMA, "denom": R.RD_SQRT_EPS},
-           when=((lambda hp: hp["decay"], {"error": "decay > 0 is verified for Adam only"}),),
+           # Theano folds the decay into the denominator: (lr*g) / (fma(decay, it, 1) * den)
+           when=((lambda hp: hp["decay"], {"ops": {"step": R.RU_MUL_DIV_DSCALE}}),),
            scalars=_keras2_rmsprop,
            defaults={"learning_rate": 1e-3, "rho": 0.9, "epsilon": 1e-7, "decay": 0.0},
            lr_name="learning_rate",
