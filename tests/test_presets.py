@@ -90,3 +90,24 @@ def test_cli_verify_golden_only():
                 os.path.join(ROOT, "conformance"))
     assert r.returncode == 0, r.stdout[-2000:]
     assert "56 identical (56 recordings)" in r.stdout
+
+
+def test_caffe_clip_gradients_scales_by_the_float_norm():
+    """Caffe's ClipGradients (written from sgd_solver.cpp; no clipped golden run exists):
+    the gradient is scaled by clip / ||g|| in float32 when the norm exceeds clip."""
+    from adamkit.presets import _openblas_sdot_sq
+    rng = np.random.default_rng(1)
+    g = (rng.standard_normal(67) * 10).astype(np.float32)
+    clipped = adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9, clip_gradients=1.0)
+    manual = adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9)
+    p, q = g.copy(), g.copy()
+    clipped.step(p, g)
+    scale = np.float32(1.0) / np.sqrt(_openblas_sdot_sq(g))
+    manual.step(q, g * scale)                     # sscal: one float multiply per element
+    assert np.array_equal(p, q)
+    loose = adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9, clip_gradients=1e9)
+    r = g.copy()
+    loose.step(r, g)                              # norm below the threshold: untouched
+    s = g.copy()
+    adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9).step(s, g)
+    assert np.array_equal(r, s)

@@ -124,6 +124,38 @@ def _caffe_rate(hp, it, base):
     raise ValueError(f"unknown Caffe lr_policy {policy!r}")
 
 
+def _openblas_sdot_sq(x):
+    """sum(x*x) as OpenBLAS's Haswell sdot computes it (float32): FMA into 4 x 8 lane
+    accumulators over the first n & -32 elements, a fixed reduction tree, and the tail's
+    float products accumulated in double (notes/chainer-recipes.md, OpenBLAS 0.3.20/21)."""
+    n1 = x.size & -32
+    acc = np.zeros((4, 8), np.float32)
+    fmaf = np.vectorize(lambda a, b, c: _libm.fmaf(a, b, c), otypes=[np.float32])
+    for k in range(0, n1, 32):
+        blk = x[k:k + 32].reshape(4, 8)
+        acc = fmaf(blk, blk, acc)
+    h = acc[:, :4] + acc[:, 4:]
+    s = (h[0] + h[1]) + (h[2] + h[3])
+    mydot = (s[0] + s[1]) + (s[2] + s[3])
+    dot = 0.0
+    for v in x[n1:]:
+        dot += float(v * v)
+    return F(dot + float(mydot))
+
+
+def _caffe_clip(hp, grads):
+    """Caffe's ClipGradients: the L2 norm of all diffs (float; each blob's sumsq_diff is a
+    cblas_sdot), and if it exceeds clip_gradients, every diff is scaled (sscal) by
+    clip_gradients / norm. Written from the source (sgd_solver.cpp); the golden set has no
+    clipped Caffe run, so this path is not verified against a recording."""
+    sumsq = F(0.0)
+    for g in grads:
+        sumsq = sumsq + _openblas_sdot_sq(g.reshape(-1).astype(np.float32, copy=False))
+    norm = np.sqrt(sumsq)
+    c = F(hp["clip_gradients"])
+    return {"_gmul": float(c / norm) if norm > c else 1.0}
+
+
 def _caffe_adam(hp, t, lr, f32):
     T = _T(f32)
     b1, b2 = _r32(hp["momentum"]), _r32(hp["momentum2"])
@@ -132,7 +164,7 @@ def _caffe_adam(hp, t, lr, f32):
     corr = _r32(math.sqrt(1.0 - _libm.pow(b2, t)) / (1.0 - _libm.pow(b1, t)))
     return _scalars(b1=T(b1), c1=T(1.0) - T(b1), b2=T(b2), c2=T(1.0) - T(b2),
                     eps=T(_r32(hp["delta"])), s=T(rate) * T(corr),
-                    wd=T(_r32(hp["weight_decay"])))
+                    wd=T(_r32(hp["weight_decay"])), gmul=hp.get("_gmul", 1.0))
 
 
 def _caffe_rmsprop(hp, t, lr, f32):
@@ -140,7 +172,7 @@ def _caffe_rmsprop(hp, t, lr, f32):
     rho = _r32(hp["rms_decay"])
     rate = _caffe_rate(hp, t - 1, lr)
     return _rms_scalars(rho=T(rho), c=T(1.0) - T(rho), eps=T(_r32(hp["delta"])), lr=T(rate),
-                    wd=T(_r32(hp["weight_decay"])))
+                        wd=T(_r32(hp["weight_decay"])), gmul=hp.get("_gmul", 1.0))
 
 
 def _torch7_adam(hp, t, lr, f32):
@@ -324,8 +356,11 @@ _CAFFE_DECAY = (
      {"ops": {"grad_decay": R.GDECAY_L2_FMA}, "tail_ops": {"grad_decay": R.GDECAY_L2}}),
     (lambda hp: hp["regularization_type"] not in ("L1", "L2"),
      {"error": "regularization_type must be 'L1' or 'L2'"}),
+    (lambda hp: hp["clip_gradients"] >= 0,
+     {"ops": {"grad_scale": R.GSCALE_MUL}, "prepare": _caffe_clip}),
 )
-_CAFFE_LR = {"lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
+_CAFFE_LR = {"clip_gradients": -1.0,
+             "lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
              "max_iter": 0}
 _add(
     Preset("caffe", "adam", "adam",
@@ -339,7 +374,8 @@ _add(
            aliases={"lr": "base_lr", "betas": ("momentum", "momentum2"), "eps": "delta",
                     "weight_decay": "weight_decay"},
            states={"history0": "m", "history1": "v"},
-           api="caffe AdamSolver (CPU, OpenBLAS Haswell axpy, glibc powf)"),
+           api="caffe AdamSolver (CPU, OpenBLAS Haswell axpy, glibc powf; clip_gradients "
+               "from the source, not verified against a recording)"),
     Preset("caffe", "rmsprop", "rmsprop",
            ops={"square": R.MS_SCAL_FMA_POW, "denom": R.RD_POW_EPS, "step": R.RU_SCALE_OF_DIV},
            tail_ops={"square": R.MS_AXPBY_POW}, split=R.blas_axpy_split,
@@ -350,7 +386,8 @@ _add(
            aliases={"lr": "base_lr", "alpha": "rms_decay", "eps": "delta",
                     "weight_decay": "weight_decay"},
            states={"history0": "ms"},
-           api="caffe RMSPropSolver (CPU, OpenBLAS Haswell axpy, glibc powf)"),
+           api="caffe RMSPropSolver (CPU, OpenBLAS Haswell axpy, glibc powf; "
+               "clip_gradients from the source, not verified)"),
 )
 
 # -- Lua Torch7 optim ---------------------------------------------------------------------
