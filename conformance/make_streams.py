@@ -11,6 +11,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from adapters._run import SEED, STREAMS  # noqa: E402
+
 from adamkit._streams import make_stream  # noqa: E402
 
 

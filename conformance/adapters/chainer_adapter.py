@@ -7,11 +7,10 @@ reads back ``param.data`` and ``param.update_rule.state``. Hooks (``WeightDecay`
 creates the state lazily inside the first update).
 """
 
-import numpy as np
-
 import chainer
-from chainer import optimizer_hooks
+import numpy as np
 from _run import Case
+from chainer import optimizer_hooks
 
 FRAMEWORK = "chainer"
 

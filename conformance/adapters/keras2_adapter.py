@@ -98,8 +98,8 @@ def _worker(fin, fout):
     with np.load(fin) as z:
         p0, grads = z["p0"], z["grads"]
         job = json.loads(str(z["job"]))
-    import theano
     import keras
+    import theano
     from keras import backend as K
     K.set_floatx(str(p0.dtype))
     assert theano.config.floatX == str(p0.dtype) and K.backend() == "theano", (theano.config.floatX, K.backend())

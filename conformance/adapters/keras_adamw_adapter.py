@@ -14,7 +14,6 @@ os.environ.setdefault("TF_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-
 from _run import Case  # noqa: E402
 
 FRAMEWORK = "keras_adamw"
@@ -33,6 +32,7 @@ CASES = [
 
 def versions():
     from importlib import metadata
+
     import tensorflow as tf
     return {"keras-adamw": metadata.version("keras-adamw"), "tensorflow": tf.__version__,
             "tensorflow-cpu": metadata.version("tensorflow-cpu"), "numpy": np.__version__}

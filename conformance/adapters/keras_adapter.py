@@ -35,7 +35,6 @@ if BACKEND == "jax":
     jax.config.update("jax_enable_x64", True)
 
 import keras  # noqa: E402
-
 from _run import Case  # noqa: E402
 
 if keras.backend.backend() != BACKEND:

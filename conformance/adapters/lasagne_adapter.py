@@ -72,6 +72,7 @@ def run(case, p0, grads):
 
 def _worker(fin, fout):
     import types
+
     import theano
     import theano.tensor as TT
     stub = types.ModuleType("theano.tensor.signal.downsample")

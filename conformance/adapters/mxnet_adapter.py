@@ -10,9 +10,8 @@ exactly ``-lr`` (weight 0, grad 0, mean 1, var 0, beta1 1, epsilon 1).
 
 import math
 
-import numpy as np
-
 import mxnet as mx
+import numpy as np
 from _run import Case
 
 FRAMEWORK = "mxnet"

@@ -14,7 +14,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
-
 from _run import Case  # noqa: E402
 
 MODE = os.environ.get("TF_KERAS_ADAPTER_MODE", "fit")

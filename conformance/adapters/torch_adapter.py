@@ -18,7 +18,6 @@ import os
 
 import numpy as np
 import torch
-
 from _run import Case
 
 FRAMEWORK = "torch"

@@ -8,7 +8,7 @@ scipy.optimize-style ``minimize``.
 import os as _os
 
 from ._kernels import effective_n_threads, openmp_enabled
-from ._optim import Adam, AdamW, AdaMax, RMSProp
+from ._optim import Adam, AdaMax, AdamW, RMSProp
 
 __version__ = "0.1.0"
 
@@ -16,8 +16,8 @@ __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp", "get_include", "get_lib",
            "effective_n_threads", "openmp_enabled", "show_config"]
 
 try:  # the scipy-style front end (issue 4)
-    from ._minimize import adam, adamax, adamw, amsgrad, minimize, nadam, rmsprop  # noqa: F401
     from . import schedules  # noqa: F401
+    from ._minimize import adam, adamax, adamw, amsgrad, minimize, nadam, rmsprop  # noqa: F401
     __all__ += ["minimize", "adam", "amsgrad", "adamw", "adamax", "nadam", "rmsprop",
                 "schedules"]
 except ImportError:  # pragma: no cover - only while _minimize is being written

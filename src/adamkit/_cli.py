@@ -158,7 +158,7 @@ def _demo(args):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:          # bench parses its own options (argparse.REMAINDER
-        from ._bench import main as bench_main   # in a subparser drops leading options)
+        from ._bench import main as bench_main  # in a subparser drops leading options)
         return bench_main(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m adamkit", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,

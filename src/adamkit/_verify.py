@@ -149,7 +149,6 @@ def _status(result, pins):
 
 def verify(conformance_dir="conformance", live=True, setup=False, only="", out=print,
            require_all=None):
-    from ._replay import replay_file
     if require_all is None:
         require_all = os.environ.get("CI", "").lower() == "true"
     cdir = os.path.abspath(conformance_dir)

@@ -1282,7 +1282,9 @@ for _fw, _be, _ops, _centered, _flush in (
 # replace x / sqrt(den) by x * rsqrt(den), an approximate reciprocal square root built on
 # the CPU's rsqrtss estimate; TensorFlow's Rsqrt kernel vectorizes 8 floats at a time and
 # takes 1 / sqrt on the rest of the array (its tail).
-_RSQRT_TF_SPLIT = (lambda n, f32: n & -8 if f32 else n)
+def _rsqrt_tf_split(n, f32):
+    """Eigen's Rsqrt packets: 8 floats; float64 has no approximate path (all IEEE)."""
+    return n & -8 if f32 else n
 for _fw, _ops, _centered, _mom, _tail in (
         ("keras_tensorflow",
          {"square": R.MS_AXPBY, "step": R.RU_X_RSQRT_TF, "ftz": 1},
@@ -1296,7 +1298,7 @@ for _fw, _ops, _centered, _mom, _tail in (
          {"center": R.C_AXPBY_FMA, "variance": R.VAR_FMA}, {"momentum": R.MOM_ACC_FMA2},
          None)):
     _add(Preset(_fw, "rmsprop", "rmsprop", ops=_ops,
-                tail_ops=_tail, split=_RSQRT_TF_SPLIT if _tail else None,
+                tail_ops=_tail, split=_rsqrt_tf_split if _tail else None,
                 when=_KERAS_RMS_WHEN_COMMON[:2] + (
                     (lambda hp: hp["momentum"], {"ops": _mom}),
                     (lambda hp: hp["centered"], {"ops": _centered})),
