@@ -330,3 +330,25 @@ def test_maximize_equals_negated_gradient(rng):
         a.step(p1, g)
         b.step(p2, -g)
     assert np.array_equal(p1, p2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_with_reused_buffers_matches_fresh_arrays(dtype, rng):
+    """Steps on the very same arrays (the bound fast path) give the bits of steps on new
+    arrays (the checked path), and a buffer made read-only meanwhile is refused."""
+    n = 1000
+    p1 = rng.standard_normal(n).astype(dtype)
+    p2 = p1.copy()
+    g_buf = np.empty(n, dtype)
+    a, b = adamkit.Adam(lr=1e-2, amsgrad=True), adamkit.Adam(lr=1e-2, amsgrad=True)
+    for _ in range(20):
+        g = rng.standard_normal(n).astype(dtype)
+        g_buf[:] = g
+        a.step(p1, g_buf)           # same objects every step
+        b.step(p2, g.copy())        # new gradient object every step
+    assert np.array_equal(p1.view(np.uint8), p2.view(np.uint8))
+    p1.flags.writeable = False
+    t = a.t
+    with pytest.raises(ValueError, match="read-only"):
+        a.step(p1, g_buf)
+    assert a.t == t

@@ -246,9 +246,10 @@ cdef int _check_aligned(const void *ptr, size_t size, str name) except -1:
     return 0
 
 
-cdef int _adam_many(AdamKernel self, list params, list grads, list ms, list vs, list vhats,
-                    int nt, floating tag) except -1:
-    """AdamKernel.run_many for one dtype: acquire and check every buffer, then run."""
+cdef int _adam_bind(AdamKernel self, list params, list grads, list ms, list vs, list vhats,
+                    floating tag) except -1:
+    """AdamKernel.bind for one dtype: acquire and check every buffer; on success replace
+    the kernel's bound pointers (nothing is run)."""
     cdef Py_ssize_t k = len(params), i, j
     cdef floating[::1] p, m, v, h
     cdef const floating[::1] g
@@ -283,11 +284,12 @@ cdef int _adam_many(AdamKernel self, list params, list grads, list ms, list vs, 
             spans[2 * i + 1].is_param = 0
         if _first_overlap(spans, 2 * k) >= 0:
             raise ValueError("a parameter array shares memory with another buffer")
-        with nogil:
-            for i in range(k):
-                if lens[i]:
-                    _adam_par(&self.ops, &self.sc, ptr[5 * i], ptr[5 * i + 1], ptr[5 * i + 2],
-                              ptr[5 * i + 3], ptr[5 * i + 4], lens[i], nt)
+        free(self._bptr)
+        free(self._blen)
+        self._bptr, self._blen, self._bk = <void **>ptr, lens, k
+        self._bf32 = floating is float
+        self._brefs = (tuple(params), tuple(grads), tuple(ms), tuple(vs), tuple(vhats))
+        ptr, lens = NULL, NULL                  # now owned by the kernel
     finally:
         free(ptr)
         free(lens)
@@ -312,6 +314,15 @@ cdef class AdamKernel:
     """
     cdef adam_c_adam_ops ops
     cdef adam_c_adam_scalars sc
+    cdef void **_bptr                 # bound buffers: 5 pointers per array (p g m v vhat)
+    cdef Py_ssize_t *_blen
+    cdef Py_ssize_t _bk
+    cdef bint _bf32
+    cdef object _brefs                # keeps the bound arrays alive
+
+    def __dealloc__(self):
+        free(self._bptr)
+        free(self._blen)
 
     def __init__(self, dict ops):
         unknown = set(ops) - set(ADAM_OPS_FIELDS)
@@ -356,12 +367,42 @@ cdef class AdamKernel:
         if len(grads) != k or len(ms) != k or len(vs) != k or (
                 self.ops.amsgrad and len(vhats) != k):
             raise ValueError("params, grads and state lists differ in length")
+        self.bind(params, grads, ms, vs, vhats)
+        self.run_bound(n_threads)
+
+    def bind(self, list params, list grads, list ms, list vs, list vhats):
+        """Check the buffers as run_many does and remember them for run_bound."""
+        cdef Py_ssize_t k = len(params)
+        if len(grads) != k or len(ms) != k or len(vs) != k or (
+                self.ops.amsgrad and len(vhats) != k):
+            raise ValueError("params, grads and state lists differ in length")
         if k == 0:
+            free(self._bptr)
+            free(self._blen)
+            self._bptr, self._blen, self._bk, self._brefs = NULL, NULL, 0, None
             return
         if params[0].dtype.char == "f":
-            _adam_many(self, params, grads, ms, vs, vhats, n_threads, <float>0)
+            _adam_bind(self, params, grads, ms, vs, vhats, <float>0)
         else:
-            _adam_many(self, params, grads, ms, vs, vhats, n_threads, <double>0)
+            _adam_bind(self, params, grads, ms, vs, vhats, <double>0)
+
+    def run_bound(self, int n_threads=1):
+        """Update the buffers of the last bind() with the current scalars."""
+        cdef Py_ssize_t i
+        cdef void **q = self._bptr
+        with nogil:
+            for i in range(self._bk):
+                if self._blen[i] == 0:
+                    continue
+                if self._bf32:
+                    _adam_par(&self.ops, &self.sc, <float *>q[5 * i], <const float *>q[5 * i + 1],
+                              <float *>q[5 * i + 2], <float *>q[5 * i + 3],
+                              <float *>q[5 * i + 4], self._blen[i], n_threads)
+                else:
+                    _adam_par(&self.ops, &self.sc, <double *>q[5 * i],
+                              <const double *>q[5 * i + 1], <double *>q[5 * i + 2],
+                              <double *>q[5 * i + 3], <double *>q[5 * i + 4], self._blen[i],
+                              n_threads)
 
     def is_specialized(self, dtype_char):
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""

@@ -30,6 +30,7 @@ class _Optimizer:
     def _state(self, state):
         # the per-buffer lists the fast path hands to the kernel, built once per state
         self.__state = state
+        self._bound = None                  # the arrays the kernel holds pointers to
         self._buffers = None if state is None else tuple(
             [st.get(name) for st in state] for name in ("m", "v", "vhat", "ms", "mg", "mom"))
 
@@ -144,6 +145,13 @@ class _Optimizer:
             self._lock.release()
 
     def _step(self, params, grads, lr_mult):
+        bound = self._bound
+        if (lr_mult is None and bound is not None and len(bound) == 1 and params is bound[0][0]
+                and grads is bound[0][1] and params.dtype is bound[0][2]
+                and params.flags.writeable):
+            # the very arrays of the last step (one array each): nothing to re-check
+            self._run_bound(params.dtype == np.float32)
+            return
         params, _ = as_array_list(params, "params")
         grads, _ = as_array_list(grads, "grads")
         if lr_mult is None and self._fast_ok(params, grads) and self._fast_step(params, grads):
@@ -213,15 +221,34 @@ class _Optimizer:
             self._rule.set_scalars(self._kernel, self.hyperparameters, t, lr, f32)
         else:
             self._kernel.set_scalar_dict(self._rule.scalars(self.hyperparameters, t, lr, f32))
-        flat = [p if p.ndim == 1 else p.reshape(-1) for p in params]
-        gflat = [g if g.ndim == 1 else g.reshape(-1) for g in grads]
-        m, v, vhat = self._buffers[:3]
-        try:
-            self._kernel.run_many(flat, gflat, m, v, vhat, K.effective_n_threads(self.n_threads))
-        except (ValueError, TypeError, BufferError):
-            return False            # nothing was written: the slow path reports the error
+        bound = self._bound
+        if not (bound is not None and len(bound) == len(params) and all(
+                p is b[0] and g is b[1] and p.dtype is b[2] and p.flags.writeable
+                for p, g, b in zip(params, grads, bound))):
+            # new arrays: check and bind them (the same arrays next time skip this)
+            flat = [p if p.ndim == 1 else p.reshape(-1) for p in params]
+            gflat = [g if g.ndim == 1 else g.reshape(-1) for g in grads]
+            m, v, vhat = self._buffers[:3]
+            try:
+                self._kernel.bind(flat, gflat, m, v, vhat)
+            except (ValueError, TypeError, BufferError):
+                self._bound = None
+                return False        # nothing was written: the slow path reports the error
+            self._bound = [(p, g, p.dtype) for p, g in zip(params, grads)]
+        self._kernel.run_bound(K.effective_n_threads(self.n_threads))
         self.t = t
         return True
+
+    def _run_bound(self, f32):
+        """One step on the arrays bound by the last fast step."""
+        t = self.t + 1
+        lr = lr_value(self.lr, self.t)
+        if self._rule.set_scalars is not None:
+            self._rule.set_scalars(self._kernel, self.hyperparameters, t, lr, f32)
+        else:
+            self._kernel.set_scalar_dict(self._rule.scalars(self.hyperparameters, t, lr, f32))
+        self._kernel.run_bound(K.effective_n_threads(self.n_threads))
+        self.t = t
 
     def __repr__(self):
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
