@@ -49,7 +49,6 @@ def test_framework_and_adamkit_names_agree():
     ({"preset": "torch7", "learning_rate": 1e-3}, TypeError, "unknown keyword"),
     ({"preset": "torch7", "nesterov": True}, TypeError, "not an option"),
     ({"preset": "torch7", "beta1": 1.5}, ValueError, "beta1"),
-    ({"preset": "keras_adamw.adamw", "lr_multipliers": {"p": 2.0}}, ValueError, "lr_mult"),
 ])
 def test_bad_preset_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -111,3 +110,17 @@ def test_caffe_clip_gradients_scales_by_the_float_norm():
     s = g.copy()
     adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9).step(s, g)
     assert np.array_equal(r, s)
+
+
+def test_keras_adamw_takes_one_lr_multiplier():
+    p, g = np.zeros(4, np.float32), np.ones(4, np.float32)
+    opt = adamkit.AdamW(preset="keras_adamw", lr_multipliers={"p": 0.5, "q": 2.0})
+    with pytest.raises(ValueError, match="one lr_multipliers entry"):
+        opt.step(p, g)
+    assert not p.any()
+    half = adamkit.AdamW(preset="keras_adamw", lr_multipliers={"p": 0.5})
+    full = adamkit.AdamW(preset="keras_adamw")
+    a, b = p.copy(), p.copy()
+    half.step(a, g)
+    full.step(b, g)
+    assert 0 < abs(a[0]) < abs(b[0])

@@ -27,6 +27,9 @@ CASES = [
          dtypes=("float32",),
          description="as the golden keras_adamw-adamw-custom: L1+L2 decoupled decay, cosine annealing with "
                      "warm restarts every 40 steps"),
+    Case("adamw", "lrmult", {"learning_rate": 0.004, "beta_1": 0.86, "lr_multipliers": {"p": 0.3}},
+         dtypes=("float32",),
+         description="learning-rate multiplier 0.3 for the variable named p"),
 ]
 
 

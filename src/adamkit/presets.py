@@ -278,6 +278,11 @@ def _keras_adamw(hp, t, lr, f32):
     tt = float(F(t))
     b1p, b2p = F(_libm.powf(float(b1), tt)), F(_libm.powf(float(b2), tt))
     lr_t = (F(lr) * np.sqrt(F(1.0) - b2p)) / (F(1.0) - b1p)
+    mults = hp.get("lr_multipliers") or {}
+    if mults:                      # lr_t * multiplier of the variable (one per optimizer)
+        if len(mults) > 1:
+            raise ValueError("keras_adamw: give one lr_multipliers entry per optimizer object")
+        lr_t = lr_t * F(next(iter(mults.values())))
     eta = _keras_adamw_eta(hp, t)
     l1, l2 = _keras_adamw_decays(hp)
     ti_wd = hp.get("total_iterations_wd") or hp.get("total_iterations") or 0
@@ -475,9 +480,9 @@ _add(
     Preset("keras_adamw", "adamw", "adam",
            ops={"first": R.M_AXPBY, "second": R.V_AXPBY, "denom": R.D_SQRT_EPS,
                 "step": R.U_DIV, "apply": R.P_SUB_SCALED},
-           when=((lambda hp: hp["weight_decays"], {"ops": {"apply": R.P_SUB_SCALED_L1L2}}),
-                 (lambda hp: hp.get("lr_multipliers"),
-                  {"error": "lr_multipliers: pass step(..., lr_mult=[...]) instead"})),
+           when=((lambda hp: hp["weight_decays"], {"ops": {"apply": R.P_SUB_SCALED_L1L2}}),),
+           from_recording=lambda hp, meta: {
+               **hp, "lr_multipliers": (meta.get("hyperparameters") or {}).get("lr_multipliers")},
            scalars=_keras_adamw,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": None,
                      "weight_decays": None, "use_cosine_annealing": False,
