@@ -66,6 +66,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+import re
 import sys
 import warnings
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
@@ -609,9 +610,32 @@ _COMMON_OPTIONS_DOC = """
 """
 
 
+_OPTIONS_HEAD_DOC = """Options
+    -------
+    Hyper-parameters left at ``None`` take the optimizer object's default
+    (shown) or, with ``preset=``, the framework's default."""
+
+_LEARNING_RATE_DOC = """learning_rate : float or callable, optional
+        :math:`\\eta` (default {lr}), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`)."""
+
+_BETAS_EPS_DOC = """
+    betas : (float, float), optional
+        :math:`(\\beta_1, \\beta_2)` (default (0.9, 0.999)).
+    eps : float, optional
+        :math:`\\epsilon` (default 1e-8)."""
+
+
 def _docstring(func):
-    func.__doc__ = func.__doc__.replace("%(parameters)s", _PARAMETERS_DOC.strip()) \
-                               .replace("%(common_options)s", _COMMON_OPTIONS_DOC.strip())
+    """Fill the shared parts of a method's docstring (placeholders %(name)s)."""
+    doc = (func.__doc__.replace("%(parameters)s", _PARAMETERS_DOC.strip())
+           .replace("%(common_options)s", _COMMON_OPTIONS_DOC.strip())
+           .replace("%(options_head)s", _OPTIONS_HEAD_DOC))
+    doc = re.sub(r"%\(adam_hyperparameters lr=([^)]*)\)s",
+                 lambda m: _LEARNING_RATE_DOC.format(lr=m.group(1)) + _BETAS_EPS_DOC, doc)
+    doc = re.sub(r"%\(learning_rate lr=([^)]*)\)s",
+                 lambda m: _LEARNING_RATE_DOC.format(lr=m.group(1)), doc)
+    func.__doc__ = doc
     return func
 
 
@@ -647,18 +671,9 @@ def adam(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
 
     (``preset=`` selects another framework's exact variant).
     %(parameters)s
-    Options
-    -------
-    Hyper-parameters left at ``None`` take the optimizer object's default
-    (shown) or, with ``preset=``, the framework's default.
+    %(options_head)s
 
-    learning_rate : float or callable, optional
-        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
-        :mod:`adamkit.schedules`).
-    betas : (float, float), optional
-        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
-    eps : float, optional
-        :math:`\epsilon` (default 1e-8).
+    %(adam_hyperparameters lr=1e-3)s
     weight_decay : float, optional
         :math:`\lambda` (L2 penalty added to the gradient) (default 0).
     %(common_options)s
@@ -697,18 +712,9 @@ def amsgrad(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None
 
     (``Adam(amsgrad=True)``; ``preset=`` selects a framework's variant).
     %(parameters)s
-    Options
-    -------
-    Hyper-parameters left at ``None`` take the optimizer object's default
-    (shown) or, with ``preset=``, the framework's default.
+    %(options_head)s
 
-    learning_rate : float or callable, optional
-        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
-        :mod:`adamkit.schedules`).
-    betas : (float, float), optional
-        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
-    eps : float, optional
-        :math:`\epsilon` (default 1e-8).
+    %(adam_hyperparameters lr=1e-3)s
     weight_decay : float, optional
         L2 penalty added to the gradient (default 0).
     %(common_options)s
@@ -749,18 +755,9 @@ def adamw(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
     Note that the minimizer of ``fun`` is then biased towards 0 (set
     ``weight_decay=0`` to minimize ``fun`` itself).
     %(parameters)s
-    Options
-    -------
-    Hyper-parameters left at ``None`` take the optimizer object's default
-    (shown) or, with ``preset=``, the framework's default.
+    %(options_head)s
 
-    learning_rate : float or callable, optional
-        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
-        :mod:`adamkit.schedules`).
-    betas : (float, float), optional
-        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
-    eps : float, optional
-        :math:`\epsilon` (default 1e-8).
+    %(adam_hyperparameters lr=1e-3)s
     weight_decay : float, optional
         :math:`\lambda` (decoupled) (default 1e-2).
     %(common_options)s
@@ -798,18 +795,9 @@ def adamax(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
     (:math:`\epsilon` inside the max, as PyTorch and Torch7; ``preset=``
     selects a framework's variant).
     %(parameters)s
-    Options
-    -------
-    Hyper-parameters left at ``None`` take the optimizer object's default
-    (shown) or, with ``preset=``, the framework's default.
+    %(options_head)s
 
-    learning_rate : float or callable, optional
-        :math:`\eta` (default 2e-3), or a schedule ``lr(t)`` (see
-        :mod:`adamkit.schedules`).
-    betas : (float, float), optional
-        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
-    eps : float, optional
-        :math:`\epsilon` (default 1e-8).
+    %(adam_hyperparameters lr=2e-3)s
     weight_decay : float, optional
         L2 penalty added to the gradient (default 0).
     %(common_options)s
@@ -849,18 +837,9 @@ def nadam(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None,
     (the exact bias corrections and momentum schedule follow the optimizer
     object and its ``preset``).
     %(parameters)s
-    Options
-    -------
-    Hyper-parameters left at ``None`` take the optimizer object's default
-    (shown) or, with ``preset=``, the framework's default.
+    %(options_head)s
 
-    learning_rate : float or callable, optional
-        :math:`\eta` (default 1e-3), or a schedule ``lr(t)`` (see
-        :mod:`adamkit.schedules`).
-    betas : (float, float), optional
-        :math:`(\beta_1, \beta_2)` (default (0.9, 0.999)).
-    eps : float, optional
-        :math:`\epsilon` (default 1e-8).
+    %(adam_hyperparameters lr=1e-3)s
     weight_decay : float, optional
         L2 penalty added to the gradient (default 0).
     %(common_options)s
@@ -902,14 +881,9 @@ def rmsprop(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess=None
         \quad(b_t = d_t \text{ if } \mu = 0)
 
     %(parameters)s
-    Options
-    -------
-    Hyper-parameters left at ``None`` take the optimizer object's default
-    (shown) or, with ``preset=``, the framework's default.
+    %(options_head)s
 
-    learning_rate : float or callable, optional
-        :math:`\eta` (default 1e-2), or a schedule ``lr(t)`` (see
-        :mod:`adamkit.schedules`).
+    %(learning_rate lr=1e-2)s
     alpha : float, optional
         Smoothing constant :math:`\alpha` (default 0.99).
     eps : float, optional
