@@ -25,7 +25,7 @@ from cython.parallel cimport prange
 from ._c_adam cimport (adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops,
                        adam_c_rmsprop_scalars, adam_c_adam_f32, adam_c_adam_f64,
                        adam_c_rmsprop_f32, adam_c_rmsprop_f64)
-from ._kernels import SERIAL_THRESHOLD
+from ._kernels import SERIAL_THRESHOLD_BYTES
 
 cdef extern from "adam_c.h" nogil:
     void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,
@@ -143,7 +143,8 @@ def mem_adam(floating[::1] p, const floating[::1] g, floating[::1] m, floating[:
     """Memory-only kernel, Adam's 7-stream pattern, ``reps`` times. Buffers keep their bits."""
     cdef Py_ssize_t n = p.shape[0]
     _check(n, g, m, v)
-    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
+                          else threshold)
     cdef _Job job
     job.kind = K_MEM_ADAM_NT if nt_stores else K_MEM_ADAM
     if n == 0:
@@ -161,7 +162,8 @@ def mem_rms(floating[::1] p, const floating[::1] g, floating[::1] s, int n_threa
     """Memory-only kernel, RMSProp's 5-stream pattern (read p, g, s; write p, s)."""
     cdef Py_ssize_t n = p.shape[0]
     _check(n, g, s)
-    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
+                          else threshold)
     cdef _Job job
     job.kind = K_MEM_RMS
     if n == 0:
@@ -178,7 +180,8 @@ def adam_native(floating[::1] p, const floating[::1] g, floating[::1] m, floatin
     """adamkit's own Adam kernel (lr, betas 0.9/0.999, eps 1e-8, step t), ``reps`` times."""
     cdef Py_ssize_t n = p.shape[0]
     _check(n, g, m, v)
-    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
+                          else threshold)
     cdef _Job job
     job.kind = K_ADAM
     adam_c_adam_default(&job.aops, &job.asc, lr, 0.9, 0.999, 1e-8, 0.0, t,
@@ -198,7 +201,8 @@ def rms_native(floating[::1] p, const floating[::1] g, floating[::1] s, int n_th
     """adamkit's own RMSProp kernel (no momentum: the 5-stream pattern), ``reps`` times."""
     cdef Py_ssize_t n = p.shape[0]
     _check(n, g, s)
-    cdef Py_ssize_t th = SERIAL_THRESHOLD if threshold is None else threshold
+    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
+                          else threshold)
     cdef _Job job
     job.kind = K_RMS
     adam_c_rmsprop_default(&job.rops, &job.rsc, lr, 0.99, 1e-8, 0.0, 0.0,
