@@ -270,3 +270,15 @@ def test_native_scalars_in_c_equal_python(f32, t):
     got = k.scalars
     for name, value in want.items():
         assert got[name] == value, name
+
+
+@pytest.mark.parametrize("f32", [True, False])
+@pytest.mark.parametrize("lr", [1e-2, 0.3, 0.0])
+def test_native_rmsprop_scalars_in_c_equal_python(f32, lr):
+    hp = {"alpha": 0.99, "eps": 1e-8, "momentum": 0.9, "weight_decay": 0.01}
+    want = R._native_rmsprop_scalars(hp, 5, lr, f32)
+    k = K.RMSPropKernel({})
+    k.set_native_scalars(lr, 0.99, 1e-8, 0.9, 0.01, f32)
+    got = k.scalars
+    for name, value in want.items():
+        assert got[name] == value, name

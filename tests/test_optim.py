@@ -332,23 +332,107 @@ def test_maximize_equals_negated_gradient(rng):
     assert np.array_equal(p1, p2)
 
 
+_BOUND_CASES = {
+    "adam-amsgrad": lambda: adamkit.Adam(lr=1e-2, amsgrad=True),
+    "adamw-schedule": lambda: adamkit.AdamW(lr=lambda t: 1e-2 / (1 + t)),
+    "adamax": lambda: adamkit.AdaMax(),
+    "rmsprop-centered-momentum": lambda: adamkit.RMSProp(momentum=0.9, centered=True),
+    "rmsprop-plain": lambda: adamkit.RMSProp(weight_decay=0.1),
+    "preset-pytorch": lambda: adamkit.Adam(preset="pytorch.adam", lr=1e-2),
+    "preset-tf-rmsprop": lambda: adamkit.RMSProp(preset="tensorflow.rmsprop", lr=1e-2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BOUND_CASES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fast_path_with_reused_buffers_matches_fresh_arrays(dtype, rng):
-    """Steps on the very same arrays (the bound fast path) give the bits of steps on new
-    arrays (the checked path), and a buffer made read-only meanwhile is refused."""
+def test_bound_steps_match_the_checked_path(case, dtype, rng):
+    """Three ways to step, the same bits at every step: the very same arrays each time
+    (bound, one C call), the same parameters with a new gradient array each time (bound,
+    the gradient re-checked), and lr_mult=[1] (the fully checked per-array path, never
+    bound)."""
     n = 1000
-    p1 = rng.standard_normal(n).astype(dtype)
-    p2 = p1.copy()
-    g_buf = np.empty(n, dtype)
-    a, b = adamkit.Adam(lr=1e-2, amsgrad=True), adamkit.Adam(lr=1e-2, amsgrad=True)
-    for _ in range(20):
-        g = rng.standard_normal(n).astype(dtype)
-        g_buf[:] = g
-        a.step(p1, g_buf)           # same objects every step
-        b.step(p2, g.copy())        # new gradient object every step
-    assert np.array_equal(p1.view(np.uint8), p2.view(np.uint8))
-    p1.flags.writeable = False
-    t = a.t
+    p0 = rng.standard_normal((10, n // 10)).astype(dtype)
+    ps = [p0.copy() for _ in range(3)]
+    opts = [_BOUND_CASES[case]() for _ in range(3)]
+    g_buf = np.empty_like(p0)
+    for _ in range(12):
+        g = rng.standard_normal(p0.shape).astype(dtype)
+        g_buf[...] = g
+        opts[0].step(ps[0], g_buf)
+        opts[1].step(ps[1], g.copy())
+        opts[2].step([ps[2]], [g], lr_mult=[1.0])
+        assert all(np.array_equal(ps[0].view(np.uint8), q.view(np.uint8)) for q in ps[1:])
+    assert opts[0].t == opts[1].t == opts[2].t == 12
+    for name in opts[0]._needed_state():
+        assert np.array_equal(opts[0]._state[0][name], opts[2]._state[0][name])
+
+
+def _bound_adam(dtype=np.float32, n=64):
+    opt = adamkit.Adam(lr=1e-2)
+    p = np.linspace(-1, 1, n).astype(dtype)
+    g = np.full(n, 0.5, dtype)
+    for _ in range(3):                      # state made, arrays bound
+        opt.step(p, g)
+    return opt, p, g
+
+
+def _snapshot(opt, p):
+    return opt.t, p.copy(), [{k: v.copy() for k, v in st.items()} for st in opt._state]
+
+
+def _unchanged(opt, p, snap):
+    t, p0, st0 = snap
+    return opt.t == t and np.array_equal(p, p0) and all(
+        np.array_equal(st[k], st0[i][k]) for i, st in enumerate(opt._state) for k in st)
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (lambda p, g: np.full(p.shape, 0.5, np.float64), TypeError, "dtype"),
+    (lambda p, g: np.full(p.shape, 0.5, p.dtype.newbyteorder()), TypeError, "dtype"),
+    (lambda p, g: np.full((8, p.size // 8), 0.5, p.dtype), ValueError, "shape"),
+    (lambda p, g: np.full(2 * p.size, 0.5, p.dtype)[::2], ValueError, "contiguous"),
+    (lambda p, g: p, ValueError, "share memory"),
+    (lambda p, g: np.full(p.size + 1, 0.5, p.dtype), ValueError, "shape"),
+    (lambda p, g: p.tolist(), TypeError, "ndarray"),
+])
+def test_bound_parameters_with_a_bad_new_gradient_write_nothing(bad, exc, match):
+    opt, p, g = _bound_adam()
+    snap = _snapshot(opt, p)
+    with pytest.raises(exc, match=match):
+        opt.step(p, bad(p, g))
+    assert _unchanged(opt, p, snap)
+    opt.step(p, g)                          # and the optimizer still works
+    assert opt.t == snap[0] + 1
+
+
+def test_bound_parameters_changed_in_place_are_rechecked():
+    opt, p, g = _bound_adam()
+    p.flags.writeable = False
+    snap = _snapshot(opt, p)
     with pytest.raises(ValueError, match="read-only"):
-        a.step(p1, g_buf)
-    assert a.t == t
+        opt.step(p, g)
+    assert _unchanged(opt, p, snap)
+    p.flags.writeable = True
+    g.flags.writeable = False               # a read-only gradient is fine
+    opt.step(p, g)
+    assert opt.t == snap[0] + 1
+    with pytest.raises(ValueError, match="elements"):
+        opt.step(np.zeros(p.size + 1, p.dtype), np.zeros(p.size + 1, p.dtype))
+
+
+def test_loading_state_drops_the_bound_buffers():
+    """load_state_dict replaces the state buffers; a step on the arrays bound before it must
+    use the loaded state (not the old buffers' pointers)."""
+    opt, p, g = _bound_adam()
+    saved, p_saved = opt.state_dict(), p.copy()
+    for _ in range(4):
+        opt.step(p, g)
+    opt.load_state_dict(saved)
+    p[...] = p_saved
+    ref = adamkit.Adam(lr=1e-2)
+    ref.load_state_dict(saved)
+    q = p_saved.copy()
+    for _ in range(2):
+        opt.step(p, g)
+        ref.step([q], [g], lr_mult=[1.0])
+    assert np.array_equal(p, q) and opt.t == ref.t

@@ -16,6 +16,9 @@ Design:
      hyper-parameters); optimizer objects (_optim.py) compute the scalars and own the state.
 """
 
+import os
+
+cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free, qsort
 from libc.stdint cimport uintptr_t
@@ -24,6 +27,7 @@ from ._c_adam cimport (
     adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops, adam_c_rmsprop_scalars,
     adam_c_adam_f32, adam_c_adam_f64, adam_c_rmsprop_f32, adam_c_rmsprop_f64,
     adam_c_adam_ops_check, adam_c_rmsprop_ops_check, adam_c_strerror, adam_c_adam_default,
+    adam_c_rmsprop_default,
     adam_c_adam_is_specialized_f32, adam_c_adam_is_specialized_f64,
     adam_c_rmsprop_is_specialized_f32, adam_c_rmsprop_is_specialized_f64,
 )
@@ -40,6 +44,10 @@ cdef extern from *:
     """
     int ADAMKIT_OPENMP
     int omp_get_max_threads() nogil
+
+from ._validation import check_lr, lr_value
+
+cnp.import_array()
 
 ctypedef fused floating:
     float
@@ -207,9 +215,14 @@ cdef int _set_doubles(double *dst, dict index, dict values, str family) except -
 
 
 # ---------------------------------------------------------------------------------------
-# Buffer overlap: every parameter must be disjoint from every other buffer. Intervals are
-# sorted by start; a parameter overlaps if it starts before the furthest end seen so far, a
+# Bound buffers. A step checks its arrays once (bind), remembers their pointers, and later
+# steps on the very same arrays only re-check what can change in place: data pointer, size,
+# dtype, writeability (an array can be resized or made read-only after it was bound).
+#
+# Overlap: every parameter must be disjoint from every other buffer. Intervals are sorted
+# by start; a parameter overlaps if it starts before the furthest end seen so far, a
 # gradient if it starts before the furthest parameter end (gradients may share memory).
+# State buffers belong to the optimizer and are never handed out, so they are not checked.
 # ---------------------------------------------------------------------------------------
 
 ctypedef struct _span:
@@ -246,55 +259,158 @@ cdef int _check_aligned(const void *ptr, size_t size, str name) except -1:
     return 0
 
 
-cdef int _adam_bind(AdamKernel self, list params, list grads, list ms, list vs, list vhats,
-                    floating tag) except -1:
-    """AdamKernel.bind for one dtype: acquire and check every buffer; on success replace
-    the kernel's bound pointers (nothing is run)."""
+cdef int _check_array(object a, int type_num, bint writeable, str name) except -1:
+    """a is an ndarray of type_num (native byte order), C-contiguous, aligned and, if asked,
+    writeable; raises TypeError or ValueError naming it otherwise."""
+    if not cnp.PyArray_Check(a):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(x) != type_num or not cnp.PyArray_ISNOTSWAPPED(x):
+        raise TypeError(f"{name} has dtype {x.dtype}; expected "
+                        f"{'float32' if type_num == cnp.NPY_FLOAT else 'float64'} "
+                        "(native byte order) like the first parameter")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
+        raise ValueError(f"{name} is not C-contiguous")
+    if not cnp.PyArray_ISALIGNED(x):
+        raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
+    if writeable and not cnp.PyArray_ISWRITEABLE(x):
+        raise ValueError(f"{name} is read-only")
+    return 0
+
+
+cdef inline bint _unchanged(cnp.ndarray x, void *data, Py_ssize_t n, int type_num) noexcept:
+    return (cnp.PyArray_DATA(x) == data and cnp.PyArray_SIZE(x) == n
+            and cnp.PyArray_TYPE(x) == type_num)
+
+
+cdef class _Bound:
+    """The checked buffers of the last bind: 5 pointers per array (p, g, s0, s1, s2: m, v,
+    vhat for Adam; ms, mg, mom for RMSProp), the arrays themselves (kept alive, and
+    recognised by identity on the next step) and their common dtype."""
+    cdef void **ptr
+    cdef Py_ssize_t *n
+    cdef Py_ssize_t k
+    cdef int type_num
+    cdef list params, grads
+    cdef tuple state
+
+    def __dealloc__(self):
+        free(self.ptr)
+        free(self.n)
+
+    cdef bint same_params(self, object params) noexcept:
+        """params (one array or a list) are the bound parameter arrays, unchanged."""
+        cdef Py_ssize_t i
+        cdef object p
+        if self.k == 1 and params is self.params[0]:
+            p = params
+            return (_unchanged(<cnp.ndarray>p, self.ptr[0], self.n[0], self.type_num)
+                    and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p))
+        if type(params) is not list or len(<list>params) != self.k:
+            return False
+        for i in range(self.k):
+            p = (<list>params)[i]
+            if p is not self.params[i] or not (
+                    _unchanged(<cnp.ndarray>p, self.ptr[5 * i], self.n[i], self.type_num)
+                    and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p)):
+                return False
+        return True
+
+    cdef bint same_grads(self, object grads) noexcept:
+        """grads are the bound gradient arrays, unchanged; or, for one array, a new
+        gradient that passes every check (then it is bound in place of the old one)."""
+        cdef Py_ssize_t i
+        cdef object g
+        cdef cnp.ndarray x, p
+        cdef uintptr_t gs, ps
+        if self.k == 1 and not isinstance(grads, list):
+            if grads is self.grads[0]:
+                return _unchanged(<cnp.ndarray>grads, self.ptr[1], self.n[0], self.type_num)
+            if not cnp.PyArray_Check(grads):
+                return False
+            x = <cnp.ndarray>grads
+            p = <cnp.ndarray>self.params[0]
+            if not (cnp.PyArray_TYPE(x) == self.type_num and cnp.PyArray_ISNOTSWAPPED(x)
+                    and cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)
+                    and cnp.PyArray_SAMESHAPE(x, p)):
+                return False
+            gs = <uintptr_t>cnp.PyArray_DATA(x)
+            ps = <uintptr_t>self.ptr[0]
+            if self.n[0] and gs < ps + <uintptr_t>cnp.PyArray_NBYTES(p) and \
+                    ps < gs + <uintptr_t>cnp.PyArray_NBYTES(x):
+                return False                    # shares memory with the parameter
+            self.grads[0] = grads
+            self.ptr[1] = cnp.PyArray_DATA(x)
+            return True
+        if type(grads) is not list or len(<list>grads) != self.k:
+            return False
+        for i in range(self.k):
+            g = (<list>grads)[i]
+            if g is not self.grads[i] or not _unchanged(<cnp.ndarray>g, self.ptr[5 * i + 1],
+                                                       self.n[i], self.type_num):
+                return False
+        return True
+
+
+cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need):
+    """Check every buffer and return them bound. ``need`` has bit j set if state list j is
+    required (else its pointers are NULL). Raises TypeError/ValueError before anything is
+    written; the checks are those of the optimizer's full path, in C."""
     cdef Py_ssize_t k = len(params), i, j
-    cdef floating[::1] p, m, v, h
-    cdef const floating[::1] g
-    cdef floating **ptr = <floating **>malloc(5 * k * sizeof(floating *))
-    cdef Py_ssize_t *lens = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
-    cdef _span *spans = <_span *>malloc(2 * k * sizeof(_span))
+    cdef _Bound b = _Bound()
+    cdef list lists = [s0, s1, s2]
+    cdef cnp.ndarray p, g, a
+    cdef _span *spans
+    cdef size_t itemsize
+    if len(grads) != k or any(need >> j & 1 and (lists[j] is None or len(lists[j]) != k)
+                              for j in range(3)):
+        raise ValueError("params, grads and state lists differ in length")
+    b.params, b.grads, b.state = list(params), list(grads), (s0, s1, s2)
+    b.k = k
+    if k == 0:
+        return b
+    if not cnp.PyArray_Check(params[0]):
+        raise TypeError(f"params[0] must be a numpy.ndarray, got {type(params[0]).__name__}")
+    b.type_num = cnp.PyArray_TYPE(<cnp.ndarray>params[0])
+    if b.type_num != cnp.NPY_FLOAT and b.type_num != cnp.NPY_DOUBLE:
+        raise TypeError(f"params[0] has dtype {params[0].dtype}; adamkit updates float32 "
+                        "or float64 arrays in place")
+    itemsize = 4 if b.type_num == cnp.NPY_FLOAT else 8
+    b.ptr = <void **>malloc(5 * k * sizeof(void *))
+    b.n = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
+    spans = <_span *>malloc(2 * k * sizeof(_span))
     try:
-        if not ptr or not lens or not spans:
+        if not b.ptr or not b.n or not spans:
             raise MemoryError()
         for i in range(k):
-            p = params[i]
-            g = grads[i]
-            m = ms[i]
-            v = vs[i]
-            h = vhats[i] if self.ops.amsgrad else None
-            lens[i] = p.shape[0]
-            if g.shape[0] != lens[i] or m.shape[0] != lens[i] or v.shape[0] != lens[i] or (
-                    h is not None and h.shape[0] != lens[i]):
-                raise ValueError(f"params[{i}], grads[{i}] and its state differ in size")
-            ptr[5 * i] = _ptr(p)
-            ptr[5 * i + 1] = <floating *>(NULL if lens[i] == 0 else &g[0])
-            ptr[5 * i + 2] = _ptr(m)
-            ptr[5 * i + 3] = _ptr(v)
-            ptr[5 * i + 4] = _ptr(h) if h is not None else NULL
-            for j in range(5):
-                _check_aligned(ptr[5 * i + j], sizeof(floating), f"array {i}")
-            spans[2 * i].start = <uintptr_t>ptr[5 * i]
-            spans[2 * i].end = spans[2 * i].start + lens[i] * sizeof(floating)
+            _check_array(params[i], b.type_num, True, f"params[{i}]")
+            _check_array(grads[i], b.type_num, False, f"grads[{i}]")
+            p, g = params[i], grads[i]
+            if not cnp.PyArray_SAMESHAPE(p, g):
+                raise ValueError(f"grads[{i}] has shape {(<object>g).shape} but params[{i}] has "
+                                 f"{(<object>p).shape}")
+            b.n[i] = cnp.PyArray_SIZE(p)
+            b.ptr[5 * i] = cnp.PyArray_DATA(p)
+            b.ptr[5 * i + 1] = cnp.PyArray_DATA(g)
+            for j in range(3):
+                b.ptr[5 * i + 2 + j] = NULL
+                if need >> j & 1:
+                    _check_array(lists[j][i], b.type_num, True, f"state buffer {j} of {i}")
+                    a = lists[j][i]
+                    if cnp.PyArray_SIZE(a) != b.n[i]:
+                        raise ValueError(f"params[{i}] and its state differ in size")
+                    b.ptr[5 * i + 2 + j] = cnp.PyArray_DATA(a)
+            spans[2 * i].start = <uintptr_t>b.ptr[5 * i]
+            spans[2 * i].end = spans[2 * i].start + b.n[i] * itemsize
             spans[2 * i].is_param = 1
-            spans[2 * i + 1].start = <uintptr_t>ptr[5 * i + 1]
-            spans[2 * i + 1].end = spans[2 * i + 1].start + lens[i] * sizeof(floating)
+            spans[2 * i + 1].start = <uintptr_t>b.ptr[5 * i + 1]
+            spans[2 * i + 1].end = spans[2 * i + 1].start + b.n[i] * itemsize
             spans[2 * i + 1].is_param = 0
         if _first_overlap(spans, 2 * k) >= 0:
             raise ValueError("a parameter array shares memory with another buffer")
-        free(self._bptr)
-        free(self._blen)
-        self._bptr, self._blen, self._bk = <void **>ptr, lens, k
-        self._bf32 = floating is float
-        self._brefs = (tuple(params), tuple(grads), tuple(ms), tuple(vs), tuple(vhats))
-        ptr, lens = NULL, NULL                  # now owned by the kernel
     finally:
-        free(ptr)
-        free(lens)
         free(spans)
-    return 0
+    return b
 
 
 cdef class AdamKernel:
@@ -308,21 +424,14 @@ cdef class AdamKernel:
     Notes
     -----
     ``set_scalars(**values)`` sets fields of ``adam_c_adam_scalars``; ``run(p, g, m, v,
-    vhat, n_threads)`` updates one set of contiguous buffers of one dtype in place. The
-    buffers are checked by the caller (adamkit._optim); this class checks only what it
-    must to stay memory-safe: dtype, contiguity, writeability, equal lengths.
+    vhat, n_threads)`` updates one set of contiguous buffers of one dtype in place;
+    ``bind`` checks a list of arrays once and ``run_bound`` updates them. ``run`` checks
+    only what it must to stay memory-safe (dtype, contiguity, writeability, lengths);
+    ``bind`` checks everything the optimizer's full path checks.
     """
     cdef adam_c_adam_ops ops
     cdef adam_c_adam_scalars sc
-    cdef void **_bptr                 # bound buffers: 5 pointers per array (p g m v vhat)
-    cdef Py_ssize_t *_blen
-    cdef Py_ssize_t _bk
-    cdef bint _bf32
-    cdef object _brefs                # keeps the bound arrays alive
-
-    def __dealloc__(self):
-        free(self._bptr)
-        free(self._blen)
+    cdef _Bound _b
 
     def __init__(self, dict ops):
         unknown = set(ops) - set(ADAM_OPS_FIELDS)
@@ -361,47 +470,44 @@ cdef class AdamKernel:
 
     def run_many(self, list params, list grads, list ms, list vs, list vhats, int n_threads=1):
         """Check every array first, then update them all: one dtype, C-contiguous, writeable
-        parameters and state, equal lengths, no parameter sharing memory with another
-        buffer. Raises (ValueError, TypeError or BufferError) before writing anything."""
-        cdef Py_ssize_t k = len(params), i, j
-        if len(grads) != k or len(ms) != k or len(vs) != k or (
-                self.ops.amsgrad and len(vhats) != k):
-            raise ValueError("params, grads and state lists differ in length")
+        parameters and state, gradients shaped like their parameters, no parameter sharing
+        memory with another buffer. Raises (ValueError or TypeError) before writing
+        anything."""
         self.bind(params, grads, ms, vs, vhats)
         self.run_bound(n_threads)
 
     def bind(self, list params, list grads, list ms, list vs, list vhats):
-        """Check the buffers as run_many does and remember them for run_bound."""
-        cdef Py_ssize_t k = len(params)
-        if len(grads) != k or len(ms) != k or len(vs) != k or (
-                self.ops.amsgrad and len(vhats) != k):
-            raise ValueError("params, grads and state lists differ in length")
-        if k == 0:
-            free(self._bptr)
-            free(self._blen)
-            self._bptr, self._blen, self._bk, self._brefs = NULL, NULL, 0, None
-            return
-        if params[0].dtype.char == "f":
-            _adam_bind(self, params, grads, ms, vs, vhats, <float>0)
-        else:
-            _adam_bind(self, params, grads, ms, vs, vhats, <double>0)
+        """Check the buffers as run_many does and remember them for run_bound. On error
+        the previous binding is dropped."""
+        self._b = None
+        self._b = _bind(params, grads, ms, vs, vhats, 3 | (4 if self.ops.amsgrad else 0))
+
+    def unbind(self):
+        self._b = None
 
     def run_bound(self, int n_threads=1):
         """Update the buffers of the last bind() with the current scalars."""
+        self._run_bound(n_threads)
+
+    cdef void _run_bound(self, int n_threads) noexcept:
         cdef Py_ssize_t i
-        cdef void **q = self._bptr
+        cdef _Bound b = self._b
+        if b is None:
+            return
+        cdef void **q = b.ptr
+        cdef bint f32 = b.type_num == cnp.NPY_FLOAT
         with nogil:
-            for i in range(self._bk):
-                if self._blen[i] == 0:
+            for i in range(b.k):
+                if b.n[i] == 0:
                     continue
-                if self._bf32:
+                if f32:
                     _adam_par(&self.ops, &self.sc, <float *>q[5 * i], <const float *>q[5 * i + 1],
                               <float *>q[5 * i + 2], <float *>q[5 * i + 3],
-                              <float *>q[5 * i + 4], self._blen[i], n_threads)
+                              <float *>q[5 * i + 4], b.n[i], n_threads)
                 else:
                     _adam_par(&self.ops, &self.sc, <double *>q[5 * i],
                               <const double *>q[5 * i + 1], <double *>q[5 * i + 2],
-                              <double *>q[5 * i + 3], <double *>q[5 * i + 4], self._blen[i],
+                              <double *>q[5 * i + 3], <double *>q[5 * i + 4], b.n[i],
                               n_threads)
 
     def is_specialized(self, dtype_char):
@@ -439,6 +545,7 @@ cdef class RMSPropKernel:
     """One RMSProp update rule: an ops row and its scalars (see :class:`AdamKernel`)."""
     cdef adam_c_rmsprop_ops ops
     cdef adam_c_rmsprop_scalars sc
+    cdef _Bound _b
 
     def __init__(self, dict ops):
         unknown = set(ops) - set(RMSPROP_OPS_FIELDS)
@@ -465,6 +572,13 @@ cdef class RMSPropKernel:
     def set_scalar_dict(self, dict values):
         _set_doubles(<double *>&self.sc, _RMS_SCALAR_INDEX, values, "RMSProp")
 
+    def set_native_scalars(self, double lr, double rho, double eps, double momentum,
+                           double wd, bint f32):
+        """adamkit's own RMSProp scalars (adam_c_rmsprop_default), as
+        _rules._native_rmsprop_scalars computes them in Python."""
+        cdef adam_c_rmsprop_ops unused
+        adam_c_rmsprop_default(&unused, &self.sc, lr, rho, eps, momentum, wd, f32)
+
     def is_specialized(self, dtype_char):
         return bool(adam_c_rmsprop_is_specialized_f32(&self.ops) if dtype_char == "f"
                     else adam_c_rmsprop_is_specialized_f64(&self.ops))
@@ -476,6 +590,45 @@ cdef class RMSPropKernel:
     @property
     def needs_mom(self):
         return self.ops.momentum in _MOM_BUFFER
+
+    def run_many(self, list params, list grads, list mss, list mgs, list moms,
+                 int n_threads=1):
+        """As AdamKernel.run_many, with RMSProp's state lists (ms, mg, mom)."""
+        self.bind(params, grads, mss, mgs, moms)
+        self.run_bound(n_threads)
+
+    def bind(self, list params, list grads, list mss, list mgs, list moms):
+        """As AdamKernel.bind."""
+        self._b = None
+        self._b = _bind(params, grads, mss, mgs, moms,
+                        1 | (2 if self.needs_mg else 0) | (4 if self.needs_mom else 0))
+
+    def unbind(self):
+        self._b = None
+
+    def run_bound(self, int n_threads=1):
+        self._run_bound(n_threads)
+
+    cdef void _run_bound(self, int n_threads) noexcept:
+        cdef Py_ssize_t i
+        cdef _Bound b = self._b
+        if b is None:
+            return
+        cdef void **q = b.ptr
+        cdef bint f32 = b.type_num == cnp.NPY_FLOAT
+        with nogil:
+            for i in range(b.k):
+                if b.n[i] == 0:
+                    continue
+                if f32:
+                    _rms_par(&self.ops, &self.sc, <float *>q[5 * i], <const float *>q[5 * i + 1],
+                             <float *>q[5 * i + 2], <float *>q[5 * i + 3],
+                             <float *>q[5 * i + 4], b.n[i], n_threads)
+                else:
+                    _rms_par(&self.ops, &self.sc, <double *>q[5 * i],
+                             <const double *>q[5 * i + 1], <double *>q[5 * i + 2],
+                             <double *>q[5 * i + 3], <double *>q[5 * i + 4], b.n[i],
+                             n_threads)
 
     def run(self, floating[::1] p, const floating[::1] g, floating[::1] ms, floating[::1] mg,
             floating[::1] mom, int n_threads=1):
@@ -503,3 +656,167 @@ cdef class RMSPropKernel:
             status = _rms_par(&self.ops, &self.sc, pp, gp, sp, ap, bp, n, n_threads)
         if status != 0:
             raise RuntimeError(adam_c_strerror(status).decode())
+
+
+# ---------------------------------------------------------------------------------------
+# The optimizer's step, at C level.
+# ---------------------------------------------------------------------------------------
+
+cdef int _CPU_COUNT = os.cpu_count() or 1
+cdef int _NT_LIMIT = 1 << 16         # |n_threads| beyond this is clamped before it reaches C
+
+#: How a rule's per-step scalars can be computed in C (Rule.c_scalars), and the
+#: hyper-parameters each C function takes after lr, in order.
+C_SCALARS = {"adam": ("b1", "b2", "eps", "weight_decay"),
+             "rmsprop": ("alpha", "eps", "momentum", "weight_decay")}
+cdef enum:
+    _CS_PY = 0           # the rule's Python scalar function
+    _CS_ADAM = 1         # adam_c_adam_default
+    _CS_RMSPROP = 2      # adam_c_rmsprop_default
+
+
+cdef class OptimizerCore:
+    """The C-level half of adamkit's optimizer objects (``adamkit._optim`` builds on it).
+
+    It holds what a step needs: the step count ``t``, the learning rate, the thread count,
+    the kernel and the arrays it last ran on. ``step(p, g)`` on the arrays of the previous
+    step, or on the same parameters with a new gradient array, is then one C call: re-check
+    the arrays (identity, data pointer, size, dtype and writeability; a new gradient gets
+    every check), compute this step's scalars, run the kernel with the GIL released.
+    Anything else goes to the subclass's ``_step``, which checks everything, binds the
+    arrays (``_bind``) and runs them (``_run_bound_step``).
+    """
+    cdef public long long t
+    cdef object _lr
+    cdef double _lr_const
+    cdef bint _lr_sched
+    cdef object _n_threads
+    cdef int _nt                       # 0: follow omp_get_max_threads() at each step
+    cdef object _kern                  # AdamKernel or RMSPropKernel
+    cdef bint _adam
+    cdef int _cmode
+    cdef double _chp[4]
+    cdef object _scalars_py            # (t, lr, f32) -> None, sets the kernel's scalars
+    cdef bint _busy
+
+    @property
+    def lr(self):
+        """The learning rate: a float >= 0, or a schedule ``lr(t) -> float`` called with
+        the number of steps already taken. Checked when set."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        value = check_lr(value)
+        self._lr_sched = callable(value)
+        self._lr_const = 0.0 if self._lr_sched else value
+        self._lr = value
+
+    @property
+    def n_threads(self):
+        """OpenMP threads per step: None follows ``OMP_NUM_THREADS``/threadpoolctl, a
+        negative value counts back from it. The bits do not depend on it."""
+        return self._n_threads
+
+    @n_threads.setter
+    def n_threads(self, value):
+        effective_n_threads(value)                      # type and value checks
+        self._nt = 0 if value is None else max(-_NT_LIMIT, min(_NT_LIMIT, value))
+        self._n_threads = value
+
+    @property
+    def _kernel(self):
+        return self._kern
+
+    def _use_kernel(self, kernel, c_scalars, hp, scalars_py):
+        """Set the kernel and how its scalars are computed each step: in C when
+        ``c_scalars`` names a C_SCALARS entry (``hp`` holds its hyper-parameters), else by
+        ``scalars_py(t, lr, f32)``."""
+        if not isinstance(kernel, (AdamKernel, RMSPropKernel)):
+            raise TypeError("kernel must be an AdamKernel or RMSPropKernel")
+        self._adam = isinstance(kernel, AdamKernel)
+        if c_scalars is None:
+            self._cmode = _CS_PY
+        elif c_scalars == ("adam" if self._adam else "rmsprop"):
+            self._cmode = _CS_ADAM if self._adam else _CS_RMSPROP
+            for i, name in enumerate(C_SCALARS[c_scalars]):
+                self._chp[i] = hp[name]
+        else:
+            raise ValueError(f"c_scalars {c_scalars!r} does not fit this kernel")
+        self._scalars_py = scalars_py
+        self._kern = kernel
+
+    cdef _Bound _bound(self):
+        if self._kern is None:
+            return None
+        return (<AdamKernel>self._kern)._b if self._adam else (<RMSPropKernel>self._kern)._b
+
+    cdef int _threads(self) noexcept:
+        cdef int mx
+        if not ADAMKIT_OPENMP:
+            return 1
+        mx = omp_get_max_threads()
+        if self._nt == 0:
+            return mx
+        if self._nt < 0:
+            return max(1, mx + 1 + self._nt)
+        return min(self._nt, max(mx, _CPU_COUNT))
+
+    def step(self, params, grads, lr_mult=None):
+        """Update ``params`` in place from ``grads`` (one array or a list of arrays).
+
+        Every input is checked before anything is written: float32/float64 dtypes that
+        match between each parameter and its gradient, equal shapes, C-contiguous buffers,
+        writeable parameters, no parameter sharing memory with any other buffer. NaN and
+        Inf in gradients are not filtered: they propagate into the state and parameters
+        exactly as the update equations say (as every framework does).
+
+        ``lr_mult`` optionally scales the learning rate per array (a sequence of reals).
+
+        A step on the arrays of the previous step (or with only a new gradient array for
+        a single parameter array) re-checks only what can change in place and runs in one
+        C call. One optimizer must not step from two threads at once (RuntimeError).
+        """
+        if self._busy:
+            raise RuntimeError("step() is already running on this optimizer in another "
+                               "thread; use one optimizer per thread")
+        self._busy = True
+        try:
+            b = self._bound()
+            if lr_mult is None and b is not None and b.k and b.same_params(params) \
+                    and b.same_grads(grads):
+                self._step_bound(b)
+            else:
+                self._step(params, grads, lr_mult)
+        finally:
+            self._busy = False
+
+    def _run_bound_step(self):
+        """One step on the arrays of the last bind (see ``step``)."""
+        b = self._bound()
+        if b is None:
+            raise RuntimeError("no arrays are bound")
+        self._step_bound(b)
+
+    cdef int _step_bound(self, _Bound b) except -1:
+        cdef long long t = self.t + 1
+        cdef double lr
+        cdef bint f32 = b.type_num == cnp.NPY_FLOAT
+        cdef adam_c_adam_ops unused_a
+        cdef adam_c_rmsprop_ops unused_r
+        lr = lr_value(self._lr, self.t) if self._lr_sched else self._lr_const
+        if self._cmode == _CS_ADAM:
+            adam_c_adam_default(&unused_a, &(<AdamKernel>self._kern).sc, lr, self._chp[0],
+                                self._chp[1], self._chp[2], self._chp[3], t, f32)
+        elif self._cmode == _CS_RMSPROP:
+            adam_c_rmsprop_default(&unused_r, &(<RMSPropKernel>self._kern).sc, lr,
+                                   self._chp[0], self._chp[1], self._chp[2], self._chp[3],
+                                   f32)
+        else:
+            self._scalars_py(t, lr, f32)
+        if self._adam:
+            (<AdamKernel>self._kern)._run_bound(self._threads())
+        else:
+            (<RMSPropKernel>self._kern)._run_bound(self._threads())
+        self.t = t
+        return 0

@@ -5,8 +5,6 @@ via ``preset=``), the step count and the state buffers of the arrays it updates.
 checks every input before it writes anything, then runs the C kernels in place.
 """
 
-import threading
-
 import numpy as np
 
 from . import _kernels as K
@@ -16,11 +14,17 @@ from ._validation import as_array_list, check_beta, check_lr, check_pairs, check
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
 
 
-class _Optimizer:
-    """Common machinery: state, step, threads, state_dict. Subclasses set the rule."""
+class _Optimizer(K.OptimizerCore):
+    """Common machinery: state, step, threads, state_dict. Subclasses set the rule.
+
+    ``t``, ``lr``, ``n_threads`` and ``step`` live in the C-level base class
+    (``_kernels.OptimizerCore``): a step on the arrays of the previous step is one C call.
+    ``_step`` here is everything else: the full checks, new state, several dtypes,
+    ``lr_mult``, rules that need all gradients first or split arrays.
+    """
 
     _family = None          # "adam" or "rmsprop"
-    _state_names = ()       # names of the per-array state buffers, in kernel order
+    _kernel_slots = ()      # the state buffers bind() takes, in its order
 
     @property
     def _state(self):
@@ -30,28 +34,37 @@ class _Optimizer:
     def _state(self, state):
         # the per-buffer lists the fast path hands to the kernel, built once per state
         self.__state = state
-        self._bound = None                  # the arrays the kernel holds pointers to
-        self._buffers = None if state is None else tuple(
-            [st.get(name) for st in state] for name in ("m", "v", "vhat", "ms", "mg", "mom"))
+        self._kernel.unbind()               # the kernel held pointers to the old buffers
+        self._buffers = None if state is None else [
+            [st.get(name) for st in state] for name in self._kernel_slots]
+
+    @property
+    def hyperparameters(self):
+        """The hyper-parameters in force (a copy: they are fixed at construction)."""
+        return dict(self._hp)
 
     def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0):
         self._rule = rule
-        self._kernel = rule.kernel()
+        kernel = rule.kernel()
         self._tail_kernel = rule.tail_kernel()
-        self.hyperparameters = hp
-        self.lr = check_lr(lr)
-        K.effective_n_threads(n_threads)        # validate now; resolved again per step
-        self.n_threads = n_threads
+        self._hp = dict(hp)
+        self.lr = lr                            # checked by the property
+        self.n_threads = n_threads              # checked; resolved again per step
         self.preset = preset
         self.t = 0
         self._initial_state = initial_state
+        # a rule whose scalars need every gradient, or that splits arrays, takes _step
+        self._bindable = rule.prepare is None and rule.tail_ops is None
+        self._use_kernel(kernel, rule.c_scalars, self._hp, self._python_scalars)
         self._state = None                      # list (one per array) of dicts of buffers
-        self._lock = threading.Lock()
+
+    def _python_scalars(self, t, lr, f32):
+        self._kernel.set_scalar_dict(self._rule.scalars(self._hp, t, lr, f32))
 
     # -- state ---------------------------------------------------------------------------
 
     def _needed_state(self):
-        return self._state_names
+        raise NotImplementedError
 
     def _new_state(self, p):
         st = {}
@@ -125,37 +138,19 @@ class _Optimizer:
 
     # -- the step ------------------------------------------------------------------------
 
-    def step(self, params, grads, lr_mult=None):
-        """Update ``params`` in place from ``grads`` (one array or a list of arrays).
-
-        Every input is checked before anything is written: float32/float64 dtypes that
-        match between each parameter and its gradient, equal shapes, C-contiguous buffers,
-        writeable parameters, no parameter sharing memory with any other buffer. NaN and
-        Inf in gradients are not filtered: they propagate into the state and parameters
-        exactly as the update equations say (as every framework does).
-
-        ``lr_mult`` optionally scales the learning rate per array (a sequence of reals).
-        """
-        if not self._lock.acquire(blocking=False):
-            raise RuntimeError("step() is already running on this optimizer in another "
-                               "thread; use one optimizer per thread")
-        try:
-            self._step(params, grads, lr_mult)
-        finally:
-            self._lock.release()
-
     def _step(self, params, grads, lr_mult):
-        bound = self._bound
-        if (lr_mult is None and bound is not None and len(bound) == 1 and params is bound[0][0]
-                and grads is bound[0][1] and params.dtype is bound[0][2]
-                and params.flags.writeable):
-            # the very arrays of the last step (one array each): nothing to re-check
-            self._run_bound(params.dtype == np.float32)
-            return
+        # the checked path of step() (OptimizerCore.step runs bound arrays itself)
         params, _ = as_array_list(params, "params")
         grads, _ = as_array_list(grads, "grads")
-        if lr_mult is None and self._fast_ok(params, grads) and self._fast_step(params, grads):
-            return
+        if lr_mult is None and self._state is not None and self._bindable:
+            try:
+                # every check of check_pairs, in C; binds the arrays for the next step
+                self._kernel.bind(params, grads, *self._buffers)
+            except (TypeError, ValueError):
+                pass        # nothing was written: the checks below name the problem
+            else:
+                self._run_bound_step()
+                return
         check_pairs(params, grads)
         if lr_mult is not None:
             lr_mult = [check_real(f"lr_mult[{i}]", x, 0.0) for i, x in enumerate(lr_mult)]
@@ -171,7 +166,7 @@ class _Optimizer:
         lr = lr_value(self.lr, self.t)
         kernel, tail, split = self._kernel, self._tail_kernel, self._rule.split
         # first pass: every scalar (may raise), so that nothing is written on error
-        hp = self.hyperparameters
+        hp = self._hp
         if self._rule.prepare is not None:
             hp = {**hp, **self._rule.prepare(hp, grads)}
         scalars, cache = [], {}
@@ -190,64 +185,8 @@ class _Optimizer:
                 tail.set_scalars(**sc)
                 self._run(kernel, p1[:b], g1[:b], {k: a[:b] for k, a in st.items()}, nt)
                 self._run(tail, p1[b:], g1[b:], {k: a[b:] for k, a in st.items()}, nt)
-        self._state = state
-        self.t = t
-
-    # -- the fast path ---------------------------------------------------------------------
-    # Once the state exists, a step whose arrays are all 1-D or C-contiguous, of one dtype,
-    # with gradients shaped like their parameters, is checked and run in one Cython call
-    # (run_many): buffers are acquired, sizes and memory overlap checked in C, and nothing
-    # is written unless every check passes. Anything unusual falls back to the full checks
-    # of _step, which raise the clear errors.
-
-    def _fast_ok(self, params, grads):
-        state = self._state
-        if (state is None or self._tail_kernel is not None or self._rule.prepare is not None
-                or not hasattr(self._kernel, "run_many") or len(params) != len(state)
-                or len(grads) != len(params)):
-            return False
-        for p, g in zip(params, grads):
-            if g.shape != p.shape or (p.ndim != 1 and not (p.flags.c_contiguous
-                                                           and g.flags.c_contiguous)):
-                return False
-        return True
-
-    def _fast_step(self, params, grads):
-        p0 = params[0]
-        t = self.t + 1
-        lr = lr_value(self.lr, self.t)
-        f32 = p0.dtype == np.float32
-        if self._rule.set_scalars is not None:
-            self._rule.set_scalars(self._kernel, self.hyperparameters, t, lr, f32)
-        else:
-            self._kernel.set_scalar_dict(self._rule.scalars(self.hyperparameters, t, lr, f32))
-        bound = self._bound
-        if not (bound is not None and len(bound) == len(params) and all(
-                p is b[0] and g is b[1] and p.dtype is b[2] and p.flags.writeable
-                for p, g, b in zip(params, grads, bound))):
-            # new arrays: check and bind them (the same arrays next time skip this)
-            flat = [p if p.ndim == 1 else p.reshape(-1) for p in params]
-            gflat = [g if g.ndim == 1 else g.reshape(-1) for g in grads]
-            m, v, vhat = self._buffers[:3]
-            try:
-                self._kernel.bind(flat, gflat, m, v, vhat)
-            except (ValueError, TypeError, BufferError):
-                self._bound = None
-                return False        # nothing was written: the slow path reports the error
-            self._bound = [(p, g, p.dtype) for p, g in zip(params, grads)]
-        self._kernel.run_bound(K.effective_n_threads(self.n_threads))
-        self.t = t
-        return True
-
-    def _run_bound(self, f32):
-        """One step on the arrays bound by the last fast step."""
-        t = self.t + 1
-        lr = lr_value(self.lr, self.t)
-        if self._rule.set_scalars is not None:
-            self._rule.set_scalars(self._kernel, self.hyperparameters, t, lr, f32)
-        else:
-            self._kernel.set_scalar_dict(self._rule.scalars(self.hyperparameters, t, lr, f32))
-        self._kernel.run_bound(K.effective_n_threads(self.n_threads))
+        if self._state is not state:
+            self._state = state
         self.t = t
 
     def __repr__(self):
@@ -258,6 +197,7 @@ class _Optimizer:
 
 class _AdamBase(_Optimizer):
     _family = "adam"
+    _kernel_slots = ("m", "v", "vhat")
 
     def _needed_state(self):
         return ("m", "v", "vhat") if self._kernel.ops["amsgrad"] else ("m", "v")
@@ -408,6 +348,7 @@ class RMSProp(_Optimizer):
     """
 
     _family = "rmsprop"
+    _kernel_slots = ("ms", "mg", "mom")
 
     def __init__(self, lr=None, alpha=None, eps=None, weight_decay=None, *, momentum=None,
                  centered=False, maximize=False, initial_accumulator=None, n_threads=None,

@@ -73,7 +73,7 @@ class Rule:
     tail_ops: dict = None
     split: Callable = None
     prepare: Callable = None      # (hp, grads) -> values of this step that need all grads
-    set_scalars: Callable = None  # (kernel, hp, t, lr, f32): a faster equivalent of scalars
+    c_scalars: str = None         # a C function computing `scalars` (_kernels.C_SCALARS)
 
     def _make(self, ops):
         if self.family == "adam":
@@ -122,12 +122,9 @@ def native_adam(amsgrad=False, nesterov=False, decoupled=False, weight_decay=0.0
             ops["decoupled"] = DECOUPLED_MUL
         else:
             ops["grad_decay"] = GDECAY_L2
-    return Rule("adam", ops, _native_adam_scalars, set_scalars=_native_adam_set)
-
-
-def _native_adam_set(kernel, hp, t, lr, f32):
-    """_native_adam_scalars computed in C (tests check that the two agree bit for bit)."""
-    kernel.set_native_scalars(lr, hp["b1"], hp["b2"], hp["eps"], hp["weight_decay"], t, f32)
+    # the optimizers compute these scalars in C (adam_c_adam_default); tests check that the
+    # two agree bit for bit
+    return Rule("adam", ops, _native_adam_scalars, c_scalars="adam")
 
 
 def _native_rmsprop_scalars(hp, t, lr, f32):
@@ -151,4 +148,4 @@ def native_rmsprop(momentum=0.0, centered=False, weight_decay=0.0, maximize=Fals
         ops["center"] = C_LERP
     if weight_decay:
         ops["grad_decay"] = GDECAY_L2
-    return Rule("rmsprop", ops, _native_rmsprop_scalars)
+    return Rule("rmsprop", ops, _native_rmsprop_scalars, c_scalars="rmsprop")
