@@ -23,6 +23,23 @@ def test_every_row_builds_with_its_defaults():
         rule.kernel()                      # the ops row is valid for the C core
 
 
+def test_every_row_has_a_specialized_loop_at_its_defaults():
+    """adam_c/src/instances.h lists each preset's default ops rows (body and tail), so
+    that presets run a straight-line loop, not the generic loop's per-element branches.
+    A row added to the table without its instance line fails here."""
+    missing = []
+    for framework, optimizer in presets.available():
+        row = presets.get(framework, optimizer)
+        rule, _, _ = presets.build(f"{framework}.{optimizer}",
+                                   "RMSProp" if row.family == "rmsprop" else "Adam",
+                                   {name: 1e-3 for name in row.required})
+        for kernel in (rule.kernel(), rule.tail_kernel()):
+            for dtype in row.dtypes:
+                if kernel is not None and not kernel.is_specialized(np.dtype(dtype).char):
+                    missing.append((f"{framework}.{optimizer}", dtype, kernel.ops))
+    assert not missing, missing
+
+
 def test_class_and_flags_pick_the_row():
     assert adamkit.Adam(preset="lasagne_master", amsgrad=True)._rule.name == \
         "lasagne_master.amsgrad"

@@ -19,6 +19,18 @@
 #define ADAM_C_ALWAYS_INLINE inline
 #endif
 
+/* A call the optimizers must leave alone: GCC's vectorizer rewrites pow(x, 0.5) as sqrt(x)
+   and pow(x, 2) as x*x (tree-vect-patterns.cc, even without -ffast-math), which changes
+   bits against the C library's pow that Caffe calls; noipa also stops constant
+   propagation into the callee, so the C library's pow runs with the exponent as data. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ADAM_C_OPAQUE __attribute__((noipa))
+#elif defined(__clang__)
+#define ADAM_C_OPAQUE __attribute__((noinline, optnone))
+#else
+#define ADAM_C_OPAQUE
+#endif
+
 #define ADAM_C_RESTRICT restrict
 
 #include <stdint.h>

@@ -31,13 +31,23 @@ static int failures = 0;
 static int same_bits_f32(const float *a, const float *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) return 0;
+        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) {
+            fprintf(stderr, "  first difference: buffer %zu element %zu: %.17g vs %.17g\n",
+                    i / (n / 5), i % (n / 5), (double)a[i],
+                    (double)b[i]);
+            return 0;
+        }
     return 1;
 }
 static int same_bits_f64(const double *a, const double *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) return 0;
+        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) {
+            fprintf(stderr, "  first difference: buffer %zu element %zu: %.17g vs %.17g\n",
+                    i / (n / 5), i % (n / 5), (double)a[i],
+                    (double)b[i]);
+            return 0;
+        }
     return 1;
 }
 #define CHECK(cond, ...)                                                                     \
