@@ -340,6 +340,10 @@ _BOUND_CASES = {
     "rmsprop-plain": lambda: adamkit.RMSProp(weight_decay=0.1),
     "preset-pytorch": lambda: adamkit.Adam(preset="pytorch.adam", lr=1e-2),
     "preset-tf-rmsprop": lambda: adamkit.RMSProp(preset="tensorflow.rmsprop", lr=1e-2),
+    # rules with a tail row past a BLAS split point (body and tail kernels, both bound)
+    "split-torch7-adam": lambda: adamkit.Adam(preset="torch7.adam", lr=1e-2),
+    "split-caffe-rmsprop": lambda: adamkit.RMSProp(preset="caffe.rmsprop", base_lr=1e-2),
+    "split-keras-rmsprop": lambda: adamkit.RMSProp(preset="keras_tensorflow.rmsprop"),
 }
 
 
@@ -350,10 +354,11 @@ def test_bound_steps_match_the_checked_path(case, dtype, rng):
     (bound, one C call), the same parameters with a new gradient array each time (bound,
     the gradient re-checked), and lr_mult=[1] (the fully checked per-array path, never
     bound)."""
-    n = 1000
+    n = 1000                        # a split rule's tail is [992, 1000) or [976, 1000)
     p0 = rng.standard_normal((10, n // 10)).astype(dtype)
     ps = [p0.copy() for _ in range(3)]
     opts = [_BOUND_CASES[case]() for _ in range(3)]
+    assert (opts[0]._tail_kernel is not None) == case.startswith("split")
     g_buf = np.empty_like(p0)
     for _ in range(12):
         g = rng.standard_normal(p0.shape).astype(dtype)

@@ -289,6 +289,7 @@ cdef class _Bound:
     recognised by identity on the next step) and their common dtype."""
     cdef void **ptr
     cdef Py_ssize_t *n
+    cdef Py_ssize_t *split            # body ops on [0, split), tail ops on [split, n)
     cdef Py_ssize_t k
     cdef int type_num
     cdef list params, grads
@@ -297,6 +298,7 @@ cdef class _Bound:
     def __dealloc__(self):
         free(self.ptr)
         free(self.n)
+        free(self.split)
 
     cdef bint same_params(self, object params) noexcept:
         """params (one array or a list) are the bound parameter arrays, unchanged."""
@@ -352,9 +354,11 @@ cdef class _Bound:
         return True
 
 
-cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need):
+cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
+                  object splits):
     """Check every buffer and return them bound. ``need`` has bit j set if state list j is
-    required (else its pointers are NULL). Raises TypeError/ValueError before anything is
+    required (else its pointers are NULL); ``splits`` (None, or one int per array) is where
+    a rule with a tail row switches to it. Raises TypeError/ValueError before anything is
     written; the checks are those of the optimizer's full path, in C."""
     cdef Py_ssize_t k = len(params), i, j
     cdef _Bound b = _Bound()
@@ -363,7 +367,7 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need):
     cdef _span *spans
     cdef size_t itemsize
     if len(grads) != k or any(need >> j & 1 and (lists[j] is None or len(lists[j]) != k)
-                              for j in range(3)):
+                              for j in range(3)) or (splits is not None and len(splits) != k):
         raise ValueError("params, grads and state lists differ in length")
     b.params, b.grads, b.state = list(params), list(grads), (s0, s1, s2)
     b.k = k
@@ -378,9 +382,10 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need):
     itemsize = 4 if b.type_num == cnp.NPY_FLOAT else 8
     b.ptr = <void **>malloc(5 * k * sizeof(void *))
     b.n = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
+    b.split = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
     spans = <_span *>malloc(2 * k * sizeof(_span))
     try:
-        if not b.ptr or not b.n or not spans:
+        if not b.ptr or not b.n or not b.split or not spans:
             raise MemoryError()
         for i in range(k):
             _check_array(params[i], b.type_num, True, f"params[{i}]")
@@ -390,6 +395,9 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need):
                 raise ValueError(f"grads[{i}] has shape {(<object>g).shape} but params[{i}] has "
                                  f"{(<object>p).shape}")
             b.n[i] = cnp.PyArray_SIZE(p)
+            b.split[i] = b.n[i] if splits is None else splits[i]
+            if not 0 <= b.split[i] <= b.n[i]:
+                raise ValueError(f"split {b.split[i]} outside [0, {b.n[i]}]")
             b.ptr[5 * i] = cnp.PyArray_DATA(p)
             b.ptr[5 * i + 1] = cnp.PyArray_DATA(g)
             for j in range(3):
@@ -476,39 +484,48 @@ cdef class AdamKernel:
         self.bind(params, grads, ms, vs, vhats)
         self.run_bound(n_threads)
 
-    def bind(self, list params, list grads, list ms, list vs, list vhats):
-        """Check the buffers as run_many does and remember them for run_bound. On error
-        the previous binding is dropped."""
+    def bind(self, list params, list grads, list ms, list vs, list vhats, splits=None):
+        """Check the buffers as run_many does and remember them for run_bound. With
+        ``splits``, run_bound updates only ``[0, splits[i])`` of array i (a tail kernel
+        runs the rest: run_bound_tail). On error the previous binding is dropped."""
         self._b = None
-        self._b = _bind(params, grads, ms, vs, vhats, 3 | (4 if self.ops.amsgrad else 0))
+        self._b = _bind(params, grads, ms, vs, vhats, 3 | (4 if self.ops.amsgrad else 0),
+                        splits)
 
     def unbind(self):
         self._b = None
 
     def run_bound(self, int n_threads=1):
         """Update the buffers of the last bind() with the current scalars."""
-        self._run_bound(n_threads)
+        self._run_range(self._b, False, n_threads)
 
-    cdef void _run_bound(self, int n_threads) noexcept:
-        cdef Py_ssize_t i
-        cdef _Bound b = self._b
+    def run_bound_tail(self, AdamKernel body, int n_threads=1):
+        """Update ``[splits[i], n)`` of the arrays bound to ``body`` with this kernel."""
+        self._run_range(body._b, True, n_threads)
+
+    cdef void _run_range(self, _Bound b, bint tail, int n_threads) noexcept:
+        """Run over b's arrays: [0, split) for the body, [split, n) for a tail."""
+        cdef Py_ssize_t i, lo, hi
         if b is None:
             return
         cdef void **q = b.ptr
         cdef bint f32 = b.type_num == cnp.NPY_FLOAT
         with nogil:
             for i in range(b.k):
-                if b.n[i] == 0:
+                lo = b.split[i] if tail else 0
+                hi = b.n[i] if tail else b.split[i]
+                if hi <= lo:
                     continue
                 if f32:
-                    _adam_par(&self.ops, &self.sc, <float *>q[5 * i], <const float *>q[5 * i + 1],
-                              <float *>q[5 * i + 2], <float *>q[5 * i + 3],
-                              <float *>q[5 * i + 4], b.n[i], n_threads)
+                    _adam_par(&self.ops, &self.sc, <float *>q[5 * i] + lo,
+                              <const float *>q[5 * i + 1] + lo, <float *>q[5 * i + 2] + lo,
+                              <float *>q[5 * i + 3] + lo, _at(<float *>q[5 * i + 4], lo),
+                              hi - lo, n_threads)
                 else:
-                    _adam_par(&self.ops, &self.sc, <double *>q[5 * i],
-                              <const double *>q[5 * i + 1], <double *>q[5 * i + 2],
-                              <double *>q[5 * i + 3], <double *>q[5 * i + 4], b.n[i],
-                              n_threads)
+                    _adam_par(&self.ops, &self.sc, <double *>q[5 * i] + lo,
+                              <const double *>q[5 * i + 1] + lo, <double *>q[5 * i + 2] + lo,
+                              <double *>q[5 * i + 3] + lo, _at(<double *>q[5 * i + 4], lo),
+                              hi - lo, n_threads)
 
     def is_specialized(self, dtype_char):
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
@@ -597,38 +614,44 @@ cdef class RMSPropKernel:
         self.bind(params, grads, mss, mgs, moms)
         self.run_bound(n_threads)
 
-    def bind(self, list params, list grads, list mss, list mgs, list moms):
+    def bind(self, list params, list grads, list mss, list mgs, list moms, splits=None):
         """As AdamKernel.bind."""
         self._b = None
         self._b = _bind(params, grads, mss, mgs, moms,
-                        1 | (2 if self.needs_mg else 0) | (4 if self.needs_mom else 0))
+                        1 | (2 if self.needs_mg else 0) | (4 if self.needs_mom else 0),
+                        splits)
 
     def unbind(self):
         self._b = None
 
     def run_bound(self, int n_threads=1):
-        self._run_bound(n_threads)
+        self._run_range(self._b, False, n_threads)
 
-    cdef void _run_bound(self, int n_threads) noexcept:
-        cdef Py_ssize_t i
-        cdef _Bound b = self._b
+    def run_bound_tail(self, RMSPropKernel body, int n_threads=1):
+        self._run_range(body._b, True, n_threads)
+
+    cdef void _run_range(self, _Bound b, bint tail, int n_threads) noexcept:
+        cdef Py_ssize_t i, lo, hi
         if b is None:
             return
         cdef void **q = b.ptr
         cdef bint f32 = b.type_num == cnp.NPY_FLOAT
         with nogil:
             for i in range(b.k):
-                if b.n[i] == 0:
+                lo = b.split[i] if tail else 0
+                hi = b.n[i] if tail else b.split[i]
+                if hi <= lo:
                     continue
                 if f32:
-                    _rms_par(&self.ops, &self.sc, <float *>q[5 * i], <const float *>q[5 * i + 1],
-                             <float *>q[5 * i + 2], <float *>q[5 * i + 3],
-                             <float *>q[5 * i + 4], b.n[i], n_threads)
+                    _rms_par(&self.ops, &self.sc, <float *>q[5 * i] + lo,
+                             <const float *>q[5 * i + 1] + lo, <float *>q[5 * i + 2] + lo,
+                             _at(<float *>q[5 * i + 3], lo), _at(<float *>q[5 * i + 4], lo),
+                             hi - lo, n_threads)
                 else:
-                    _rms_par(&self.ops, &self.sc, <double *>q[5 * i],
-                             <const double *>q[5 * i + 1], <double *>q[5 * i + 2],
-                             <double *>q[5 * i + 3], <double *>q[5 * i + 4], b.n[i],
-                             n_threads)
+                    _rms_par(&self.ops, &self.sc, <double *>q[5 * i] + lo,
+                             <const double *>q[5 * i + 1] + lo, <double *>q[5 * i + 2] + lo,
+                             _at(<double *>q[5 * i + 3], lo), _at(<double *>q[5 * i + 4], lo),
+                             hi - lo, n_threads)
 
     def run(self, floating[::1] p, const floating[::1] g, floating[::1] ms, floating[::1] mg,
             floating[::1] mom, int n_threads=1):
@@ -693,6 +716,7 @@ cdef class OptimizerCore:
     cdef object _n_threads
     cdef int _nt                       # 0: follow omp_get_max_threads() at each step
     cdef object _kern                  # AdamKernel or RMSPropKernel
+    cdef object _tail                  # the same family's tail kernel, or None
     cdef bint _adam
     cdef int _cmode
     cdef double _chp[4]
@@ -728,12 +752,17 @@ cdef class OptimizerCore:
     def _kernel(self):
         return self._kern
 
-    def _use_kernel(self, kernel, c_scalars, hp, scalars_py):
-        """Set the kernel and how its scalars are computed each step: in C when
-        ``c_scalars`` names a C_SCALARS entry (``hp`` holds its hyper-parameters), else by
-        ``scalars_py(t, lr, f32)``."""
+    def _use_kernel(self, kernel, tail, c_scalars, hp, scalars_py):
+        """Set the kernel, the tail kernel (None, or the same family's kernel for the
+        elements past each array's split point) and how their scalars are computed each
+        step: in C when ``c_scalars`` names a C_SCALARS entry (``hp`` holds its
+        hyper-parameters), else by ``scalars_py(t, lr, f32)``, which sets both kernels."""
         if not isinstance(kernel, (AdamKernel, RMSPropKernel)):
             raise TypeError("kernel must be an AdamKernel or RMSPropKernel")
+        if tail is not None and type(tail) is not type(kernel):
+            raise TypeError("the tail kernel must be of the kernel's family")
+        if tail is not None and c_scalars is not None:
+            raise ValueError("a rule with a tail kernel sets its scalars in Python")
         self._adam = isinstance(kernel, AdamKernel)
         if c_scalars is None:
             self._cmode = _CS_PY
@@ -745,6 +774,7 @@ cdef class OptimizerCore:
             raise ValueError(f"c_scalars {c_scalars!r} does not fit this kernel")
         self._scalars_py = scalars_py
         self._kern = kernel
+        self._tail = tail
 
     cdef _Bound _bound(self):
         if self._kern is None:
@@ -814,9 +844,14 @@ cdef class OptimizerCore:
                                    f32)
         else:
             self._scalars_py(t, lr, f32)
+        cdef int nt = self._threads()
         if self._adam:
-            (<AdamKernel>self._kern)._run_bound(self._threads())
+            (<AdamKernel>self._kern)._run_range(b, False, nt)
+            if self._tail is not None:
+                (<AdamKernel>self._tail)._run_range(b, True, nt)
         else:
-            (<RMSPropKernel>self._kern)._run_bound(self._threads())
+            (<RMSPropKernel>self._kern)._run_range(b, False, nt)
+            if self._tail is not None:
+                (<RMSPropKernel>self._tail)._run_range(b, True, nt)
         self.t = t
         return 0

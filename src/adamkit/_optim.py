@@ -53,13 +53,17 @@ class _Optimizer(K.OptimizerCore):
         self.preset = preset
         self.t = 0
         self._initial_state = initial_state
-        # a rule whose scalars need every gradient, or that splits arrays, takes _step
-        self._bindable = rule.prepare is None and rule.tail_ops is None
-        self._use_kernel(kernel, rule.c_scalars, self._hp, self._python_scalars)
+        # a rule whose scalars need every gradient first takes _step every time
+        self._bindable = rule.prepare is None
+        self._use_kernel(kernel, self._tail_kernel, rule.c_scalars, self._hp,
+                         self._python_scalars)
         self._state = None                      # list (one per array) of dicts of buffers
 
     def _python_scalars(self, t, lr, f32):
-        self._kernel.set_scalar_dict(self._rule.scalars(self._hp, t, lr, f32))
+        sc = self._rule.scalars(self._hp, t, lr, f32)
+        self._kernel.set_scalar_dict(sc)
+        if self._tail_kernel is not None:
+            self._tail_kernel.set_scalar_dict(sc)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -145,7 +149,11 @@ class _Optimizer(K.OptimizerCore):
         if lr_mult is None and self._state is not None and self._bindable:
             try:
                 # every check of check_pairs, in C; binds the arrays for the next step
-                self._kernel.bind(params, grads, *self._buffers)
+                splits = None
+                if self._tail_kernel is not None:
+                    f32 = params[0].dtype == np.float32
+                    splits = [self._rule.split(p.size, f32) for p in params]
+                self._kernel.bind(params, grads, *self._buffers, splits)
             except (TypeError, ValueError):
                 pass        # nothing was written: the checks below name the problem
             else:

@@ -1,0 +1,79 @@
+"""The benchmarks must keep running: ``python -m adamkit bench`` and the asv suite.
+
+These check that every section and every asv benchmark runs to the end without error on
+small sizes; they time nothing (speed goals live in the benchmarks themselves).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECTIONS = "adam,rmsprop,overhead,presets,multi,minimize,threshold"
+
+
+def _bench(tmp_path, *args):
+    out = tmp_path / "bench.json"
+    r = subprocess.run([sys.executable, "-m", "adamkit", "bench", "--quick", "--json", str(out),
+                        "--sizes", "1e2,3e4", *args],
+                       capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r.stdout, json.loads(out.read_text())
+
+
+def test_bench_cli_every_section_runs(tmp_path):
+    out, res = _bench(tmp_path, "--no-peers", "--sections", SECTIONS)
+    for key in ("adam", "rmsprop", "overhead", "presets", "multi", "minimize"):
+        assert res[key], key
+    # every preset was timed, and each measurement is a positive time
+    from adamkit import presets
+    timed = {row["preset"] for row in res["presets"]}
+    assert {f"{fw}.{name}" for fw, name in presets.available()} <= timed
+    assert all(row["t"] > 0 for row in res["presets"])
+    assert "| n " in out and res["machine"]["cores"] >= 1
+
+
+def test_bench_cli_with_the_framework_peers(tmp_path):
+    """With the framework environment of ``python -m adamkit setup`` present, the peers
+    (torch default/foreach/fused, optax jit) are timed in the same run."""
+    from adamkit._bench import _find_peer_python
+    py = _find_peer_python(None)
+    if py is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs `python -m adamkit setup` first: the peer environment "
+                        "(torch, optax) must exist")
+        pytest.skip("no framework environment (run `python -m adamkit setup`)")
+    out, res = _bench(tmp_path, "--sections", "overhead", "--peer-python", py)
+    row = res["overhead"][0]
+    assert {"torch_fused", "optax_jit"} <= set(row), row
+
+
+def test_asv_suite_runs_quick(tmp_path):
+    """``asv run --python=same --quick`` (the command asv.conf.json documents) finishes
+    every benchmark without a failure, on sizes capped at 1e5 elements."""
+    asv = shutil.which("asv")
+    if asv is None:
+        if os.environ.get("CI"):
+            pytest.fail("asv is a test dependency (pip install '.[test]')")
+        pytest.skip("asv is not installed")
+    work = tmp_path / "asv"
+    shutil.copytree(os.path.join(ROOT, "asv_benchmarks"), work,
+                    ignore=shutil.ignore_patterns(".asv"))
+    # HOME: asv machine writes ~/.asv-machine.json
+    env = {**os.environ, "ADAMKIT_ASV_MAX_N": "1e5", "HOME": str(tmp_path)}
+    # the config names the repository relative to itself: point it at this checkout
+    conf = (work / "asv.conf.json").read_text().replace('"repo": ".."', f'"repo": "{ROOT}"')
+    (work / "asv.conf.json").write_text(conf)
+    subprocess.run([asv, "machine", "--yes"], cwd=work, env=env, check=True,
+                   capture_output=True, timeout=120)
+    r = subprocess.run([asv, "run", "--python=same", "--quick", "--dry-run", "--show-stderr"],
+                       cwd=work, env=env, capture_output=True, text=True, timeout=1800)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-5000:]
+    assert not re.search(r"\bfailed\b", log), log[-5000:]
+    assert re.search(r"bench_kernels\.", log), log[-3000:]
