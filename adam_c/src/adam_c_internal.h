@@ -44,9 +44,29 @@
 #endif
 #if (defined(__x86_64__) || defined(_M_X64)) && !defined(ADAM_C_NO_RSQRT)
 #define ADAM_C_HAVE_RSQRT 1
-static inline float adam_c_rsqrt_estimate(float x)
+/* The estimate of one element. With GCC it is declared a SIMD function (the x86-64 vector
+   function ABI): a vectorized loop calls adam_c_common.c's vector versions, rsqrtps over
+   4 or 8 lanes, which per lane is the same table lookup as rsqrtss. Loops that use it
+   vectorize only if they have no branches (GCC 12 does not if-convert around calls), so
+   the functions below select with adam_c_select_f32, not with ?: or if. */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+float adam_c_rsqrt_est(float x);
+
+static inline float adam_c_rsqrt_estimate(float x) { return adam_c_rsqrt_est(x); }
+
+/* c ? a : b without a branch. */
+static inline float adam_c_select_f32(int c, float a, float b)
 {
-    return _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(x)));
+    uint32_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint32_t mask = (uint32_t)0 - (uint32_t)(c != 0);
+    const uint32_t u = (ua & mask) | (ub & ~mask);
+    float r;
+    memcpy(&r, &u, sizeof r);
+    return r;
 }
 
 static inline double adam_c_from_bits(uint64_t u)
@@ -67,13 +87,13 @@ static inline float adam_c_mkl_sqrt_f32(float x)
 {
     uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
-    if ((int32_t)(bits + 0x7f800000u) > (int32_t)0xfefff000u) return sqrtf(x);
+    const int exact_path = (int32_t)(bits + 0x7f800000u) > (int32_t)0xfefff000u;
     const float y = adam_c_rsqrt_estimate(x);
     const float s = x * y, h = y * 0.5f;
     const float r = 0.5f - s * h;
     const float s1 = s * r + s, h1 = h * r + h;
     const float d = x - s1 * s1;
-    return d * h1 + s1;
+    return adam_c_select_f32(exact_path, sqrtf(x), d * h1 + s1);
 }
 
 /*

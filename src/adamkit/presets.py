@@ -20,6 +20,7 @@ mapped to the framework's. ``presets.available()`` lists the (framework, optimiz
 import ctypes
 import ctypes.util
 import dataclasses
+import functools
 import math
 from typing import Callable
 
@@ -690,6 +691,7 @@ _add(
 # Python sends every scalar to the C++ ops as str(value); dmlc-core parses it with its own
 # ParseFloat, which is not correctly rounded.
 
+@functools.lru_cache(maxsize=1024)      # pure; the same hyper-parameter text every step
 def _dmlc_parse(text, f32):
     """dmlc::ParseFloat<float> (f32) or <double>: integer part, then up to 19 fraction
     digits as an integer over a power of ten (in double), added in the target type, then
@@ -970,10 +972,12 @@ def _tf1_power(beta, t):
     return seq[t - 1]
 
 
+_TINY = {True: float(np.finfo(np.float32).tiny), False: float(np.finfo(np.float64).tiny)}
+
+
 def _ftz(x, f32):
     """Flush a scalar below the smallest normal to a zero of the same sign."""
-    tiny = np.finfo(np.float32 if f32 else np.float64).tiny
-    return x if abs(x) >= tiny or x != x else _T(f32)(math.copysign(0.0, x))
+    return x if abs(x) >= _TINY[f32] or x != x else _T(f32)(math.copysign(0.0, x))
 
 
 def _tf_scalar(x, f32, through_f32):
