@@ -441,3 +441,33 @@ def test_loading_state_drops_the_bound_buffers():
         opt.step(p, g)
         ref.step([q], [g], lr_mult=[1.0])
     assert np.array_equal(p, q) and opt.t == ref.t
+
+
+def test_bound_lists_with_new_gradient_arrays(rng):
+    """Lists of the same parameters with new gradient arrays stay on the bound path: every
+    new gradient is checked (dtype, shape, contiguity, no memory shared with any
+    parameter) before any is bound or anything is written; the bits are those of the
+    checked path."""
+    shapes = [(16,), (4, 8), (8,)]
+    ps = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    qs = [p.copy() for p in ps]
+    a, ref = adamkit.Adam(lr=1e-2), adamkit.Adam(lr=1e-2)
+    for _ in range(6):
+        gs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        a.step(ps, gs)                               # new arrays every step
+        ref.step(qs, [g.copy() for g in gs], lr_mult=[1.0] * 3)
+        assert all(np.array_equal(p, q) for p, q in zip(ps, qs))
+    good = [np.full(s, 0.25, np.float32) for s in shapes]
+    snap = (a.t, [p.copy() for p in ps])
+    for bad, exc in [([good[0], good[1], ps[2]], ValueError),          # is a parameter
+                     ([good[0], ps[0].reshape(4, 4)[:, :2].copy().reshape(-1)[:0], good[2]],
+                      ValueError),                                      # wrong shape
+                     ([good[0], good[1], good[2].astype(np.float64)], TypeError),
+                     ([ps[1].reshape(-1)[:16], good[1], good[2]], ValueError)]:  # overlaps
+        with pytest.raises(exc):
+            a.step(ps, bad)
+        assert a.t == snap[0] and all(np.array_equal(p, q) for p, q in zip(ps, snap[1]))
+    shared = np.full(8, 0.5, np.float32)             # gradients may share memory
+    a.step(ps, [good[0], good[1], shared])
+    ref.step(qs, [good[0], good[1], shared], lr_mult=[1.0] * 3)
+    assert all(np.array_equal(p, q) for p, q in zip(ps, qs))

@@ -259,9 +259,23 @@ cdef int _check_aligned(const void *ptr, size_t size, str name) except -1:
     return 0
 
 
-cdef int _check_array(object a, int type_num, bint writeable, str name) except -1:
-    """a is an ndarray of type_num (native byte order), C-contiguous, aligned and, if asked,
-    writeable; raises TypeError or ValueError naming it otherwise."""
+cdef inline bint _array_ok(object a, int type_num, bint writeable) noexcept:
+    """a is an ndarray of type_num (native byte order), C-contiguous, aligned and, if
+    asked, writeable."""
+    if not cnp.PyArray_Check(a):
+        return False
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    return (cnp.PyArray_TYPE(x) == type_num and cnp.PyArray_ISNOTSWAPPED(x)
+            and cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)
+            and (not writeable or cnp.PyArray_ISWRITEABLE(x)))
+
+
+cdef int _check_array(object a, int type_num, bint writeable, str what,
+                      Py_ssize_t i) except -1:
+    """As _array_ok, raising TypeError or ValueError that names ``what[i]`` if not."""
+    if _array_ok(a, type_num, writeable):
+        return 0
+    name = f"{what}[{i}]"
     if not cnp.PyArray_Check(a):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
     cdef cnp.ndarray x = <cnp.ndarray>a
@@ -273,9 +287,7 @@ cdef int _check_array(object a, int type_num, bint writeable, str name) except -
         raise ValueError(f"{name} is not C-contiguous")
     if not cnp.PyArray_ISALIGNED(x):
         raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
-    if writeable and not cnp.PyArray_ISWRITEABLE(x):
-        raise ValueError(f"{name} is read-only")
-    return 0
+    raise ValueError(f"{name} is read-only")
 
 
 cdef inline bint _unchanged(cnp.ndarray x, void *data, Py_ssize_t n, int type_num) noexcept:
@@ -290,6 +302,8 @@ cdef class _Bound:
     cdef void **ptr
     cdef Py_ssize_t *n
     cdef Py_ssize_t *split            # body ops on [0, split), tail ops on [split, n)
+    cdef uintptr_t *pspan             # the non-empty parameters' [start, end) byte
+    cdef Py_ssize_t npspan            # ranges, sorted (they are disjoint): 2 per range
     cdef Py_ssize_t k
     cdef int type_num
     cdef list params, grads
@@ -299,6 +313,20 @@ cdef class _Bound:
         free(self.ptr)
         free(self.n)
         free(self.split)
+        free(self.pspan)
+
+    cdef bint hits_param(self, uintptr_t start, uintptr_t end) noexcept:
+        """[start, end) intersects a parameter (binary search in the sorted ranges)."""
+        cdef Py_ssize_t lo = 0, hi = self.npspan, mid
+        if start == end:
+            return False
+        while lo < hi:                   # the first range starting at or after end
+            mid = (lo + hi) // 2
+            if self.pspan[2 * mid] < end:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo > 0 and self.pspan[2 * (lo - 1) + 1] > start
 
     cdef bint same_params(self, object params) noexcept:
         """params (one array or a list) are the bound parameter arrays, unchanged."""
@@ -319,39 +347,42 @@ cdef class _Bound:
         return True
 
     cdef bint same_grads(self, object grads) noexcept:
-        """grads are the bound gradient arrays, unchanged; or, for one array, a new
-        gradient that passes every check (then it is bound in place of the old one)."""
+        """grads are the bound gradient arrays, unchanged, except that any of them may be
+        a new array that passes every check (then it is bound in its place): one array
+        for one parameter array, else a list of the same length."""
         cdef Py_ssize_t i
         cdef object g
-        cdef cnp.ndarray x, p
-        cdef uintptr_t gs, ps
         if self.k == 1 and not isinstance(grads, list):
-            if grads is self.grads[0]:
-                return _unchanged(<cnp.ndarray>grads, self.ptr[1], self.n[0], self.type_num)
-            if not cnp.PyArray_Check(grads):
+            if not self._grad_ok(0, grads):
                 return False
-            x = <cnp.ndarray>grads
-            p = <cnp.ndarray>self.params[0]
-            if not (cnp.PyArray_TYPE(x) == self.type_num and cnp.PyArray_ISNOTSWAPPED(x)
-                    and cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)
-                    and cnp.PyArray_SAMESHAPE(x, p)):
-                return False
-            gs = <uintptr_t>cnp.PyArray_DATA(x)
-            ps = <uintptr_t>self.ptr[0]
-            if self.n[0] and gs < ps + <uintptr_t>cnp.PyArray_NBYTES(p) and \
-                    ps < gs + <uintptr_t>cnp.PyArray_NBYTES(x):
-                return False                    # shares memory with the parameter
-            self.grads[0] = grads
-            self.ptr[1] = cnp.PyArray_DATA(x)
+            self._rebind_grad(0, grads)
             return True
         if type(grads) is not list or len(<list>grads) != self.k:
             return False
-        for i in range(self.k):
-            g = (<list>grads)[i]
-            if g is not self.grads[i] or not _unchanged(<cnp.ndarray>g, self.ptr[5 * i + 1],
-                                                       self.n[i], self.type_num):
+        for i in range(self.k):          # check all before binding any
+            if not self._grad_ok(i, (<list>grads)[i]):
                 return False
+        for i in range(self.k):
+            self._rebind_grad(i, (<list>grads)[i])
         return True
+
+    cdef bint _grad_ok(self, Py_ssize_t i, object g) noexcept:
+        cdef cnp.ndarray x
+        cdef uintptr_t gs
+        if g is self.grads[i]:
+            return _unchanged(<cnp.ndarray>g, self.ptr[5 * i + 1], self.n[i], self.type_num)
+        if not _array_ok(g, self.type_num, False):
+            return False
+        x = <cnp.ndarray>g
+        if not cnp.PyArray_SAMESHAPE(x, <cnp.ndarray>self.params[i]):
+            return False
+        gs = <uintptr_t>cnp.PyArray_DATA(x)
+        return not self.hits_param(gs, gs + <uintptr_t>cnp.PyArray_NBYTES(x))
+
+    cdef void _rebind_grad(self, Py_ssize_t i, object g) noexcept:
+        if g is not self.grads[i]:
+            self.grads[i] = g
+            self.ptr[5 * i + 1] = cnp.PyArray_DATA(<cnp.ndarray>g)
 
 
 cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
@@ -388,8 +419,8 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
         if not b.ptr or not b.n or not b.split or not spans:
             raise MemoryError()
         for i in range(k):
-            _check_array(params[i], b.type_num, True, f"params[{i}]")
-            _check_array(grads[i], b.type_num, False, f"grads[{i}]")
+            _check_array(params[i], b.type_num, True, "params", i)
+            _check_array(grads[i], b.type_num, False, "grads", i)
             p, g = params[i], grads[i]
             if not cnp.PyArray_SAMESHAPE(p, g):
                 raise ValueError(f"grads[{i}] has shape {(<object>g).shape} but params[{i}] has "
@@ -403,7 +434,8 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
             for j in range(3):
                 b.ptr[5 * i + 2 + j] = NULL
                 if need >> j & 1:
-                    _check_array(lists[j][i], b.type_num, True, f"state buffer {j} of {i}")
+                    _check_array(lists[j][i], b.type_num, True, ("m/ms", "v/mg", "vhat/mom")[j],
+                                 i)
                     a = lists[j][i]
                     if cnp.PyArray_SIZE(a) != b.n[i]:
                         raise ValueError(f"params[{i}] and its state differ in size")
@@ -416,6 +448,14 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
             spans[2 * i + 1].is_param = 0
         if _first_overlap(spans, 2 * k) >= 0:
             raise ValueError("a parameter array shares memory with another buffer")
+        b.pspan = <uintptr_t *>malloc(2 * k * sizeof(uintptr_t))
+        if not b.pspan:
+            raise MemoryError()
+        for i in range(2 * k):           # spans are sorted now
+            if spans[i].is_param and spans[i].end > spans[i].start:
+                b.pspan[2 * b.npspan] = spans[i].start
+                b.pspan[2 * b.npspan + 1] = spans[i].end
+                b.npspan += 1
     finally:
         free(spans)
     return b
