@@ -19,8 +19,9 @@ class _Optimizer(K.OptimizerCore):
 
     ``t``, ``lr``, ``n_threads`` and ``step`` live in the C-level base class
     (``_kernels.OptimizerCore``): a step on the arrays of the previous step is one C call.
-    ``_step`` here is everything else: the full checks, new state, several dtypes,
-    ``lr_mult``, rules that need all gradients first or split arrays.
+    ``_step`` here is everything else: the first step (new state), new arrays (checked,
+    then bound for the next step), arrays of several dtypes, ``lr_mult``, and rules whose
+    scalars need every gradient first (``Rule.prepare``), which are never bound.
     """
 
     _family = None          # "adam" or "rmsprop"
