@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _rules
-from ._validation import as_array_list, check_beta, check_lr, check_pairs, check_real, lr_value
+from ._validation import as_array_list, check_beta, check_pairs, check_real, lr_value
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
 
