@@ -461,6 +461,53 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
     return b
 
 
+# Running bound arrays: one loop for both families, which differ only in the C function
+# (and its ops and scalars structs) that a range of one array goes to.
+ctypedef void (*_range_fn)(const void *ops, const void *sc, void **q, Py_ssize_t lo,
+                           Py_ssize_t n, bint f32, int nt) noexcept nogil
+
+
+cdef void _adam_range(const void *o, const void *s, void **q, Py_ssize_t lo, Py_ssize_t n,
+                      bint f32, int nt) noexcept nogil:
+    cdef const adam_c_adam_ops *ops = <const adam_c_adam_ops *>o
+    cdef const adam_c_adam_scalars *sc = <const adam_c_adam_scalars *>s
+    if f32:
+        _adam_par(ops, sc, <float *>q[0] + lo, <const float *>q[1] + lo, _at(<float *>q[2], lo),
+                  _at(<float *>q[3], lo), _at(<float *>q[4], lo), n, nt)
+    else:
+        _adam_par(ops, sc, <double *>q[0] + lo, <const double *>q[1] + lo,
+                  _at(<double *>q[2], lo), _at(<double *>q[3], lo), _at(<double *>q[4], lo), n,
+                  nt)
+
+
+cdef void _rms_range(const void *o, const void *s, void **q, Py_ssize_t lo, Py_ssize_t n,
+                     bint f32, int nt) noexcept nogil:
+    cdef const adam_c_rmsprop_ops *ops = <const adam_c_rmsprop_ops *>o
+    cdef const adam_c_rmsprop_scalars *sc = <const adam_c_rmsprop_scalars *>s
+    if f32:
+        _rms_par(ops, sc, <float *>q[0] + lo, <const float *>q[1] + lo, _at(<float *>q[2], lo),
+                 _at(<float *>q[3], lo), _at(<float *>q[4], lo), n, nt)
+    else:
+        _rms_par(ops, sc, <double *>q[0] + lo, <const double *>q[1] + lo,
+                 _at(<double *>q[2], lo), _at(<double *>q[3], lo), _at(<double *>q[4], lo), n,
+                 nt)
+
+
+cdef void _run_bound_range(_Bound b, bint tail, int nt, _range_fn fn, const void *ops,
+                           const void *sc) noexcept:
+    """Run fn over b's arrays: [0, split) for a body kernel, [split, n) for a tail."""
+    cdef Py_ssize_t i, lo, hi
+    if b is None:
+        return
+    cdef bint f32 = b.type_num == cnp.NPY_FLOAT
+    with nogil:
+        for i in range(b.k):
+            lo = b.split[i] if tail else 0
+            hi = b.n[i] if tail else b.split[i]
+            if hi > lo:
+                fn(ops, sc, b.ptr + 5 * i, lo, hi - lo, f32, nt)
+
+
 cdef class AdamKernel:
     """One Adam-family update rule: an ops row (the rounding sequence) and its scalars.
 
@@ -544,28 +591,7 @@ cdef class AdamKernel:
         self._run_range(body._b, True, n_threads)
 
     cdef void _run_range(self, _Bound b, bint tail, int n_threads) noexcept:
-        """Run over b's arrays: [0, split) for the body, [split, n) for a tail."""
-        cdef Py_ssize_t i, lo, hi
-        if b is None:
-            return
-        cdef void **q = b.ptr
-        cdef bint f32 = b.type_num == cnp.NPY_FLOAT
-        with nogil:
-            for i in range(b.k):
-                lo = b.split[i] if tail else 0
-                hi = b.n[i] if tail else b.split[i]
-                if hi <= lo:
-                    continue
-                if f32:
-                    _adam_par(&self.ops, &self.sc, <float *>q[5 * i] + lo,
-                              <const float *>q[5 * i + 1] + lo, <float *>q[5 * i + 2] + lo,
-                              <float *>q[5 * i + 3] + lo, _at(<float *>q[5 * i + 4], lo),
-                              hi - lo, n_threads)
-                else:
-                    _adam_par(&self.ops, &self.sc, <double *>q[5 * i] + lo,
-                              <const double *>q[5 * i + 1] + lo, <double *>q[5 * i + 2] + lo,
-                              <double *>q[5 * i + 3] + lo, _at(<double *>q[5 * i + 4], lo),
-                              hi - lo, n_threads)
+        _run_bound_range(b, tail, n_threads, _adam_range, &self.ops, &self.sc)
 
     def is_specialized(self, dtype_char):
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
@@ -671,27 +697,7 @@ cdef class RMSPropKernel:
         self._run_range(body._b, True, n_threads)
 
     cdef void _run_range(self, _Bound b, bint tail, int n_threads) noexcept:
-        cdef Py_ssize_t i, lo, hi
-        if b is None:
-            return
-        cdef void **q = b.ptr
-        cdef bint f32 = b.type_num == cnp.NPY_FLOAT
-        with nogil:
-            for i in range(b.k):
-                lo = b.split[i] if tail else 0
-                hi = b.n[i] if tail else b.split[i]
-                if hi <= lo:
-                    continue
-                if f32:
-                    _rms_par(&self.ops, &self.sc, <float *>q[5 * i] + lo,
-                             <const float *>q[5 * i + 1] + lo, <float *>q[5 * i + 2] + lo,
-                             _at(<float *>q[5 * i + 3], lo), _at(<float *>q[5 * i + 4], lo),
-                             hi - lo, n_threads)
-                else:
-                    _rms_par(&self.ops, &self.sc, <double *>q[5 * i] + lo,
-                             <const double *>q[5 * i + 1] + lo, <double *>q[5 * i + 2] + lo,
-                             _at(<double *>q[5 * i + 3], lo), _at(<double *>q[5 * i + 4], lo),
-                             hi - lo, n_threads)
+        _run_bound_range(b, tail, n_threads, _rms_range, &self.ops, &self.sc)
 
     def run(self, floating[::1] p, const floating[::1] g, floating[::1] ms, floating[::1] mg,
             floating[::1] mom, int n_threads=1):
