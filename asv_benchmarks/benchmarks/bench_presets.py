@@ -1,8 +1,11 @@
 """Every framework preset (adamkit.presets.available()) next to adamkit's own modes.
 
-Goal: each preset within 1.25x of adamkit's fastest mode at the same n, unless the
-framework's own arithmetic forces slower code (e.g. Caffe's powf square root); the
-"vectorized" track says whether the preset's ops row has a specialised loop.
+Goal: each preset within 1.25x of adamkit's own mode at the same n, unless the
+framework's own arithmetic forces slower code (e.g. Caffe's powf square root). Compare a
+preset with the own mode that streams the same state buffers: native.amsgrad for AMSGrad
+presets, native.rmsprop_momentum / _centered / _centered_momentum for RMSProp presets
+that keep those buffers. The "vectorized" track says whether the preset's ops rows have
+a specialised loop.
 """
 
 import numpy as np
@@ -12,15 +15,21 @@ from adamkit import presets
 
 from .common import Benchmark, get_data, sizes
 
-NATIVE = ["native.adam", "native.rmsprop"]
-PRESETS = NATIVE + [f"{fw}.{opt}" for fw, opt in presets.available()]
+NATIVE = {
+    "native.adam": lambda: adamkit.Adam(lr=1e-3, n_threads=1),
+    "native.amsgrad": lambda: adamkit.Adam(lr=1e-3, amsgrad=True, n_threads=1),
+    "native.rmsprop": lambda: adamkit.RMSProp(lr=1e-2, n_threads=1),
+    "native.rmsprop_momentum": lambda: adamkit.RMSProp(lr=1e-2, momentum=0.9, n_threads=1),
+    "native.rmsprop_centered": lambda: adamkit.RMSProp(lr=1e-2, centered=True, n_threads=1),
+    "native.rmsprop_centered_momentum": lambda: adamkit.RMSProp(
+        lr=1e-2, momentum=0.9, centered=True, n_threads=1),
+}
+PRESETS = list(NATIVE) + [f"{fw}.{opt}" for fw, opt in presets.available()]
 
 
 def _make(name):
-    if name == "native.adam":
-        return adamkit.Adam(lr=1e-3, n_threads=1)
-    if name == "native.rmsprop":
-        return adamkit.RMSProp(lr=1e-2, n_threads=1)
+    if name in NATIVE:
+        return NATIVE[name]()
     fw, _, opt = name.rpartition(".")
     row = presets.get(fw, opt)
     cls = adamkit.RMSProp if row.family == "rmsprop" else adamkit.Adam
