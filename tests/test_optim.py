@@ -471,3 +471,21 @@ def test_bound_lists_with_new_gradient_arrays(rng):
     a.step(ps, [good[0], good[1], shared])
     ref.step(qs, [good[0], good[1], shared], lr_mult=[1.0] * 3)
     assert all(np.array_equal(p, q) for p, q in zip(ps, qs))
+
+
+def test_step_count_and_hyperparameters_are_checked_when_set():
+    opt = adamkit.Adam()
+    for bad in (-1, 1.5, True, 2**53 + 1, "3"):
+        with pytest.raises(ValueError):
+            opt.t = bad
+    with pytest.raises(ValueError):
+        opt.lr = -1.0
+    with pytest.raises(TypeError):
+        opt.lr = "0.1"
+    with pytest.raises(ValueError):
+        opt.n_threads = 0
+    opt.t, opt.lr, opt.n_threads = 5, 0.5, 1
+    assert (opt.t, opt.lr, opt.n_threads) == (5, 0.5, 1)
+    hp = opt.hyperparameters
+    hp["b1"] = 0.0                      # a copy: the optimizer's own are fixed
+    assert opt.hyperparameters["b1"] == 0.9

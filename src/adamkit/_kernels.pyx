@@ -755,7 +755,7 @@ cdef class OptimizerCore:
     Anything else goes to the subclass's ``_step``, which checks everything, binds the
     arrays (``_bind``) and runs them (``_run_bound_step``).
     """
-    cdef public long long t
+    cdef long long _t
     cdef object _lr
     cdef double _lr_const
     cdef bint _lr_sched
@@ -768,6 +768,17 @@ cdef class OptimizerCore:
     cdef double _chp[4]
     cdef object _scalars_py            # (t, lr, f32) -> None, sets the kernel's scalars
     cdef bint _busy
+
+    @property
+    def t(self):
+        """The number of steps taken (the next step is t + 1)."""
+        return self._t
+
+    @t.setter
+    def t(self, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
+            raise ValueError(f"t must be an int in [0, 2**53], got {value!r}")
+        self._t = value
 
     @property
     def lr(self):
@@ -875,12 +886,12 @@ cdef class OptimizerCore:
         self._step_bound(b)
 
     cdef int _step_bound(self, _Bound b) except -1:
-        cdef long long t = self.t + 1
+        cdef long long t = self._t + 1
         cdef double lr
         cdef bint f32 = b.type_num == cnp.NPY_FLOAT
         cdef adam_c_adam_ops unused_a
         cdef adam_c_rmsprop_ops unused_r
-        lr = lr_value(self._lr, self.t) if self._lr_sched else self._lr_const
+        lr = lr_value(self._lr, self._t) if self._lr_sched else self._lr_const
         if self._cmode == _CS_ADAM:
             adam_c_adam_default(&unused_a, &(<AdamKernel>self._kern).sc, lr, self._chp[0],
                                 self._chp[1], self._chp[2], self._chp[3], t, f32)
@@ -899,5 +910,5 @@ cdef class OptimizerCore:
             (<RMSPropKernel>self._kern)._run_range(b, False, nt)
             if self._tail is not None:
                 (<RMSPropKernel>self._tail)._run_range(b, True, nt)
-        self.t = t
+        self._t = t
         return 0
