@@ -425,6 +425,16 @@ def test_bound_parameters_changed_in_place_are_rechecked():
         opt.step(np.zeros(p.size + 1, p.dtype), np.zeros(p.size + 1, p.dtype))
 
 
+@pytest.mark.parametrize("preset", [None, "torch7.adam"])
+def test_an_empty_list_after_state_exists_is_a_clear_error(preset):
+    opt = adamkit.Adam(preset=preset) if preset else adamkit.Adam()
+    p, g = np.ones(40, np.float32), np.ones(40, np.float32)
+    opt.step(p, g)
+    opt.step(p, g)
+    with pytest.raises(ValueError, match="holds state for 1 arrays"):
+        opt.step([], [])
+
+
 def test_loading_state_drops_the_bound_buffers():
     """load_state_dict replaces the state buffers; a step on the arrays bound before it must
     use the loaded state (not the old buffers' pointers)."""

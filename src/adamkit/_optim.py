@@ -151,7 +151,7 @@ class _Optimizer(K.OptimizerCore):
             try:
                 # every check of check_pairs, in C; binds the arrays for the next step
                 splits = None
-                if self._tail_kernel is not None:
+                if self._tail_kernel is not None and params:
                     f32 = params[0].dtype == np.float32
                     splits = [self._rule.split(p.size, f32) for p in params]
                 self._kernel.bind(params, grads, *self._buffers, splits)
