@@ -37,7 +37,6 @@ import tempfile
 import traceback
 import warnings
 from collections import Counter
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -512,19 +511,6 @@ def fuzz(n, seed, tmp, out):
 # the tests (parent)
 # ---------------------------------------------------------------------------------------
 
-def report_line(request, line):
-    """Print one line to the terminal (outside pytest's output capture)."""
-    pm = request.config.pluginmanager
-    tr, capman = pm.get_plugin("terminalreporter"), pm.get_plugin("capturemanager")
-    if tr is None:
-        print(line)  # noqa: T201
-        return
-    ctx = capman.global_and_fixture_disabled() if capman is not None else nullcontext()
-    with ctx:
-        tr.write_line("")
-        tr.write_line(line)
-
-
 def run_child(n, seed, tmp_path, extra_env=None):
     out = tmp_path / "fuzz.json"
     env = dict(os.environ, **(extra_env or {}))
@@ -537,11 +523,11 @@ def run_child(n, seed, tmp_path, extra_env=None):
     return json.loads(out.read_text())
 
 
-def test_fuzz_entry_points_never_crash(tmp_path, request):
+def test_fuzz_entry_points_never_crash(tmp_path, report):
     res = run_child(N_DEFAULT, 20261122, tmp_path)
     line = (f"fuzz inputs tried: {res['tried']} {res['per_entry_point']}; "
             f"outcomes {res['outcomes']}")
-    report_line(request, line)
+    report(line)
     assert res["tried"] >= N_DEFAULT
     assert res["n_problems"] == 0, json.dumps(res["problems"], indent=1)[:6000]
 

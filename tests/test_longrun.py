@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -63,21 +62,8 @@ print(json.dumps({"steps": steps, "rss_after_warmup_kb": rss0, "rss_end_kb": rss
 """
 
 
-def report_line(request, line):
-    """Print one line to the terminal (outside pytest's output capture)."""
-    pm = request.config.pluginmanager
-    tr, capman = pm.get_plugin("terminalreporter"), pm.get_plugin("capturemanager")
-    if tr is None:
-        print(line)  # noqa: T201
-        return
-    ctx = capman.global_and_fixture_disabled() if capman is not None else nullcontext()
-    with ctx:
-        tr.write_line("")
-        tr.write_line(line)
-
-
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc (Linux)")
-def test_million_small_steps_no_memory_growth(request):
+def test_million_small_steps_no_memory_growth(report):
     if "asan" in os.environ.get("LD_PRELOAD", ""):
         pytest.skip("RSS is meaningless under AddressSanitizer")
     r = subprocess.run([sys.executable, "-c", CHILD, str(STEPS)], capture_output=True,
@@ -85,7 +71,7 @@ def test_million_small_steps_no_memory_growth(request):
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads(r.stdout.strip().splitlines()[-1])
     growth = res["rss_end_kb"] - res["rss_after_warmup_kb"]
-    report_line(request, f"long run: {res['steps']} steps in {res['seconds']:.1f} s, RSS "
+    report(f"long run: {res['steps']} steps in {res['seconds']:.1f} s, RSS "
                       f"{res['rss_after_warmup_kb']} kB after warm-up -> "
                       f"{res['rss_end_kb']} kB at the end (growth {growth} kB)")
     assert res["t"] == [STEPS // 2 + STEPS % 2, STEPS // 2]
@@ -176,7 +162,7 @@ def test_every_truncation_is_a_clear_error(tmp_path):
         assert target.t == 0 and target.state_dict()["state"] is None
 
 
-def test_every_bit_flip_is_an_error_or_harmless(tmp_path, request):
+def test_every_bit_flip_is_an_error_or_harmless(tmp_path, report):
     """Flip one bit in each byte of the file (one file per byte): the load either fails
     with a clear ValueError or restores exactly the saved state."""
     opt, path = saved_file(tmp_path)
@@ -198,7 +184,7 @@ def test_every_bit_flip_is_an_error_or_harmless(tmp_path, request):
         else:
             assert same_state(target, opt), f"byte {i}: a corrupted file loaded as garbage"
             harmless += 1
-    report_line(request, f"state file bit flips: {len(data)} files, {refused} refused, "
+    report(f"state file bit flips: {len(data)} files, {refused} refused, "
                       f"{harmless} harmless (unchecked ZIP metadata)")
     assert refused > 0.75 * len(data)
 

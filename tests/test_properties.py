@@ -23,7 +23,6 @@ import math
 import os
 import threading
 from collections import Counter
-from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -39,19 +38,6 @@ SCALE = float(os.environ.get("ADAMKIT_HYPOTHESIS_SCALE", "1"))
 COUNTS = Counter()
 
 
-def report_line(request, line):
-    """Print one line to the terminal (outside pytest's output capture)."""
-    pm = request.config.pluginmanager
-    tr, capman = pm.get_plugin("terminalreporter"), pm.get_plugin("capturemanager")
-    if tr is None:
-        print(line)  # noqa: T201
-        return
-    ctx = capman.global_and_fixture_disabled() if capman is not None else nullcontext()
-    with ctx:
-        tr.write_line("")
-        tr.write_line(line)
-
-
 def examples(n):
     return settings(max_examples=max(1, int(n * SCALE)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -59,9 +45,9 @@ def examples(n):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report_counts(request):
+def report_counts(report):
     yield
-    report_line(request, "hypothesis examples run in tests/test_properties.py: "
+    report("hypothesis examples run in tests/test_properties.py: "
                 + ", ".join(f"{k}={v}" for k, v in sorted(COUNTS.items()))
                 + f" (total {sum(COUNTS.values())})")
 
