@@ -26,30 +26,23 @@ int adam_c_rmsprop_generic_f64(const adam_c_rmsprop_ops *, const adam_c_rmsprop_
 
 static int failures = 0;
 
-/* Bitwise equality, except that any two NaNs are equal: which NaN operand an fma
-   propagates (its sign and payload) differs between hardware FMA and the C library. */
-static int same_bits_f32(const float *a, const float *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) {
-            fprintf(stderr, "  first difference: buffer %zu element %zu: %.17g vs %.17g\n",
-                    i / (n / 5), i % (n / 5), (double)a[i],
-                    (double)b[i]);
-            return 0;
-        }
-    return 1;
-}
-static int same_bits_f64(const double *a, const double *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) {
-            fprintf(stderr, "  first difference: buffer %zu element %zu: %.17g vs %.17g\n",
-                    i / (n / 5), i % (n / 5), (double)a[i],
-                    (double)b[i]);
-            return 0;
-        }
-    return 1;
-}
+/* Bitwise equality of 5 buffers of n/5 elements laid end to end (p, g and three state
+   buffers), except that any two NaNs are equal: which NaN operand an fma propagates
+   (its sign and payload) differs between hardware FMA and the C library. The first
+   difference is printed with its buffer and element. */
+#define DEFINE_SAME_BITS(SFX, T)                                                             \
+    static int same_bits_##SFX(const T *a, const T *b, size_t n)                             \
+    {                                                                                        \
+        for (size_t i = 0; i < n; i++)                                                       \
+            if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof a[i])) {       \
+                fprintf(stderr, "  first difference: buffer %zu element %zu: %.17g vs %.17g\n", \
+                        i / (n / 5), i % (n / 5), (double)a[i], (double)b[i]);               \
+                return 0;                                                                    \
+            }                                                                                \
+        return 1;                                                                            \
+    }
+DEFINE_SAME_BITS(f32, float)
+DEFINE_SAME_BITS(f64, double)
 #define CHECK(cond, ...)                                                                     \
     do {                                                                                     \
         if (!(cond)) {                                                                       \
