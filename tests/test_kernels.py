@@ -10,6 +10,7 @@ import adamkit
 from adamkit import _kernels as K
 from adamkit import _reference as ref
 from adamkit import _rules as R
+from adamkit import _vocab
 
 HEADER = os.path.join(os.path.dirname(__file__), "..", "adam_c", "include", "adam_c.h")
 
@@ -92,9 +93,9 @@ def test_adam_variant_matches_oracle(name, ops, n, dtype, rng):
     v = np.abs(rng.standard_normal(n)).astype(dtype) + dtype(0.1)
     vh = v + np.abs(rng.standard_normal(n)).astype(dtype)
     s = adam_scalars(dtype)
-    want = ref.adam(dict(K.AdamKernel(ops).ops), s, p, g, m, v, vh)
+    want = ref.adam(dict(K.Kernel("adam", ops).ops), s, p, g, m, v, vh)
     for nt in THREADS:
-        kern = K.AdamKernel(ops)
+        kern = K.Kernel("adam", ops)
         kern.set_scalars(**s)
         bufs = [x.copy() for x in (p, m, v, vh)]
         kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
@@ -112,9 +113,9 @@ def test_rmsprop_variant_matches_oracle(name, ops, n, dtype, rng):
     mg *= dtype(0.1)
     ms = (np.abs(rng.standard_normal(n)) + 0.5).astype(dtype)
     s = rms_scalars(dtype)
-    want = ref.rmsprop(dict(K.RMSPropKernel(ops).ops), s, p, g, ms, mg, mom)
+    want = ref.rmsprop(dict(K.Kernel("rmsprop", ops).ops), s, p, g, ms, mg, mom)
     for nt in THREADS:
-        kern = K.RMSPropKernel(ops)
+        kern = K.Kernel("rmsprop", ops)
         kern.set_scalars(**s)
         bufs = [x.copy() for x in (p, ms, mg, mom)]
         kern.run(bufs[0], g, bufs[1], bufs[2], bufs[3], nt)
@@ -135,7 +136,7 @@ def test_adam_bits_independent_of_threads(name, ops, dtype, rng):
     g[n // 2: n // 2 + 3] = [np.nan, 1e30, -1e-30]
     v = np.abs(rng.standard_normal(n)).astype(dtype)
     vh = v.copy()
-    kern = K.AdamKernel(ops)
+    kern = K.Kernel("adam", ops)
     kern.set_scalars(**adam_scalars(dtype))
     results = []
     for nt in (1, 2):
@@ -152,7 +153,7 @@ def test_rmsprop_bits_independent_of_threads(name, ops, dtype, rng):
     p, g, mg, mom = data(rng, n, dtype, 4)
     g[:4] = [0.0, np.nan, np.inf, -np.inf]
     ms = np.abs(rng.standard_normal(n)).astype(dtype)
-    kern = K.RMSPropKernel(ops)
+    kern = K.Kernel("rmsprop", ops)
     kern.set_scalars(**rms_scalars(dtype))
     results = []
     for nt in (1, 2):
@@ -204,8 +205,9 @@ def _header_enums():
 
 def test_status_codes_agree_with_header():
     enums = _header_enums()
-    for name, value in K.STATUS.items():
-        assert enums[name] == value
+    assert len(_vocab.STATUS) == 3
+    for name, value in _vocab.STATUS.items():
+        assert enums["ADAM_C_" + name] == value
 
 
 def test_rule_constants_agree_with_header():
@@ -222,7 +224,7 @@ def test_struct_fields_agree_with_header():
     text = open(HEADER).read()
     adam_ops = re.search(r"typedef struct adam_c_adam_ops \{(.*?)\}", text, re.S).group(1)
     fields = re.findall(r"int (\w+);", adam_ops)
-    assert tuple(fields) == K.ADAM_OPS_FIELDS
+    assert tuple(fields) == tuple(name for name, _ in _vocab.OPS["adam"])
 
 
 def test_native_rules_are_specialized():
@@ -233,16 +235,18 @@ def test_native_rules_are_specialized():
         for ch in "fd":
             if rule.name == "native" and rule.ops.get("second") == R.V_MAX_EPS:
                 continue  # AdaMax runs the generic loop (see instances.h)
-            assert rule.kernel().is_specialized(ch), rule.ops
+            assert K.Kernel(rule.family, rule.ops).is_specialized(ch), rule.ops
 
 
 def test_bad_ops_refused():
-    with pytest.raises(ValueError, match="unknown Adam ops"):
-        K.AdamKernel({"frist": 1})
-    with pytest.raises(ValueError, match="invalid Adam ops"):
-        K.AdamKernel({"first": 99})
-    with pytest.raises(ValueError, match="invalid RMSProp ops"):
-        K.RMSPropKernel({"momentum": -1})
+    with pytest.raises(ValueError, match="unknown adam ops"):
+        K.Kernel("adam", {"frist": 1})
+    with pytest.raises(ValueError, match="invalid adam ops"):
+        K.Kernel("adam", {"first": 99})
+    with pytest.raises(ValueError, match="invalid rmsprop ops"):
+        K.Kernel("rmsprop", {"momentum": -1})
+    with pytest.raises(ValueError, match="unknown family"):
+        K.Kernel("sgd", {})
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -250,7 +254,7 @@ def test_ftz_flushes_subnormal_results_and_restores_the_mode(dtype):
     tiny = np.finfo(dtype).tiny
     outs = {}
     for ftz in (0, 1):
-        k = K.RMSPropKernel({"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS_IN, "ftz": ftz})
+        k = K.Kernel("rmsprop", {"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS_IN, "ftz": ftz})
         k.set_scalars(rho=0.25, c=0.75, eps=1.0, lr=0.0)
         ms = np.full(4, tiny, dtype)
         k.run(np.zeros(4, dtype), np.zeros(4, dtype), ms, None, None, 1)
@@ -260,14 +264,33 @@ def test_ftz_flushes_subnormal_results_and_restores_the_mode(dtype):
     assert np.array([tiny], dtype)[0] / dtype(4) > 0            # the caller's mode is back
 
 
+# adamkit's own scalars, written out in Python from the equations of adam_c.h's
+# adam_c_adam_default / adam_c_rmsprop_default: an oracle for the C functions the
+# optimizers use (1 - beta, beta^t and the corrections in double, each rounded once).
+
+def _native_adam_scalars(hp, t, lr, f32):
+    r = R.rounder(f32)
+    b1, b2, wd = hp["b1"], hp["b2"], hp["weight_decay"]
+    bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+    return {"b1": r(b1), "c1": r(1.0 - b1), "b2": r(b2), "c2": r(1.0 - b2), "eps": r(hp["eps"]),
+            "alpha": r(lr / bc1), "bc1": r(bc1), "bc2": r(np.sqrt(bc2)), "wd": r(wd),
+            "dk": r(1.0 - lr * wd), "s": 1.0, "k": 1.0, "gmul": 1.0, "gdiv": 1.0}
+
+
+def _native_rmsprop_scalars(hp, lr, f32):
+    r = R.rounder(f32)
+    rho = hp["alpha"]
+    return {"rho": r(rho), "c": r(1.0 - rho), "eps": r(hp["eps"]), "lr": r(lr),
+            "mu": r(hp["momentum"]), "wd": r(hp["weight_decay"]), "gmul": 1.0, "gdiv": 1.0,
+            "dk": 1.0}
+
+
 @pytest.mark.parametrize("f32", [True, False])
 @pytest.mark.parametrize("t", [1, 2, 7, 1000, 10**6])
 def test_native_scalars_in_c_equal_python(f32, t):
     hp = {"b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
-    want = R._native_adam_scalars(hp, t, 3e-3, f32)
-    k = K.AdamKernel({})
-    k.set_native_scalars(3e-3, 0.9, 0.999, 1e-8, 0.01, t, f32)
-    got = k.scalars
+    want = _native_adam_scalars(hp, t, 3e-3, f32)
+    got = K.native_scalars("adam", 3e-3, (0.9, 0.999, 1e-8, 0.01), t, f32)
     for name, value in want.items():
         assert got[name] == value, name
 
@@ -276,9 +299,7 @@ def test_native_scalars_in_c_equal_python(f32, t):
 @pytest.mark.parametrize("lr", [1e-2, 0.3, 0.0])
 def test_native_rmsprop_scalars_in_c_equal_python(f32, lr):
     hp = {"alpha": 0.99, "eps": 1e-8, "momentum": 0.9, "weight_decay": 0.01}
-    want = R._native_rmsprop_scalars(hp, 5, lr, f32)
-    k = K.RMSPropKernel({})
-    k.set_native_scalars(lr, 0.99, 1e-8, 0.9, 0.01, f32)
-    got = k.scalars
+    want = _native_rmsprop_scalars(hp, lr, f32)
+    got = K.native_scalars("rmsprop", lr, (0.99, 1e-8, 0.9, 0.01), 5, f32)
     for name, value in want.items():
         assert got[name] == value, name

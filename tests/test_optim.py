@@ -280,9 +280,9 @@ def test_adam_beta1_zero_no_bias_correction_is_rmsprop(dtype, rng):
     n = 5000
     p0 = rng.standard_normal(n).astype(dtype)
     r = R.rounder(dtype == np.float32)
-    ak = K.AdamKernel({"first": R.M_AXPBY, "second": R.V_AXPBY, "denom": R.D_SQRT_EPS})
+    ak = K.Kernel("adam", {"first": R.M_AXPBY, "second": R.V_AXPBY, "denom": R.D_SQRT_EPS})
     ak.set_scalars(b1=0.0, c1=1.0, b2=r(0.9), c2=r(0.1), eps=r(1e-6), alpha=r(1e-2))
-    rk = K.RMSPropKernel({"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS})
+    rk = K.Kernel("rmsprop", {"square": R.MS_AXPBY, "denom": R.RD_SQRT_EPS})
     rk.set_scalars(rho=r(0.9), c=r(0.1), eps=r(1e-6), lr=r(1e-2))
     pa, pr = p0.copy(), p0.copy()
     m, v, ms = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)

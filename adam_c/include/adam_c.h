@@ -20,8 +20,8 @@
  * are converted to the buffer's type once per call. A caller that reproduces a framework
  * computes them the way that framework does (e.g. 1 - beta1 in double, or in float from a
  * float-rounded beta1) and passes values already representable in the buffer's type; the
- * conversion is then exact. adam_c_adam_scalars_default() fills them for adamkit's own
- * mode from (lr, beta1, beta2, eps, t).
+ * conversion is then exact. adam_c_adam_default() fills them for adamkit's own mode
+ * from (lr, beta1, beta2, eps, weight_decay, t).
  *
  * Notation in the comments: every operation is one IEEE operation in the buffer's type T,
  * rounded to nearest; fma(a, b, c) = a*b + c rounded once (C99 fma/fmaf); sqrt is the
@@ -325,7 +325,8 @@ ADAM_C_API int adam_c_adam_f64(const adam_c_adam_ops *ops, const adam_c_adam_sca
 
 /*
  * RMSProp step. ms is required; mg when ops->center != C_NONE; mom when
- * ops->momentum is MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_TRACE or MOM_TRACE_FMA.
+ * ops->momentum is MOM_ACC, MOM_ACC_FMA, MOM_DELTA, MOM_TRACE, MOM_TRACE_FMA or
+ * MOM_ACC_FMA2.
  */
 ADAM_C_API int adam_c_rmsprop_f32(const adam_c_rmsprop_ops *ops,
                                   const adam_c_rmsprop_scalars *s, float *p, const float *g,

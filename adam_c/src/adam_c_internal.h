@@ -154,6 +154,19 @@ static inline int adam_c_rmsprop_needs_mom(const adam_c_rmsprop_ops *o)
            o->momentum == ADAM_C_MOM_TRACE_FMA || o->momentum == ADAM_C_MOM_ACC_FMA2;
 }
 
+/* The state buffers an ops row needs, as a bit mask over the three buffer arguments of
+   the family's step function: Adam m (1), v (2), vhat (4); RMSProp ms (1), mg (2),
+   mom (4). The bindings allocate and check exactly these. */
+static inline unsigned adam_c_adam_buffers(const adam_c_adam_ops *o)
+{
+    return 1u | 2u | (o->amsgrad ? 4u : 0u);
+}
+
+static inline unsigned adam_c_rmsprop_buffers(const adam_c_rmsprop_ops *o)
+{
+    return 1u | (o->center != ADAM_C_C_NONE ? 2u : 0u) | (adam_c_rmsprop_needs_mom(o) ? 4u : 0u);
+}
+
 /*
  * Function multi-versioning: on x86-64 with GCC, each specialised loop is compiled twice,
  * for the baseline ISA and for x86-64-v3 (AVX2 + FMA), and the loader picks one. The two

@@ -1,21 +1,18 @@
-# Private extern declarations of adam_c.h (the C core's contract). The public, stable
-# cimport API is adamkit/cython_adam.pxd.
+# Private extern declarations of the C core (adam_c.h, the contract, and the library's
+# internal helpers). The structs are opaque here: the bindings hold them in unions
+# (_kernels.pyx) and address fields by the index that adamkit._vocab gives, so their
+# fields are written in exactly one place, adam_c.h. The public, stable cimport API with
+# every field is adamkit/cython_adam.pxd (generated from the header).
 
 cdef extern from "adam_c.h" nogil:
     ctypedef struct adam_c_adam_ops:
-        int maximize, grad_scale, grad_decay, grad_clip, decoupled
-        int first, second, amsgrad, numer, denom, step, apply, sqrt_kind, ftz
-
+        pass
     ctypedef struct adam_c_adam_scalars:
-        double b1, c1, b2, c2, eps, eps_root, alpha, bc1, bc1n, bc2, s, k
-        double gmul, gdiv, wd, clip, dk, dlr, l1, l2, lo, hi, dscale
-
+        pass
     ctypedef struct adam_c_rmsprop_ops:
-        int maximize, grad_scale, grad_decay, grad_clip, decoupled
-        int square, center, denom, step, momentum, variance, sqrt_kind, ftz
-
+        pass
     ctypedef struct adam_c_rmsprop_scalars:
-        double rho, c, eps, lr, mu, gmul, gdiv, wd, clip, dk, dlr, dscale
+        pass
 
     int adam_c_adam_f32(const adam_c_adam_ops *ops, const adam_c_adam_scalars *s,
                         float *p, const float *g, float *m, float *v, float *vhat, size_t n)
@@ -37,9 +34,3 @@ cdef extern from "adam_c.h" nogil:
     void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
                                 double lr, double rho, double eps, double momentum,
                                 double weight_decay, int is_float32)
-
-cdef extern from "adam_c_internal.h" nogil:
-    int adam_c_adam_is_specialized_f32(const adam_c_adam_ops *)
-    int adam_c_adam_is_specialized_f64(const adam_c_adam_ops *)
-    int adam_c_rmsprop_is_specialized_f32(const adam_c_rmsprop_ops *)
-    int adam_c_rmsprop_is_specialized_f64(const adam_c_rmsprop_ops *)

@@ -1,39 +1,46 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False, nonecheck=False
-"""Cython binding of the adam_c kernels: buffers in, threads, GIL released.
+"""Cython binding of the C core: one kernel type for both families, and the optimizer core.
 
 Design:
   a. No arithmetic here. The C core (adam_c/) does every floating-point operation; this
-     module only checks buffers, splits [0, n) into chunks and runs the chunks under an
-     OpenMP ``prange`` with the GIL released.
+     module checks buffers, splits [0, n) into chunks and runs the chunks under an OpenMP
+     ``prange`` with the GIL released.
   b. Every element's update depends on that element alone, so the result is bit-identical
      for every thread count and chunking. Chunks are whole multiples of 64 elements (a
      cache line of float64 x 8) so threads never share a cache line of any buffer.
   c. Below ``SERIAL_THRESHOLD_BYTES`` per stream a call stays serial: starting an OpenMP
-     region costs more than it saves on small arrays (measured by ``python -m adamkit
-     bench``; docs/performance.md).
-  d. Kernel objects hold the ops (which rounding sequence) and the scalars (this step's
-     hyper-parameters); optimizer objects (_optim.py) compute the scalars and own the state.
+     region costs more than it saves on small arrays (docs/performance.md).
+  d. One binding for both families. The C core's two families (Adam: m, v, vhat; RMSProp:
+     ms, mg, mom) take the same arguments: ops, scalars, p, g, three state buffers, n. A
+     small C table (``ak_family``) puts them behind one signature, so a :class:`Kernel` is
+     a family and an ops row, held in a union whose fields are addressed by the index
+     ``adamkit._vocab`` gives (the field names exist in adam_c.h only).
+  e. One step path, downward only. :class:`Core` (the base of the optimizer classes)
+     checks the arrays of a step (or recognises those of the previous step), computes this
+     step's scalars (a rule's recipe, or adamkit's own in C) and then runs every array in
+     one call with the GIL released. Nothing is written before every check has passed and
+     every scalar is known, so a step is all-or-nothing, also under Ctrl-C.
 """
 
 import os
+import threading
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.stdlib cimport malloc, free, qsort
 from libc.stdint cimport uintptr_t
+from libc.stdlib cimport free, malloc, qsort
+from libc.string cimport memset
 
-from ._c_adam cimport (
-    adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops, adam_c_rmsprop_scalars,
-    adam_c_adam_f32, adam_c_adam_f64, adam_c_rmsprop_f32, adam_c_rmsprop_f64,
-    adam_c_adam_ops_check, adam_c_rmsprop_ops_check, adam_c_strerror, adam_c_adam_default,
-    adam_c_rmsprop_default,
-    adam_c_adam_is_specialized_f32, adam_c_adam_is_specialized_f64,
-    adam_c_rmsprop_is_specialized_f32, adam_c_rmsprop_is_specialized_f64,
-)
+from . import _vocab
+from ._validation import check_lr, lr_value
+
+cnp.import_array()
 
 cdef extern from *:
     """
+    #include "adam_c.h"
+    #include "adam_c_internal.h"
     #ifdef _OPENMP
     #include <omp.h>
     #define ADAMKIT_OPENMP 1
@@ -41,17 +48,84 @@ cdef extern from *:
     #define ADAMKIT_OPENMP 0
     static int omp_get_max_threads(void) { return 1; }
     #endif
+
+    /* An ops row or a scalar set of either family, fields addressed by index. */
+    typedef union { adam_c_adam_ops adam; adam_c_rmsprop_ops rmsprop; int i[32]; } ak_ops;
+    typedef union {
+        adam_c_adam_scalars adam; adam_c_rmsprop_scalars rmsprop; double d[48];
+    } ak_scalars;
+    typedef char ak_ops_fit[sizeof(adam_c_adam_ops) <= sizeof(int[32]) &&
+                            sizeof(adam_c_rmsprop_ops) <= sizeof(int[32]) ? 1 : -1];
+    typedef char ak_scalars_fit[sizeof(adam_c_adam_scalars) <= sizeof(double[48]) &&
+                                sizeof(adam_c_rmsprop_scalars) <= sizeof(double[48]) ? 1 : -1];
+
+    /* A family of step functions behind one signature. */
+    typedef int (*ak_f32)(const ak_ops *, const ak_scalars *, float *, const float *,
+                          float *, float *, float *, size_t);
+    typedef int (*ak_f64)(const ak_ops *, const ak_scalars *, double *, const double *,
+                          double *, double *, double *, size_t);
+    typedef struct {
+        ak_f32 f32;
+        ak_f64 f64;
+        int (*check)(const ak_ops *);
+        unsigned (*buffers)(const ak_ops *);
+        int (*specialized)(const ak_ops *, int is_float32);
+        int nops, nscalars;
+    } ak_family;
+
+    #define AK_FAMILY(F, OPS, SC)                                                          \\
+        static int ak_##F##_f32(const ak_ops *o, const ak_scalars *s, float *p,          \\
+                                const float *g, float *a, float *b, float *c, size_t n)  \\
+        { return adam_c_##F##_f32(&o->F, &s->F, p, g, a, b, c, n); }                       \\
+        static int ak_##F##_f64(const ak_ops *o, const ak_scalars *s, double *p,         \\
+                                const double *g, double *a, double *b, double *c,        \\
+                                size_t n)                                                  \\
+        { return adam_c_##F##_f64(&o->F, &s->F, p, g, a, b, c, n); }                       \\
+        static int ak_##F##_check(const ak_ops *o) { return adam_c_##F##_ops_check(&o->F); } \\
+        static unsigned ak_##F##_buffers(const ak_ops *o) { return adam_c_##F##_buffers(&o->F); } \\
+        static int ak_##F##_specialized(const ak_ops *o, int f32)                          \\
+        { return f32 ? adam_c_##F##_is_specialized_f32(&o->F)                              \\
+                     : adam_c_##F##_is_specialized_f64(&o->F); }                           \\
+        static const ak_family AK_##F = {ak_##F##_f32, ak_##F##_f64, ak_##F##_check,       \\
+            ak_##F##_buffers, ak_##F##_specialized,                                        \\
+            (int)(sizeof(OPS) / sizeof(int)), (int)(sizeof(SC) / sizeof(double))};
+    AK_FAMILY(adam, adam_c_adam_ops, adam_c_adam_scalars)
+    AK_FAMILY(rmsprop, adam_c_rmsprop_ops, adam_c_rmsprop_scalars)
+
+    /* adamkit's own scalars (the ops it also fills are not used). */
+    static void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
+                                double wd, long t, int f32)
+    { adam_c_adam_ops unused; adam_c_adam_default(&unused, &s->adam, lr, b1, b2, eps, wd, t, f32); }
+    static void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps,
+                                   double mu, double wd, int f32)
+    { adam_c_rmsprop_ops unused; adam_c_rmsprop_default(&unused, &s->rmsprop, lr, rho, eps, mu, wd, f32); }
     """
     int ADAMKIT_OPENMP
     int omp_get_max_threads() nogil
-
-from ._validation import check_lr, lr_value
-
-cnp.import_array()
-
-ctypedef fused floating:
-    float
-    double
+    ctypedef union ak_ops:
+        int i[32]
+    ctypedef union ak_scalars:
+        double d[48]
+    ctypedef int (*ak_f32)(const ak_ops *, const ak_scalars *, float *, const float *,
+                           float *, float *, float *, size_t) noexcept nogil
+    ctypedef int (*ak_f64)(const ak_ops *, const ak_scalars *, double *, const double *,
+                           double *, double *, double *, size_t) noexcept nogil
+    ctypedef struct ak_family:
+        ak_f32 f32
+        ak_f64 f64
+        int (*check)(const ak_ops *) noexcept nogil
+        unsigned (*buffers)(const ak_ops *) noexcept nogil
+        int (*specialized)(const ak_ops *, int) noexcept nogil
+        int nops, nscalars
+    const ak_family AK_adam, AK_rmsprop
+    const char *adam_c_strerror(int) nogil
+    void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
+                         double wd, long t, int f32) nogil
+    void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps, double mu,
+                            double wd, int f32) nogil
+    float adam_c_mkl_sqrt_f32(float x) nogil
+    double adam_c_mkl_sqrt_f64(double x) nogil
+    int ADAM_C_HAVE_RSQRT
 
 #: Arrays of fewer bytes per stream than this run on one thread: two threads only break
 #: even near 64 KiB per stream here (docs/performance.md: 1e4-3e4 float32 elements,
@@ -62,39 +136,46 @@ SERIAL_THRESHOLD = {"float32": SERIAL_THRESHOLD_BYTES // 4,
 cdef Py_ssize_t _SERIAL_BYTES = SERIAL_THRESHOLD_BYTES
 cdef Py_ssize_t _ALIGN = 64
 
-#: RMSProp momentum modes that keep a momentum buffer (adam_c.h ADAM_C_MOM_*).
-_MOM_BUFFER = (1, 2, 3, 6, 7, 8)
+#: The state buffers of each family, in the order of the C functions' arguments.
+BUFFERS = {"adam": ("m", "v", "vhat"), "rmsprop": ("ms", "mg", "mom")}
 
-#: Must agree with adam_c_status in adam_c.h (tests/test_kernels.py parses the header).
-STATUS = {"ADAM_C_OK": 0, "ADAM_C_ENULL": -1, "ADAM_C_EOPS": -2}
+#: The largest step count: t must stay exactly representable (beta**t, saved state).
+T_MAX = 2 ** 53
 
-ADAM_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled", "first",
-                   "second", "amsgrad", "numer", "denom", "step", "apply", "sqrt_kind",
-                   "ftz")
-ADAM_SCALAR_FIELDS = ("b1", "c1", "b2", "c2", "eps", "eps_root", "alpha", "bc1", "bc1n",
-                      "bc2", "s", "k", "gmul", "gdiv", "wd", "clip", "dk", "dlr", "l1", "l2",
-                      "lo", "hi", "dscale")
-RMSPROP_OPS_FIELDS = ("maximize", "grad_scale", "grad_decay", "grad_clip", "decoupled",
-                      "square", "center", "denom", "step", "momentum", "variance",
-                      "sqrt_kind", "ftz")
-RMSPROP_SCALAR_FIELDS = ("rho", "c", "eps", "lr", "mu", "gmul", "gdiv", "wd", "clip", "dk",
-                         "dlr", "dscale")
+cdef dict _FIELD_INDEX = {fam: {name: i for i, (name, _) in enumerate(fields)}
+                          for fam, fields in _vocab.OPS.items()}
+cdef dict _SCALAR_INDEX = {fam: {name: i for i, name in enumerate(names)}
+                           for fam, names in _vocab.SCALARS.items()}
 
-
-cdef extern from "adam_c_internal.h" nogil:
-    float adam_c_mkl_sqrt_f32(float x)
-    double adam_c_mkl_sqrt_f64(double x)
-    int ADAM_C_HAVE_RSQRT
+if AK_adam.nops != len(_vocab.OPS["adam"]) or AK_rmsprop.nops != len(_vocab.OPS["rmsprop"]) \
+        or AK_adam.nscalars != len(_vocab.SCALARS["adam"]) \
+        or AK_rmsprop.nscalars != len(_vocab.SCALARS["rmsprop"]):
+    raise ImportError("adamkit._vocab does not describe the compiled adam_c.h")
 
 
 def mkl_sqrt(double x, bint f32):
     """One scalar through the kernels' ADAM_C_SQRT_MKL_EX square root (PyTorch's CPU
     torch.sqrt on AMD Zen; correctly rounded sqrt where the build has no rsqrt estimate)."""
     if not ADAM_C_HAVE_RSQRT:
-        import math
-        return float(math.sqrt(x)) if not f32 else float(__import__("numpy").sqrt(
-            __import__("numpy").float32(x)))
+        import numpy as np
+        return float(np.sqrt(np.float32(x))) if f32 else float(np.sqrt(x))
     return adam_c_mkl_sqrt_f32(<float>x) if f32 else adam_c_mkl_sqrt_f64(x)
+
+
+def native_scalars(str family, double lr, hp, long long t, bint f32):
+    """adamkit's own scalars for step t as the optimizers compute them, in C
+    (adam_c_adam_default: ``hp`` = (b1, b2, eps, weight_decay); adam_c_rmsprop_default:
+    ``hp`` = (alpha, eps, momentum, weight_decay), ``t`` unused)."""
+    cdef ak_scalars s
+    memset(&s, 0, sizeof(ak_scalars))
+    a, b, c, d = hp
+    if family == "adam":
+        ak_adam_default(&s, lr, a, b, c, d, t, f32)
+    elif family == "rmsprop":
+        ak_rmsprop_default(&s, lr, a, b, c, d, f32)
+    else:
+        _family(family)
+    return {name: s.d[i] for i, name in enumerate(_vocab.SCALARS[family])}
 
 
 def openmp_enabled():
@@ -105,6 +186,10 @@ def openmp_enabled():
 def openmp_max_threads():
     """``omp_get_max_threads()``: honours OMP_NUM_THREADS and threadpoolctl limits."""
     return omp_get_max_threads()
+
+
+cdef int _CPU_COUNT = os.cpu_count() or 1
+cdef int _NT_LIMIT = 1 << 16         # |n_threads| beyond this is clamped before it reaches C
 
 
 def effective_n_threads(n_threads=None):
@@ -128,96 +213,185 @@ def effective_n_threads(n_threads=None):
         return max(1, max_n + 1 + n_threads)
     # more threads than the machine has only costs (and libgomp aborts on absurd counts);
     # the bits do not depend on the thread count, so clamping is invisible
-    import os
-    return min(n_threads, max(max_n, os.cpu_count() or 1))
+    return min(n_threads, max(max_n, _CPU_COUNT))
 
 
-cdef inline int _adam_run(const adam_c_adam_ops *o, const adam_c_adam_scalars *s,
-                          floating *p, const floating *g, floating *m, floating *v,
-                          floating *vh, size_t n) noexcept nogil:
-    if floating is float:
-        return adam_c_adam_f32(o, s, p, g, m, v, vh, n)
-    else:
-        return adam_c_adam_f64(o, s, p, g, m, v, vh, n)
+cdef int _resolve_threads(int nt) noexcept:
+    """The thread count for a stored n_threads value (0 = follow omp_get_max_threads())."""
+    cdef int mx
+    if not ADAMKIT_OPENMP:
+        return 1
+    mx = omp_get_max_threads()
+    if nt == 0:
+        return mx
+    if nt < 0:
+        return max(1, mx + 1 + nt)
+    return min(nt, max(mx, _CPU_COUNT))
 
 
-cdef inline int _rms_run(const adam_c_rmsprop_ops *o, const adam_c_rmsprop_scalars *s,
-                         floating *p, const floating *g, floating *ms, floating *mg,
-                         floating *mom, size_t n) noexcept nogil:
-    if floating is float:
-        return adam_c_rmsprop_f32(o, s, p, g, ms, mg, mom, n)
-    else:
-        return adam_c_rmsprop_f64(o, s, p, g, ms, mg, mom, n)
-
+# ---------------------------------------------------------------------------------------
+# Running one range of one array, serially or in chunks on several threads
+# ---------------------------------------------------------------------------------------
 
 cdef inline Py_ssize_t _chunk_size(Py_ssize_t n, int nt) noexcept nogil:
     cdef Py_ssize_t per = (n + nt - 1) // nt
     return ((per + _ALIGN - 1) // _ALIGN) * _ALIGN
 
 
-cdef inline floating *_at(floating *x, Py_ssize_t i) noexcept nogil:
-    return NULL if x == NULL else x + i
+cdef inline float *_at32(void *x, Py_ssize_t i) noexcept nogil:
+    return NULL if x == NULL else <float *>x + i
 
 
-cdef int _adam_par(const adam_c_adam_ops *o, const adam_c_adam_scalars *s, floating *p,
-                   const floating *g, floating *m, floating *v, floating *vh, Py_ssize_t n,
-                   int nt) noexcept nogil:
+cdef inline double *_at64(void *x, Py_ssize_t i) noexcept nogil:
+    return NULL if x == NULL else <double *>x + i
+
+
+cdef int _run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
+                    Py_ssize_t lo, Py_ssize_t n, bint f32, int nt) noexcept nogil:
+    """Run ``[lo, lo + n)`` of the buffers ``q`` (p, g, s0, s1, s2)."""
     cdef Py_ssize_t chunk, nchunks, c, start, stop
-    if nt <= 1 or n * <Py_ssize_t>sizeof(floating) < _SERIAL_BYTES:
-        return _adam_run(o, s, p, g, m, v, vh, <size_t>n)
+    cdef int status = 0
+    cdef Py_ssize_t itemsize = 4 if f32 else 8
+    if n <= 0:
+        return 0
+    if nt <= 1 or n * itemsize < _SERIAL_BYTES:
+        if f32:
+            return fam.f32(o, s, _at32(q[0], lo), _at32(q[1], lo), _at32(q[2], lo),
+                           _at32(q[3], lo), _at32(q[4], lo), <size_t>n)
+        return fam.f64(o, s, _at64(q[0], lo), _at64(q[1], lo), _at64(q[2], lo),
+                       _at64(q[3], lo), _at64(q[4], lo), <size_t>n)
     chunk = _chunk_size(n, nt)
     nchunks = (n + chunk - 1) // chunk
     for c in prange(nchunks, schedule="static", num_threads=nt):
-        start = c * chunk
-        stop = min(n, start + chunk)
-        _adam_run(o, s, p + start, g + start, m + start, v + start, _at(vh, start),
-                  <size_t>(stop - start))
-    return 0
-
-
-cdef int _rms_par(const adam_c_rmsprop_ops *o, const adam_c_rmsprop_scalars *s,
-                  floating *p, const floating *g, floating *ms, floating *mg, floating *mom,
-                  Py_ssize_t n, int nt) noexcept nogil:
-    cdef Py_ssize_t chunk, nchunks, c, start, stop
-    if nt <= 1 or n * <Py_ssize_t>sizeof(floating) < _SERIAL_BYTES:
-        return _rms_run(o, s, p, g, ms, mg, mom, <size_t>n)
-    chunk = _chunk_size(n, nt)
-    nchunks = (n + chunk - 1) // chunk
-    for c in prange(nchunks, schedule="static", num_threads=nt):
-        start = c * chunk
-        stop = min(n, start + chunk)
-        _rms_run(o, s, p + start, g + start, ms + start, _at(mg, start), _at(mom, start),
-                 <size_t>(stop - start))
-    return 0
-
-
-cdef floating *_ptr(floating[::1] x) noexcept:
-    return NULL if x is None or x.shape[0] == 0 else &x[0]
+        start = lo + c * chunk
+        stop = min(lo + n, start + chunk)
+        if f32:
+            fam.f32(o, s, _at32(q[0], start), _at32(q[1], start), _at32(q[2], start),
+                    _at32(q[3], start), _at32(q[4], start), <size_t>(stop - start))
+        else:
+            fam.f64(o, s, _at64(q[0], start), _at64(q[1], start), _at64(q[2], start),
+                    _at64(q[3], start), _at64(q[4], start), <size_t>(stop - start))
+    return status
 
 
 # ---------------------------------------------------------------------------------------
-# Scalars: the C structs are arrays of doubles, set by field index (no dict -> struct
-# conversion per step).
+# Kernel: a family and an ops row
 # ---------------------------------------------------------------------------------------
 
-cdef dict _ADAM_SCALAR_INDEX = {name: i for i, name in enumerate(ADAM_SCALAR_FIELDS)}
-cdef dict _RMS_SCALAR_INDEX = {name: i for i, name in enumerate(RMSPROP_SCALAR_FIELDS)}
+cdef const ak_family *_family(str family) except NULL:
+    if family == "adam":
+        return &AK_adam
+    if family == "rmsprop":
+        return &AK_rmsprop
+    raise ValueError(f"unknown family {family!r} (adam or rmsprop)")
 
 
-cdef int _set_doubles(double *dst, dict index, dict values, str family) except -1:
+cdef int _set_doubles(ak_scalars *dst, str family, dict values) except -1:
+    cdef dict index = _SCALAR_INDEX[family]
     cdef Py_ssize_t i
     for name, value in values.items():
         i = index.get(name, -1)
         if i < 0:
             raise ValueError(f"unknown {family} scalar {name!r}")
-        dst[i] = value
+        dst.d[i] = value
     return 0
 
 
+cdef class Kernel:
+    """One update rule of the C core: a family ("adam" or "rmsprop") and an ops row.
+
+    Parameters
+    ----------
+    family : {"adam", "rmsprop"}
+    ops : dict
+        Values of the family's ops fields (adam_c.h; missing fields are 0).
+
+    ``set_scalars(**values)`` sets fields of the family's scalars struct; ``run(p, g, s0,
+    s1, s2, n_threads)`` updates one set of contiguous buffers of one dtype in place (the
+    state buffers in the order of :data:`BUFFERS`; unused ones may be None).
+    """
+    cdef const ak_family *fam
+    cdef ak_ops o
+    cdef ak_scalars sc
+    cdef readonly str family
+
+    def __init__(self, str family, dict ops=None):
+        self.fam = _family(family)
+        self.family = family
+        ops = {} if ops is None else ops
+        index = _FIELD_INDEX[family]
+        unknown = set(ops) - set(index)
+        if unknown:
+            raise ValueError(f"unknown {family} ops fields: {sorted(unknown)}")
+        memset(&self.o, 0, sizeof(ak_ops))
+        memset(&self.sc, 0, sizeof(ak_scalars))
+        for name, value in ops.items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{family} ops field {name} must be an int, got {value!r}")
+            if not -2**31 <= value < 2**31:
+                raise ValueError(f"invalid {family} ops: {name}={value}")
+            self.o.i[index[name]] = value
+        if self.fam.check(&self.o) != 0:
+            raise ValueError(f"invalid {family} ops: {ops}")
+
+    @property
+    def ops(self):
+        """The ops row, every field (a new dict)."""
+        return {name: self.o.i[i] for i, (name, _) in enumerate(_vocab.OPS[self.family])}
+
+    @property
+    def scalars(self):
+        return {name: self.sc.d[i] for i, name in enumerate(_vocab.SCALARS[self.family])}
+
+    @property
+    def buffers(self):
+        """The state buffers this row reads and writes (names, in argument order)."""
+        cdef unsigned need = self.fam.buffers(&self.o)
+        return tuple(b for j, b in enumerate(BUFFERS[self.family]) if need >> j & 1)
+
+    def set_scalars(self, **values):
+        _set_doubles(&self.sc, self.family, values)
+
+    def is_specialized(self, dtype_char):
+        """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
+        return bool(self.fam.specialized(&self.o, dtype_char == "f"))
+
+    def run(self, cnp.ndarray p not None, cnp.ndarray g not None, s0=None, s1=None, s2=None,
+            int n_threads=1):
+        """Update p and the state buffers in place from g (1-D, one float dtype,
+        C-contiguous, writeable; the buffers this row needs must be given)."""
+        cdef list arrays = [p, g, s0, s1, s2]
+        cdef void *q[5]
+        cdef int j, type_num = cnp.PyArray_TYPE(p)
+        cdef unsigned need = self.fam.buffers(&self.o)
+        cdef Py_ssize_t n = cnp.PyArray_SIZE(p)
+        if type_num != cnp.NPY_FLOAT and type_num != cnp.NPY_DOUBLE:
+            raise TypeError(f"p has dtype {p.dtype}; expected float32 or float64")
+        for j in range(5):
+            a = arrays[j]
+            q[j] = NULL
+            if j >= 2 and not (need >> (j - 2) & 1):
+                continue
+            name = ("p", "g", *BUFFERS[self.family])[j]
+            if a is None:
+                raise ValueError(f"this {self.family} row needs the {name} buffer")
+            _check_array(a, type_num, j != 1, name, -1)
+            if cnp.PyArray_SIZE(<cnp.ndarray>a) != n:
+                raise ValueError(f"p, g and the state buffers must have the same length "
+                                 f"({name} has {cnp.PyArray_SIZE(<cnp.ndarray>a)}, p {n})")
+            q[j] = cnp.PyArray_DATA(<cnp.ndarray>a)
+        cdef int status
+        with nogil:
+            status = _run_range(self.fam, &self.o, &self.sc, q, 0, n,
+                                type_num == cnp.NPY_FLOAT, n_threads)
+        if status != 0:
+            raise RuntimeError(adam_c_strerror(status).decode())
+
+
 # ---------------------------------------------------------------------------------------
-# Bound buffers. A step checks its arrays once (bind), remembers their pointers, and later
-# steps on the very same arrays only re-check what can change in place: data pointer, size,
-# dtype, writeability (an array can be resized or made read-only after it was bound).
+# Checking and binding arrays. A step checks its arrays once (bind), remembers their
+# pointers, and later steps on the very same arrays only re-check what can change in
+# place: data pointer, size, dtype, writeability.
 #
 # Overlap: every parameter must be disjoint from every other buffer. Intervals are sorted
 # by start; a parameter overlaps if it starts before the furthest end seen so far, a
@@ -253,12 +427,6 @@ cdef Py_ssize_t _first_overlap(_span *s, Py_ssize_t k) noexcept nogil:
     return -1
 
 
-cdef int _check_aligned(const void *ptr, size_t size, str name) except -1:
-    if <uintptr_t>ptr % size:
-        raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
-    return 0
-
-
 cdef inline bint _array_ok(object a, int type_num, bint writeable) noexcept:
     """a is an ndarray of type_num (native byte order), C-contiguous, aligned and, if
     asked, writeable."""
@@ -275,16 +443,17 @@ cdef int _check_array(object a, int type_num, bint writeable, str what,
     """As _array_ok, raising TypeError or ValueError that names ``what[i]`` if not."""
     if _array_ok(a, type_num, writeable):
         return 0
-    name = f"{what}[{i}]"
+    name = what if i < 0 else f"{what}[{i}]"
     if not cnp.PyArray_Check(a):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
     cdef cnp.ndarray x = <cnp.ndarray>a
     if cnp.PyArray_TYPE(x) != type_num or not cnp.PyArray_ISNOTSWAPPED(x):
         raise TypeError(f"{name} has dtype {x.dtype}; expected "
                         f"{'float32' if type_num == cnp.NPY_FLOAT else 'float64'} "
-                        "(native byte order) like the first parameter")
+                        "(native byte order) like its parameter")
     if not cnp.PyArray_IS_C_CONTIGUOUS(x):
-        raise ValueError(f"{name} is not C-contiguous")
+        raise ValueError(f"{name} is not C-contiguous; updates happen in place, so pass a "
+                         "contiguous array (np.ascontiguousarray makes a copy)")
     if not cnp.PyArray_ISALIGNED(x):
         raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
     raise ValueError(f"{name} is read-only")
@@ -296,23 +465,28 @@ cdef inline bint _unchanged(cnp.ndarray x, void *data, Py_ssize_t n, int type_nu
 
 
 cdef class _Bound:
-    """The checked buffers of the last bind: 5 pointers per array (p, g, s0, s1, s2: m, v,
-    vhat for Adam; ms, mg, mom for RMSProp), the arrays themselves (kept alive, and
-    recognised by identity on the next step) and their common dtype."""
+    """The checked buffers of one bind: 5 pointers per array (p, g and the family's three
+    state buffers, NULL where unused), each array's size, dtype, split point (the body
+    row runs [0, split), a tail row [split, n)) and scalar set (one per distinct dtype and
+    learning-rate multiplier), and the arrays themselves (kept alive, and recognised by
+    identity on the next step)."""
     cdef void **ptr
     cdef Py_ssize_t *n
-    cdef Py_ssize_t *split            # body ops on [0, split), tail ops on [split, n)
+    cdef Py_ssize_t *split
+    cdef int *type_num
+    cdef int *key
     cdef uintptr_t *pspan             # the non-empty parameters' [start, end) byte
     cdef Py_ssize_t npspan            # ranges, sorted (they are disjoint): 2 per range
     cdef Py_ssize_t k
-    cdef int type_num
     cdef list params, grads
-    cdef tuple state
+    cdef object single                # the one parameter array of step(p, g), or None
 
     def __dealloc__(self):
         free(self.ptr)
         free(self.n)
         free(self.split)
+        free(self.type_num)
+        free(self.key)
         free(self.pspan)
 
     cdef bint hits_param(self, uintptr_t start, uintptr_t end) noexcept:
@@ -332,16 +506,18 @@ cdef class _Bound:
         """params (one array or a list) are the bound parameter arrays, unchanged."""
         cdef Py_ssize_t i
         cdef object p
-        if self.k == 1 and params is self.params[0]:
+        if self.single is not None:
+            if params is not self.single:
+                return False
             p = params
-            return (_unchanged(<cnp.ndarray>p, self.ptr[0], self.n[0], self.type_num)
+            return (_unchanged(<cnp.ndarray>p, self.ptr[0], self.n[0], self.type_num[0])
                     and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p))
         if type(params) is not list or len(<list>params) != self.k:
             return False
         for i in range(self.k):
             p = (<list>params)[i]
             if p is not self.params[i] or not (
-                    _unchanged(<cnp.ndarray>p, self.ptr[5 * i], self.n[i], self.type_num)
+                    _unchanged(<cnp.ndarray>p, self.ptr[5 * i], self.n[i], self.type_num[i])
                     and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p)):
                 return False
         return True
@@ -351,9 +527,8 @@ cdef class _Bound:
         a new array that passes every check (then it is bound in its place): one array
         for one parameter array, else a list of the same length."""
         cdef Py_ssize_t i
-        cdef object g
-        if self.k == 1 and not isinstance(grads, list):
-            if not self._grad_ok(0, grads):
+        if self.single is not None:
+            if isinstance(grads, list) or not self._grad_ok(0, grads):
                 return False
             self._rebind_grad(0, grads)
             return True
@@ -370,8 +545,8 @@ cdef class _Bound:
         cdef cnp.ndarray x
         cdef uintptr_t gs
         if g is self.grads[i]:
-            return _unchanged(<cnp.ndarray>g, self.ptr[5 * i + 1], self.n[i], self.type_num)
-        if not _array_ok(g, self.type_num, False):
+            return _unchanged(<cnp.ndarray>g, self.ptr[5 * i + 1], self.n[i], self.type_num[i])
+        if not _array_ok(g, self.type_num[i], False):
             return False
         x = <cnp.ndarray>g
         if not cnp.PyArray_SAMESHAPE(x, <cnp.ndarray>self.params[i]):
@@ -385,72 +560,85 @@ cdef class _Bound:
             self.ptr[5 * i + 1] = cnp.PyArray_DATA(<cnp.ndarray>g)
 
 
-cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
-                  object splits):
-    """Check every buffer and return them bound. ``need`` has bit j set if state list j is
-    required (else its pointers are NULL); ``splits`` (None, or one int per array) is where
-    a rule with a tail row switches to it. Raises TypeError/ValueError before anything is
-    written; the checks are those of the optimizer's full path, in C."""
+cdef list _as_list(object x, str what):
+    """One ndarray, or a list/tuple of them, as a list of plain ndarrays (subclasses are
+    updated through a plain view of their data)."""
+    if cnp.PyArray_Check(x):
+        return [x if type(x) is cnp.ndarray else x.view(cnp.ndarray)]
+    if isinstance(x, (list, tuple)):
+        out = []
+        for i, a in enumerate(x):
+            if not cnp.PyArray_Check(a):
+                raise TypeError(f"{what}[{i}] must be a numpy.ndarray, got {type(a).__name__}")
+            out.append(a if type(a) is cnp.ndarray else a.view(cnp.ndarray))
+        return out
+    raise TypeError(f"{what} must be a numpy.ndarray or a list of them, got {type(x).__name__}")
+
+
+cdef _Bound _bind(list params, list grads, list state, tuple names, unsigned need,
+                  object splits, list keys):
+    """Check every array and return them bound; raise TypeError/ValueError, naming the
+    array, before anything is written. ``state`` holds one dict of buffers per parameter
+    (the names of ``names`` whose bit is set in ``need``), ``splits`` one split point per
+    array (or None) and ``keys`` one scalar-set index per array."""
     cdef Py_ssize_t k = len(params), i, j
     cdef _Bound b = _Bound()
-    cdef list lists = [s0, s1, s2]
     cdef cnp.ndarray p, g, a
     cdef _span *spans
-    cdef size_t itemsize
-    if len(grads) != k or any(need >> j & 1 and (lists[j] is None or len(lists[j]) != k)
-                              for j in range(3)) or (splits is not None and len(splits) != k):
-        raise ValueError("params, grads and state lists differ in length")
-    b.params, b.grads, b.state = list(params), list(grads), (s0, s1, s2)
-    b.k = k
+    cdef int t
+    if len(grads) != k:
+        raise ValueError(f"got {k} parameter arrays but {len(grads)} gradients")
+    b.params, b.grads, b.k = list(params), list(grads), k
     if k == 0:
         return b
-    if not cnp.PyArray_Check(params[0]):
-        raise TypeError(f"params[0] must be a numpy.ndarray, got {type(params[0]).__name__}")
-    b.type_num = cnp.PyArray_TYPE(<cnp.ndarray>params[0])
-    if b.type_num != cnp.NPY_FLOAT and b.type_num != cnp.NPY_DOUBLE:
-        raise TypeError(f"params[0] has dtype {params[0].dtype}; adamkit updates float32 "
-                        "or float64 arrays in place")
-    itemsize = 4 if b.type_num == cnp.NPY_FLOAT else 8
     b.ptr = <void **>malloc(5 * k * sizeof(void *))
     b.n = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
     b.split = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
+    b.type_num = <int *>malloc(k * sizeof(int))
+    b.key = <int *>malloc(k * sizeof(int))
+    b.pspan = <uintptr_t *>malloc(2 * k * sizeof(uintptr_t))
     spans = <_span *>malloc(2 * k * sizeof(_span))
     try:
-        if not b.ptr or not b.n or not b.split or not spans:
+        if not (b.ptr and b.n and b.split and b.type_num and b.key and b.pspan and spans):
             raise MemoryError()
         for i in range(k):
-            _check_array(params[i], b.type_num, True, "params", i)
-            _check_array(grads[i], b.type_num, False, "grads", i)
-            p, g = params[i], grads[i]
+            p = params[i]
+            t = cnp.PyArray_TYPE(p)
+            if t != cnp.NPY_FLOAT and t != cnp.NPY_DOUBLE:
+                raise TypeError(f"params[{i}] has dtype {p.dtype}; adamkit updates float32 "
+                                "or float64 arrays in place (convert with astype first)")
+            _check_array(p, t, True, "params", i)
+            _check_array(grads[i], t, False, "grads", i)
+            g = grads[i]
             if not cnp.PyArray_SAMESHAPE(p, g):
-                raise ValueError(f"grads[{i}] has shape {(<object>g).shape} but params[{i}] has "
-                                 f"{(<object>p).shape}")
+                raise ValueError(f"grads[{i}] has shape {(<object>g).shape} but params[{i}] "
+                                 f"has {(<object>p).shape}")
+            b.type_num[i] = t
             b.n[i] = cnp.PyArray_SIZE(p)
             b.split[i] = b.n[i] if splits is None else splits[i]
             if not 0 <= b.split[i] <= b.n[i]:
                 raise ValueError(f"split {b.split[i]} outside [0, {b.n[i]}]")
+            b.key[i] = keys[i]
             b.ptr[5 * i] = cnp.PyArray_DATA(p)
             b.ptr[5 * i + 1] = cnp.PyArray_DATA(g)
+            st = state[i]
             for j in range(3):
                 b.ptr[5 * i + 2 + j] = NULL
                 if need >> j & 1:
-                    _check_array(lists[j][i], b.type_num, True, ("m/ms", "v/mg", "vhat/mom")[j],
-                                 i)
-                    a = lists[j][i]
+                    a = st[names[j]]
+                    _check_array(a, t, True, names[j], i)
                     if cnp.PyArray_SIZE(a) != b.n[i]:
                         raise ValueError(f"params[{i}] and its state differ in size")
                     b.ptr[5 * i + 2 + j] = cnp.PyArray_DATA(a)
             spans[2 * i].start = <uintptr_t>b.ptr[5 * i]
-            spans[2 * i].end = spans[2 * i].start + b.n[i] * itemsize
+            spans[2 * i].end = spans[2 * i].start + <uintptr_t>cnp.PyArray_NBYTES(p)
             spans[2 * i].is_param = 1
             spans[2 * i + 1].start = <uintptr_t>b.ptr[5 * i + 1]
-            spans[2 * i + 1].end = spans[2 * i + 1].start + b.n[i] * itemsize
+            spans[2 * i + 1].end = spans[2 * i + 1].start + <uintptr_t>cnp.PyArray_NBYTES(g)
             spans[2 * i + 1].is_param = 0
         if _first_overlap(spans, 2 * k) >= 0:
-            raise ValueError("a parameter array shares memory with another buffer")
-        b.pspan = <uintptr_t *>malloc(2 * k * sizeof(uintptr_t))
-        if not b.pspan:
-            raise MemoryError()
+            raise ValueError("a parameter array and another buffer share memory; an "
+                             "in-place update needs distinct buffers")
         for i in range(2 * k):           # spans are sorted now
             if spans[i].is_param and spans[i].end > spans[i].start:
                 b.pspan[2 * b.npspan] = spans[i].start
@@ -461,299 +649,49 @@ cdef _Bound _bind(list params, list grads, list s0, list s1, list s2, int need,
     return b
 
 
-# Running bound arrays: one loop for both families, which differ only in the C function
-# (and its ops and scalars structs) that a range of one array goes to.
-ctypedef void (*_range_fn)(const void *ops, const void *sc, void **q, Py_ssize_t lo,
-                           Py_ssize_t n, bint f32, int nt) noexcept nogil
-
-
-cdef void _adam_range(const void *o, const void *s, void **q, Py_ssize_t lo, Py_ssize_t n,
-                      bint f32, int nt) noexcept nogil:
-    cdef const adam_c_adam_ops *ops = <const adam_c_adam_ops *>o
-    cdef const adam_c_adam_scalars *sc = <const adam_c_adam_scalars *>s
-    if f32:
-        _adam_par(ops, sc, <float *>q[0] + lo, <const float *>q[1] + lo, _at(<float *>q[2], lo),
-                  _at(<float *>q[3], lo), _at(<float *>q[4], lo), n, nt)
-    else:
-        _adam_par(ops, sc, <double *>q[0] + lo, <const double *>q[1] + lo,
-                  _at(<double *>q[2], lo), _at(<double *>q[3], lo), _at(<double *>q[4], lo), n,
-                  nt)
-
-
-cdef void _rms_range(const void *o, const void *s, void **q, Py_ssize_t lo, Py_ssize_t n,
-                     bint f32, int nt) noexcept nogil:
-    cdef const adam_c_rmsprop_ops *ops = <const adam_c_rmsprop_ops *>o
-    cdef const adam_c_rmsprop_scalars *sc = <const adam_c_rmsprop_scalars *>s
-    if f32:
-        _rms_par(ops, sc, <float *>q[0] + lo, <const float *>q[1] + lo, _at(<float *>q[2], lo),
-                 _at(<float *>q[3], lo), _at(<float *>q[4], lo), n, nt)
-    else:
-        _rms_par(ops, sc, <double *>q[0] + lo, <const double *>q[1] + lo,
-                 _at(<double *>q[2], lo), _at(<double *>q[3], lo), _at(<double *>q[4], lo), n,
-                 nt)
-
-
-cdef void _run_bound_range(_Bound b, bint tail, int nt, _range_fn fn, const void *ops,
-                           const void *sc) noexcept:
-    """Run fn over b's arrays: [0, split) for a body kernel, [split, n) for a tail."""
-    cdef Py_ssize_t i, lo, hi
-    if b is None:
-        return
-    cdef bint f32 = b.type_num == cnp.NPY_FLOAT
-    with nogil:
-        for i in range(b.k):
-            lo = b.split[i] if tail else 0
-            hi = b.n[i] if tail else b.split[i]
-            if hi > lo:
-                fn(ops, sc, b.ptr + 5 * i, lo, hi - lo, f32, nt)
-
-
-cdef class AdamKernel:
-    """One Adam-family update rule: an ops row (the rounding sequence) and its scalars.
-
-    Parameters
-    ----------
-    ops : dict
-        Values for the fields of ``adam_c_adam_ops`` (missing fields are 0), see adam_c.h.
-
-    Notes
-    -----
-    ``set_scalars(**values)`` sets fields of ``adam_c_adam_scalars``; ``run(p, g, m, v,
-    vhat, n_threads)`` updates one set of contiguous buffers of one dtype in place;
-    ``bind`` checks a list of arrays once and ``run_bound`` updates them. ``run`` checks
-    only what it must to stay memory-safe (dtype, contiguity, writeability, lengths);
-    ``bind`` checks everything the optimizer's full path checks.
-    """
-    cdef adam_c_adam_ops ops
-    cdef adam_c_adam_scalars sc
-    cdef _Bound _b
-
-    def __init__(self, dict ops):
-        unknown = set(ops) - set(ADAM_OPS_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown Adam ops fields: {sorted(unknown)}")
-        cdef dict full = {name: 0 for name in ADAM_OPS_FIELDS}
-        full.update(ops)
-        self.ops = full
-        if adam_c_adam_ops_check(&self.ops) != 0:
-            raise ValueError(f"invalid Adam ops: {ops}")
-        self.sc = {name: 0.0 for name in ADAM_SCALAR_FIELDS}
-
-    @property
-    def ops(self):
-        return dict(self.ops)
-
-    @property
-    def scalars(self):
-        return dict(self.sc)
-
-    def set_scalars(self, **values):
-        _set_doubles(<double *>&self.sc, _ADAM_SCALAR_INDEX, values, "Adam")
-
-    def set_scalar_dict(self, dict values):
-        """As set_scalars, from a dict (no keyword unpacking)."""
-        _set_doubles(<double *>&self.sc, _ADAM_SCALAR_INDEX, values, "Adam")
-
-    def set_native_scalars(self, double lr, double b1, double b2, double eps, double wd,
-                           long t, bint f32):
-        """adamkit's own Adam scalars for step t (adam_c_adam_default: 1 - b, b^t and the
-        corrections in double, each rounded once), as _rules._native_adam_scalars computes
-        them in Python. (A Cython version of this miscompiled with GCC 12 -O3: the SLP
-        vectorizer dropped two float32 roundings; tests/test_kernels.py guards it.)"""
-        cdef adam_c_adam_ops unused
-        adam_c_adam_default(&unused, &self.sc, lr, b1, b2, eps, wd, t, f32)
-
-    def run_many(self, list params, list grads, list ms, list vs, list vhats, int n_threads=1):
-        """Check every array first, then update them all: one dtype, C-contiguous, writeable
-        parameters and state, gradients shaped like their parameters, no parameter sharing
-        memory with another buffer. Raises (ValueError or TypeError) before writing
-        anything."""
-        self.bind(params, grads, ms, vs, vhats)
-        self.run_bound(n_threads)
-
-    def bind(self, list params, list grads, list ms, list vs, list vhats, splits=None):
-        """Check the buffers as run_many does and remember them for run_bound. With
-        ``splits``, run_bound updates only ``[0, splits[i])`` of array i (a tail kernel
-        runs the rest: run_bound_tail). On error the previous binding is dropped."""
-        self._b = None
-        self._b = _bind(params, grads, ms, vs, vhats, 3 | (4 if self.ops.amsgrad else 0),
-                        splits)
-
-    def unbind(self):
-        self._b = None
-
-    def run_bound(self, int n_threads=1):
-        """Update the buffers of the last bind() with the current scalars."""
-        self._run_range(self._b, False, n_threads)
-
-    def run_bound_tail(self, AdamKernel body, int n_threads=1):
-        """Update ``[splits[i], n)`` of the arrays bound to ``body`` with this kernel."""
-        self._run_range(body._b, True, n_threads)
-
-    cdef void _run_range(self, _Bound b, bint tail, int n_threads) noexcept:
-        _run_bound_range(b, tail, n_threads, _adam_range, &self.ops, &self.sc)
-
-    def is_specialized(self, dtype_char):
-        """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
-        return bool(adam_c_adam_is_specialized_f32(&self.ops) if dtype_char == "f"
-                    else adam_c_adam_is_specialized_f64(&self.ops))
-
-    def run(self, floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
-            floating[::1] vhat, int n_threads=1):
-        cdef Py_ssize_t n = p.shape[0]
-        if g.shape[0] != n or m.shape[0] != n or v.shape[0] != n:
-            raise ValueError("p, g, m and v must have the same length")
-        if self.ops.amsgrad and (vhat is None or vhat.shape[0] != n):
-            raise ValueError("amsgrad needs a vhat buffer of the same length")
-        if n == 0:
-            return
-        cdef floating *pp = &p[0]
-        cdef const floating *gp = &g[0]
-        cdef floating *mp = &m[0]
-        cdef floating *vp = &v[0]
-        cdef floating *hp = _ptr(vhat) if self.ops.amsgrad else NULL
-        cdef int status
-        _check_aligned(pp, sizeof(floating), "p")
-        _check_aligned(gp, sizeof(floating), "g")
-        _check_aligned(mp, sizeof(floating), "m")
-        _check_aligned(vp, sizeof(floating), "v")
-        _check_aligned(hp, sizeof(floating), "vhat")
-        with nogil:
-            status = _adam_par(&self.ops, &self.sc, pp, gp, mp, vp, hp, n, n_threads)
-        if status != 0:
-            raise RuntimeError(adam_c_strerror(status).decode())
-
-
-cdef class RMSPropKernel:
-    """One RMSProp update rule: an ops row and its scalars (see :class:`AdamKernel`)."""
-    cdef adam_c_rmsprop_ops ops
-    cdef adam_c_rmsprop_scalars sc
-    cdef _Bound _b
-
-    def __init__(self, dict ops):
-        unknown = set(ops) - set(RMSPROP_OPS_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown RMSProp ops fields: {sorted(unknown)}")
-        cdef dict full = {name: 0 for name in RMSPROP_OPS_FIELDS}
-        full.update(ops)
-        self.ops = full
-        if adam_c_rmsprop_ops_check(&self.ops) != 0:
-            raise ValueError(f"invalid RMSProp ops: {ops}")
-        self.sc = {name: 0.0 for name in RMSPROP_SCALAR_FIELDS}
-
-    @property
-    def ops(self):
-        return dict(self.ops)
-
-    @property
-    def scalars(self):
-        return dict(self.sc)
-
-    def set_scalars(self, **values):
-        _set_doubles(<double *>&self.sc, _RMS_SCALAR_INDEX, values, "RMSProp")
-
-    def set_scalar_dict(self, dict values):
-        _set_doubles(<double *>&self.sc, _RMS_SCALAR_INDEX, values, "RMSProp")
-
-    def set_native_scalars(self, double lr, double rho, double eps, double momentum,
-                           double wd, bint f32):
-        """adamkit's own RMSProp scalars (adam_c_rmsprop_default), as
-        _rules._native_rmsprop_scalars computes them in Python."""
-        cdef adam_c_rmsprop_ops unused
-        adam_c_rmsprop_default(&unused, &self.sc, lr, rho, eps, momentum, wd, f32)
-
-    def is_specialized(self, dtype_char):
-        return bool(adam_c_rmsprop_is_specialized_f32(&self.ops) if dtype_char == "f"
-                    else adam_c_rmsprop_is_specialized_f64(&self.ops))
-
-    @property
-    def needs_mg(self):
-        return self.ops.center != 0
-
-    @property
-    def needs_mom(self):
-        return self.ops.momentum in _MOM_BUFFER
-
-    def run_many(self, list params, list grads, list mss, list mgs, list moms,
-                 int n_threads=1):
-        """As AdamKernel.run_many, with RMSProp's state lists (ms, mg, mom)."""
-        self.bind(params, grads, mss, mgs, moms)
-        self.run_bound(n_threads)
-
-    def bind(self, list params, list grads, list mss, list mgs, list moms, splits=None):
-        """As AdamKernel.bind."""
-        self._b = None
-        self._b = _bind(params, grads, mss, mgs, moms,
-                        1 | (2 if self.needs_mg else 0) | (4 if self.needs_mom else 0),
-                        splits)
-
-    def unbind(self):
-        self._b = None
-
-    def run_bound(self, int n_threads=1):
-        self._run_range(self._b, False, n_threads)
-
-    def run_bound_tail(self, RMSPropKernel body, int n_threads=1):
-        self._run_range(body._b, True, n_threads)
-
-    cdef void _run_range(self, _Bound b, bint tail, int n_threads) noexcept:
-        _run_bound_range(b, tail, n_threads, _rms_range, &self.ops, &self.sc)
-
-    def run(self, floating[::1] p, const floating[::1] g, floating[::1] ms, floating[::1] mg,
-            floating[::1] mom, int n_threads=1):
-        cdef Py_ssize_t n = p.shape[0]
-        if g.shape[0] != n or ms.shape[0] != n:
-            raise ValueError("p, g and ms must have the same length")
-        if self.ops.center != 0 and (mg is None or mg.shape[0] != n):
-            raise ValueError("centered RMSProp needs an mg buffer of the same length")
-        if self.ops.momentum in _MOM_BUFFER and (mom is None or mom.shape[0] != n):
-            raise ValueError("momentum needs a mom buffer of the same length")
-        if n == 0:
-            return
-        cdef floating *pp = &p[0]
-        cdef const floating *gp = &g[0]
-        cdef floating *sp = &ms[0]
-        cdef floating *ap = _ptr(mg) if self.ops.center != 0 else NULL
-        cdef floating *bp = _ptr(mom) if self.ops.momentum in _MOM_BUFFER else NULL
-        cdef int status
-        _check_aligned(pp, sizeof(floating), "p")
-        _check_aligned(gp, sizeof(floating), "g")
-        _check_aligned(sp, sizeof(floating), "ms")
-        _check_aligned(ap, sizeof(floating), "mg")
-        _check_aligned(bp, sizeof(floating), "mom")
-        with nogil:
-            status = _rms_par(&self.ops, &self.sc, pp, gp, sp, ap, bp, n, n_threads)
-        if status != 0:
-            raise RuntimeError(adam_c_strerror(status).decode())
-
-
 # ---------------------------------------------------------------------------------------
-# The optimizer's step, at C level.
+# The optimizer core
 # ---------------------------------------------------------------------------------------
 
-cdef int _CPU_COUNT = os.cpu_count() or 1
-cdef int _NT_LIMIT = 1 << 16         # |n_threads| beyond this is clamped before it reaches C
+cdef enum:
+    _CS_PY = 0           # the rule's Python scalar recipe
+    _CS_ADAM = 1         # adam_c_adam_default
+    _CS_RMSPROP = 2      # adam_c_rmsprop_default
 
 #: How a rule's per-step scalars can be computed in C (Rule.c_scalars), and the
 #: hyper-parameters each C function takes after lr, in order.
 C_SCALARS = {"adam": ("b1", "b2", "eps", "weight_decay"),
              "rmsprop": ("alpha", "eps", "momentum", "weight_decay")}
-cdef enum:
-    _CS_PY = 0           # the rule's Python scalar function
-    _CS_ADAM = 1         # adam_c_adam_default
-    _CS_RMSPROP = 2      # adam_c_rmsprop_default
 
 
-cdef class OptimizerCore:
+cdef class _Guard:
+    """``with core._mutating("what"):`` -- one mutation at a time (see Core)."""
+    cdef Core core
+    cdef str what
+
+    def __enter__(self):
+        self.core._enter(self.what)
+
+    def __exit__(self, *exc):
+        self.core._leave()
+        return False
+
+
+cdef class Core:
     """The C-level half of adamkit's optimizer objects (``adamkit._optim`` builds on it).
 
     It holds what a step needs: the step count ``t``, the learning rate, the thread count,
-    the kernel and the arrays it last ran on. ``step(p, g)`` on the arrays of the previous
-    step, or on the same parameters with a new gradient array, is then one C call: re-check
-    the arrays (identity, data pointer, size, dtype and writeability; a new gradient gets
-    every check), compute this step's scalars, run the kernel with the GIL released.
-    Anything else goes to the subclass's ``_step``, which checks everything, binds the
-    arrays (``_bind``) and runs them (``_run_bound_step``).
+    the rule's kernels (a body row, and a tail row for frameworks whose rounding depends
+    on an element's position), the state buffers and the arrays of the last step.
+
+    ``step(params, grads)`` on the arrays of the previous step (or the same parameters
+    with new gradient arrays) re-checks only what can change in place; other arrays get
+    every check and are bound for the next step. Either way the step then computes its
+    scalars and runs every array in one call with the GIL released: all or nothing.
+
+    Every mutation (a step, ``load_state_dict``, setting ``t``, ``lr`` or ``n_threads``)
+    takes a guard: another thread gets a RuntimeError, and so does a re-entrant call from
+    inside a step (a learning-rate schedule or a gradient-preparation hook).
     """
     cdef long long _t
     cdef object _lr
@@ -761,13 +699,52 @@ cdef class OptimizerCore:
     cdef bint _lr_sched
     cdef object _n_threads
     cdef int _nt                       # 0: follow omp_get_max_threads() at each step
-    cdef object _kern                  # AdamKernel or RMSPropKernel
-    cdef object _tail                  # the same family's tail kernel, or None
-    cdef bint _adam
+    cdef readonly Kernel _body         # the rule's kernels
+    cdef readonly Kernel _tail         # None unless the rule has a tail row
+    cdef readonly object _rule         # the adamkit._rules.Rule in force
+    cdef readonly dict _hp             # its hyper-parameters
+    cdef str _fam_name
+    cdef tuple _names                  # the family's buffer names
     cdef int _cmode
     cdef double _chp[4]
-    cdef object _scalars_py            # (t, lr, f32) -> None, sets the kernel's scalars
-    cdef bint _busy
+    cdef double _initial               # initial value of RMSProp's mean square
+    cdef list _st                      # [{buffer: array}] per parameter array, or None
+    cdef _Bound _b
+    cdef tuple _mults                  # the lr_mult of the bound step (None: all 1)
+    cdef list _keys                    # [(is_float32, multiplier)] of the scalar sets
+    cdef ak_scalars *_sets
+    cdef Py_ssize_t _nsets
+    cdef object _owner                 # the thread in a mutation, or None
+    cdef str _doing
+
+    def __dealloc__(self):
+        free(self._sets)
+
+    # -- the guard -------------------------------------------------------------------------
+
+    cdef int _enter(self, str what) except -1:
+        me = threading.get_ident()
+        if self._owner is not None:
+            if self._owner == me:
+                raise RuntimeError(f"{what} called from inside {self._doing} on the same "
+                                   "optimizer (re-entrant: e.g. from a learning-rate "
+                                   "schedule); this is not allowed")
+            raise RuntimeError(f"{what}: {self._doing} is running on this optimizer in "
+                               "another thread; use one optimizer per thread")
+        self._owner = me
+        self._doing = what
+        return 0
+
+    cdef void _leave(self) noexcept:
+        self._owner = None
+
+    def _mutating(self, str what):
+        """A context manager holding the mutation guard (for the Python layer)."""
+        cdef _Guard g = _Guard()
+        g.core, g.what = self, what
+        return g
+
+    # -- properties --------------------------------------------------------------------------
 
     @property
     def t(self):
@@ -776,9 +753,10 @@ cdef class OptimizerCore:
 
     @t.setter
     def t(self, value):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= T_MAX:
             raise ValueError(f"t must be an int in [0, 2**53], got {value!r}")
-        self._t = value
+        with self._mutating("setting t"):
+            self._t = value
 
     @property
     def lr(self):
@@ -789,9 +767,10 @@ cdef class OptimizerCore:
     @lr.setter
     def lr(self, value):
         value = check_lr(value)
-        self._lr_sched = callable(value)
-        self._lr_const = 0.0 if self._lr_sched else value
-        self._lr = value
+        with self._mutating("setting lr"):
+            self._lr_sched = callable(value)
+            self._lr_const = 0.0 if self._lr_sched else value
+            self._lr = value
 
     @property
     def n_threads(self):
@@ -802,52 +781,66 @@ cdef class OptimizerCore:
     @n_threads.setter
     def n_threads(self, value):
         effective_n_threads(value)                      # type and value checks
-        self._nt = 0 if value is None else max(-_NT_LIMIT, min(_NT_LIMIT, value))
-        self._n_threads = value
+        with self._mutating("setting n_threads"):
+            self._nt = 0 if value is None else max(-_NT_LIMIT, min(_NT_LIMIT, value))
+            self._n_threads = value
 
     @property
     def _kernel(self):
-        return self._kern
+        """The rule's (body) kernel: its ops row says which rounding sequence runs."""
+        return self._body
 
-    def _use_kernel(self, kernel, tail, c_scalars, hp, scalars_py):
-        """Set the kernel, the tail kernel (None, or the same family's kernel for the
-        elements past each array's split point) and how their scalars are computed each
-        step: in C when ``c_scalars`` names a C_SCALARS entry (``hp`` holds its
-        hyper-parameters), else by ``scalars_py(t, lr, f32)``, which sets both kernels."""
-        if not isinstance(kernel, (AdamKernel, RMSPropKernel)):
-            raise TypeError("kernel must be an AdamKernel or RMSPropKernel")
-        if tail is not None and type(tail) is not type(kernel):
-            raise TypeError("the tail kernel must be of the kernel's family")
-        if tail is not None and c_scalars is not None:
-            raise ValueError("a rule with a tail kernel sets its scalars in Python")
-        self._adam = isinstance(kernel, AdamKernel)
-        if c_scalars is None:
-            self._cmode = _CS_PY
-        elif c_scalars == ("adam" if self._adam else "rmsprop"):
-            self._cmode = _CS_ADAM if self._adam else _CS_RMSPROP
-            for i, name in enumerate(C_SCALARS[c_scalars]):
+    @property
+    def _state(self):
+        """The state buffers: a list with one dict of 1-D arrays per parameter array, or
+        None before the first step."""
+        return self._st
+
+    @_state.setter
+    def _state(self, state):
+        self._st = state
+        self._b = None                  # the binding held pointers to the old buffers
+
+    def _set_loaded(self, long long t, state):
+        """Set ``t`` and the state buffers together (load_state_dict, inside its guard)."""
+        if self._owner != threading.get_ident():
+            raise RuntimeError("_set_loaded needs the mutation guard (Core._mutating)")
+        self._t, self._st, self._b = t, state, None
+
+    # -- configuration -----------------------------------------------------------------------
+
+    def _configure(self, rule, dict hp, double initial_state=0.0):
+        """Use ``rule`` (an ``adamkit._rules.Rule``) with hyper-parameters ``hp``: build its
+        kernels and choose how its scalars are computed (in C when ``rule.c_scalars``
+        names a C_SCALARS entry, else by its Python recipe)."""
+        body = Kernel(rule.family, dict(rule.ops))
+        tail = None if rule.tail_ops is None else Kernel(rule.family,
+                                                         {**rule.ops, **rule.tail_ops})
+        if rule.c_scalars is None:
+            cmode = _CS_PY
+        elif rule.c_scalars == rule.family and rule.tail_ops is None:
+            cmode = _CS_ADAM if rule.family == "adam" else _CS_RMSPROP
+            for i, name in enumerate(C_SCALARS[rule.family]):
                 self._chp[i] = hp[name]
         else:
-            raise ValueError(f"c_scalars {c_scalars!r} does not fit this kernel")
-        self._scalars_py = scalars_py
-        self._kern = kernel
-        self._tail = tail
+            raise ValueError(f"c_scalars {rule.c_scalars!r} does not fit this rule")
+        self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
+        self._fam_name = rule.family
+        self._names = BUFFERS[rule.family]
+        self._cmode = cmode
+        self._initial = initial_state
+        self._st = None
+        self._b = None
 
-    cdef _Bound _bound(self):
-        if self._kern is None:
-            return None
-        return (<AdamKernel>self._kern)._b if self._adam else (<RMSPropKernel>self._kern)._b
+    def _new_state(self, cnp.ndarray p):
+        """Zeroed state buffers for parameter array p (RMSProp's mean square starts at
+        the rule's initial value)."""
+        import numpy as np
+        return {name: np.full(cnp.PyArray_SIZE(p), self._initial if name == "ms" else 0.0,
+                              dtype=p.dtype)
+                for name in self._body.buffers}
 
-    cdef int _threads(self) noexcept:
-        cdef int mx
-        if not ADAMKIT_OPENMP:
-            return 1
-        mx = omp_get_max_threads()
-        if self._nt == 0:
-            return mx
-        if self._nt < 0:
-            return max(1, mx + 1 + self._nt)
-        return min(self._nt, max(mx, _CPU_COUNT))
+    # -- the step ------------------------------------------------------------------------------
 
     def step(self, params, grads, lr_mult=None):
         """Update ``params`` in place from ``grads`` (one array or a list of arrays).
@@ -860,55 +853,145 @@ cdef class OptimizerCore:
 
         ``lr_mult`` optionally scales the learning rate per array (a sequence of reals).
 
-        A step on the arrays of the previous step (or with only a new gradient array for
-        a single parameter array) re-checks only what can change in place and runs in one
-        C call. One optimizer must not step from two threads at once (RuntimeError).
+        A step is all-or-nothing: every array and ``t`` are updated, or (on an error)
+        none. One optimizer must not step from two threads at once (RuntimeError).
         """
-        if self._busy:
-            raise RuntimeError("step() is already running on this optimizer in another "
-                               "thread; use one optimizer per thread")
-        self._busy = True
+        self._enter("step()")
         try:
-            b = self._bound()
-            if lr_mult is None and b is not None and b.k and b.same_params(params) \
-                    and b.same_grads(grads):
-                self._step_bound(b)
-            else:
-                self._step(params, grads, lr_mult)
+            self._step(params, grads, lr_mult)
         finally:
-            self._busy = False
+            self._leave()
 
-    def _run_bound_step(self):
-        """One step on the arrays of the last bind (see ``step``)."""
-        b = self._bound()
-        if b is None:
-            raise RuntimeError("no arrays are bound")
-        self._step_bound(b)
-
-    cdef int _step_bound(self, _Bound b) except -1:
-        cdef long long t = self._t + 1
-        cdef double lr
-        cdef bint f32 = b.type_num == cnp.NPY_FLOAT
-        cdef adam_c_adam_ops unused_a
-        cdef adam_c_rmsprop_ops unused_r
+    cdef int _step(self, object params, object grads, object lr_mult) except -1:
+        cdef _Bound b = self._b
+        cdef tuple mults = None
+        if lr_mult is not None:
+            mults = self._check_mults(lr_mult, params)
+        if self._t >= T_MAX:
+            raise ValueError("t would pass 2**53, where step counts stop being exact")
+        if not (b is not None and b.same_params(params) and b.same_grads(grads)):
+            b = self._bind_new(params, grads, mults)
+        elif mults != self._mults:
+            self._set_keys(b, mults)
         lr = lr_value(self._lr, self._t) if self._lr_sched else self._lr_const
-        if self._cmode == _CS_ADAM:
-            adam_c_adam_default(&unused_a, &(<AdamKernel>self._kern).sc, lr, self._chp[0],
-                                self._chp[1], self._chp[2], self._chp[3], t, f32)
-        elif self._cmode == _CS_RMSPROP:
-            adam_c_rmsprop_default(&unused_r, &(<RMSPropKernel>self._kern).sc, lr,
-                                   self._chp[0], self._chp[1], self._chp[2], self._chp[3],
-                                   f32)
-        else:
-            self._scalars_py(t, lr, f32)
-        cdef int nt = self._threads()
-        if self._adam:
-            (<AdamKernel>self._kern)._run_range(b, False, nt)
-            if self._tail is not None:
-                (<AdamKernel>self._tail)._run_range(b, True, nt)
-        else:
-            (<RMSPropKernel>self._kern)._run_range(b, False, nt)
-            if self._tail is not None:
-                (<RMSPropKernel>self._tail)._run_range(b, True, nt)
-        self._t = t
+        hp = self._hp
+        if self._rule.prepare is not None:
+            hp = {**hp, **self._rule.prepare(hp, b.grads)}
+        self._compute_scalars(hp, self._t + 1, lr)
+        self._run(b)
+        self._t += 1
         return 0
+
+    cdef tuple _check_mults(self, object lr_mult, object params):
+        from ._validation import check_real
+        mults = tuple(check_real(f"lr_mult[{i}]", x, 0.0) for i, x in enumerate(lr_mult))
+        k = 1 if cnp.PyArray_Check(params) else len(params)
+        if len(mults) != k:
+            raise ValueError(f"lr_mult has {len(mults)} entries for {k} arrays")
+        return None if all(m == 1.0 for m in mults) else mults
+
+    cdef _Bound _bind_new(self, object params, object grads, tuple mults):
+        """Check new arrays, create the state on the first step, and bind them (nothing
+        is kept on error)."""
+        cdef list ps = _as_list(params, "params")
+        cdef list gs = _as_list(grads, "grads")
+        cdef list state = self._st
+        for i, p in enumerate(ps):              # a clear error before anything else
+            if cnp.PyArray_TYPE(<cnp.ndarray>p) not in (cnp.NPY_FLOAT, cnp.NPY_DOUBLE):
+                raise TypeError(f"params[{i}] has dtype {p.dtype}; adamkit updates float32 "
+                                "or float64 arrays in place (convert with astype first)")
+        if state is None:
+            state = [self._new_state(p) for p in ps]
+        elif len(state) != len(ps):
+            raise ValueError(f"this optimizer holds state for {len(state)} arrays, step() "
+                             f"got {len(ps)}")
+        else:
+            for i, (st, p) in enumerate(zip(state, ps)):
+                first = next(iter(st.values()))
+                if first.size != p.size or first.dtype != p.dtype:
+                    raise ValueError(f"params[{i}] ({p.dtype}, {p.size} elements) does not "
+                                     f"match the optimizer state ({first.dtype}, "
+                                     f"{first.size})")
+        splits = None
+        if self._tail is not None:
+            splits = [self._rule.split(p.size, p.dtype == _F32) for p in ps]
+        keys, index = self._keys_for(ps, mults)
+        b = _bind(ps, gs, state, self._names, self._need(), splits, index)
+        b.single = params if cnp.PyArray_Check(params) else None
+        self._install_keys(keys)
+        self._st, self._b, self._mults = state, b, mults
+        return b
+
+    cdef unsigned _need(self):
+        return self._body.fam.buffers(&self._body.o)
+
+    cdef tuple _keys_for(self, list ps, tuple mults):
+        keys, index = [], []
+        for i, p in enumerate(ps):
+            key = (p.dtype == _F32, 1.0 if mults is None else mults[i])
+            if key not in keys:
+                keys.append(key)
+            index.append(keys.index(key))
+        return keys, index
+
+    cdef int _install_keys(self, list keys) except -1:
+        cdef ak_scalars *sets = <ak_scalars *>malloc(max(1, len(keys)) * sizeof(ak_scalars))
+        if sets == NULL:
+            raise MemoryError()
+        memset(sets, 0, max(1, len(keys)) * sizeof(ak_scalars))
+        free(self._sets)
+        self._sets, self._nsets, self._keys = sets, len(keys), keys
+        return 0
+
+    cdef int _set_keys(self, _Bound b, tuple mults) except -1:
+        keys, index = self._keys_for(b.params, mults)
+        self._install_keys(keys)
+        for i in range(b.k):
+            b.key[i] = index[i]
+        self._mults = mults
+        return 0
+
+    cdef int _compute_scalars(self, dict hp, long long t, double lr) except -1:
+        """This step's scalars for every (dtype, multiplier) set: all of them before any
+        array is written (a recipe may raise)."""
+        cdef Py_ssize_t j
+        cdef ak_scalars *s
+        for j in range(self._nsets):
+            f32, mult = self._keys[j]
+            s = &self._sets[j]
+            if self._cmode == _CS_ADAM:
+                ak_adam_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
+                                self._chp[3], t, f32)
+            elif self._cmode == _CS_RMSPROP:
+                ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
+                                   self._chp[3], f32)
+            else:
+                memset(s, 0, sizeof(ak_scalars))
+                _set_doubles(s, self._fam_name, self._rule.scalars(hp, t, lr * mult, f32))
+        return 0
+
+    cdef int _run(self, _Bound b) except -1:
+        """Run every bound array: the body row on [0, split), the tail row on the rest."""
+        cdef int nt = _resolve_threads(self._nt)
+        cdef const ak_family *fam = self._body.fam
+        cdef ak_ops *body = &self._body.o
+        cdef ak_ops *tail = NULL if self._tail is None else &self._tail.o
+        cdef Py_ssize_t i
+        cdef int status = 0
+        cdef bint f32
+        with nogil:
+            for i in range(b.k):
+                f32 = b.type_num[i] == cnp.NPY_FLOAT
+                status = status or _run_range(fam, body, &self._sets[b.key[i]], b.ptr + 5 * i,
+                                              0, b.split[i], f32, nt)
+                if tail != NULL:
+                    status = status or _run_range(fam, tail, &self._sets[b.key[i]],
+                                                  b.ptr + 5 * i, b.split[i],
+                                                  b.n[i] - b.split[i], f32, nt)
+        if status != 0:
+            raise RuntimeError(adam_c_strerror(status).decode())
+        return 0
+
+
+import numpy as _np
+_F32 = _np.dtype(_np.float32)

@@ -9,35 +9,20 @@ import numpy as np
 
 from . import _kernels as K
 from . import _rules
-from ._validation import as_array_list, check_beta, check_pairs, check_real, lr_value
+from ._validation import check_beta, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
 
 
-class _Optimizer(K.OptimizerCore):
-    """Common machinery: state, step, threads, state_dict. Subclasses set the rule.
+class _Optimizer(K.Core):
+    """Common machinery: hyper-parameters, state_dict, repr. Subclasses set the rule.
 
-    ``t``, ``lr``, ``n_threads`` and ``step`` live in the C-level base class
-    (``_kernels.OptimizerCore``): a step on the arrays of the previous step is one C call.
-    ``_step`` here is everything else: the first step (new state), new arrays (checked,
-    then bound for the next step), arrays of several dtypes, ``lr_mult``, and rules whose
-    scalars need every gradient first (``Rule.prepare``), which are never bound.
+    The step itself, ``t``, ``lr``, ``n_threads`` and the state buffers live in the C-level
+    base class (``_kernels.Core``): this layer only resolves the constructor's arguments
+    into an update rule (adamkit's own, or a framework's via ``preset=``).
     """
 
     _family = None          # "adam" or "rmsprop"
-    _kernel_slots = ()      # the state buffers bind() takes, in its order
-
-    @property
-    def _state(self):
-        return self.__state
-
-    @_state.setter
-    def _state(self, state):
-        # the per-buffer lists the fast path hands to the kernel, built once per state
-        self.__state = state
-        self._kernel.unbind()               # the kernel held pointers to the old buffers
-        self._buffers = None if state is None else [
-            [st.get(name) for st in state] for name in self._kernel_slots]
 
     @property
     def hyperparameters(self):
@@ -45,48 +30,22 @@ class _Optimizer(K.OptimizerCore):
         return dict(self._hp)
 
     def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0):
-        self._rule = rule
-        kernel = rule.kernel()
-        self._tail_kernel = rule.tail_kernel()
-        self._hp = dict(hp)
+        self._configure(rule, hp, initial_state)
         self.lr = lr                            # checked by the property
         self.n_threads = n_threads              # checked; resolved again per step
         self.preset = preset
-        self.t = 0
-        self._initial_state = initial_state
-        # a rule whose scalars need every gradient first takes _step every time
-        self._bindable = rule.prepare is None
-        self._use_kernel(kernel, self._tail_kernel, rule.c_scalars, self._hp,
-                         self._python_scalars)
-        self._state = None                      # list (one per array) of dicts of buffers
 
-    def _python_scalars(self, t, lr, f32):
-        sc = self._rule.scalars(self._hp, t, lr, f32)
-        self._kernel.set_scalar_dict(sc)
-        if self._tail_kernel is not None:
-            self._tail_kernel.set_scalar_dict(sc)
-
-    # -- state ---------------------------------------------------------------------------
+    @property
+    def _tail_kernel(self):
+        return self._tail
 
     def _needed_state(self):
-        raise NotImplementedError
+        return self._kernel.buffers
 
     def _new_state(self, p):
-        st = {}
-        for name in self._needed_state():
-            fill = self._initial_state if name == "ms" else 0.0
-            st[name] = np.full(p.size, fill, dtype=p.dtype)
-        return st
+        return K.Core._new_state(self, p)
 
-    def _check_state_matches(self, params):
-        if len(self._state) != len(params):
-            raise ValueError(f"this optimizer holds state for {len(self._state)} arrays, "
-                             f"step() got {len(params)}")
-        for i, (st, p) in enumerate(zip(self._state, params)):
-            first = next(iter(st.values()), None)
-            if first is not None and (first.size != p.size or first.dtype != p.dtype):
-                raise ValueError(f"params[{i}] ({p.dtype}, {p.size} elements) does not match "
-                                 f"the optimizer state ({first.dtype}, {first.size})")
+    # -- state ---------------------------------------------------------------------------
 
     def state_dict(self):
         """A copy of everything needed to resume bit-identically.
@@ -126,8 +85,8 @@ class _Optimizer(K.OptimizerCore):
                     raise ValueError(f"state[{i}] buffers must share one float dtype and size")
                 new.append(arrs)
             state = new
-        self.t = int(t)
-        self._state = state
+        with self._mutating("load_state_dict()"):
+            self._set_loaded(int(t), state)
 
     def save_state(self, path):
         """Write :meth:`state_dict` to ``path`` (an uncompressed ``.npz`` with a checksum;
@@ -141,63 +100,6 @@ class _Optimizer(K.OptimizerCore):
         from ._io import load_state
         load_state(self, path)
 
-    # -- the step ------------------------------------------------------------------------
-
-    def _step(self, params, grads, lr_mult):
-        # the checked path of step() (OptimizerCore.step runs bound arrays itself)
-        params, _ = as_array_list(params, "params")
-        grads, _ = as_array_list(grads, "grads")
-        if lr_mult is None and self._state is not None and self._bindable:
-            try:
-                # every check of check_pairs, in C; binds the arrays for the next step
-                splits = None
-                if self._tail_kernel is not None and params:
-                    f32 = params[0].dtype == np.float32
-                    splits = [self._rule.split(p.size, f32) for p in params]
-                self._kernel.bind(params, grads, *self._buffers, splits)
-            except (TypeError, ValueError):
-                pass        # nothing was written: the checks below name the problem
-            else:
-                self._run_bound_step()
-                return
-        check_pairs(params, grads)
-        if lr_mult is not None:
-            lr_mult = [check_real(f"lr_mult[{i}]", x, 0.0) for i, x in enumerate(lr_mult)]
-            if len(lr_mult) != len(params):
-                raise ValueError(f"lr_mult has {len(lr_mult)} entries for {len(params)} arrays")
-        state = self._state
-        if state is None:
-            state = [self._new_state(p) for p in params]
-        else:
-            self._check_state_matches(params)
-        nt = K.effective_n_threads(self.n_threads)
-        t = self.t + 1
-        lr = lr_value(self.lr, self.t)
-        kernel, tail, split = self._kernel, self._tail_kernel, self._rule.split
-        # first pass: every scalar (may raise), so that nothing is written on error
-        hp = self._hp
-        if self._rule.prepare is not None:
-            hp = {**hp, **self._rule.prepare(hp, grads)}
-        scalars, cache = [], {}
-        for i, p in enumerate(params):
-            key = (p.dtype == np.float32, 1.0 if lr_mult is None else lr_mult[i])
-            if key not in cache:
-                cache[key] = self._rule.scalars(hp, t, lr * key[1], key[0])
-            scalars.append((key[0], cache[key]))
-        for (f32, sc), p, g, st in zip(scalars, params, grads, state):
-            kernel.set_scalars(**sc)
-            p1, g1 = p.reshape(-1), g.reshape(-1)
-            if tail is None:
-                self._run(kernel, p1, g1, st, nt)
-            else:
-                b = split(p1.size, f32)
-                tail.set_scalars(**sc)
-                self._run(kernel, p1[:b], g1[:b], {k: a[:b] for k, a in st.items()}, nt)
-                self._run(tail, p1[b:], g1[b:], {k: a[b:] for k, a in st.items()}, nt)
-        if self._state is not state:
-            self._state = state
-        self.t = t
-
     def __repr__(self):
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         pre = f", preset={self.preset!r}" if self.preset else ""
@@ -206,13 +108,6 @@ class _Optimizer(K.OptimizerCore):
 
 class _AdamBase(_Optimizer):
     _family = "adam"
-    _kernel_slots = ("m", "v", "vhat")
-
-    def _needed_state(self):
-        return ("m", "v", "vhat") if self._kernel.ops["amsgrad"] else ("m", "v")
-
-    def _run(self, kernel, p, g, st, nt):
-        kernel.run(p, g, st["m"], st["v"], st.get("vhat"), nt)
 
 
 def _preset_rule(preset, optimizer, given):
@@ -357,7 +252,6 @@ class RMSProp(_Optimizer):
     """
 
     _family = "rmsprop"
-    _kernel_slots = ("ms", "mg", "mom")
 
     def __init__(self, lr=None, alpha=None, eps=None, weight_decay=None, *, momentum=None,
                  centered=False, maximize=False, initial_accumulator=None, n_threads=None,
@@ -384,14 +278,3 @@ class RMSProp(_Optimizer):
         rule = _rules.native_rmsprop(momentum=hp["momentum"], centered=centered,
                                      weight_decay=hp["weight_decay"], maximize=maximize)
         self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"])
-
-    def _needed_state(self):
-        names = ["ms"]
-        if self._kernel.needs_mg:
-            names.append("mg")
-        if self._kernel.needs_mom:
-            names.append("mom")
-        return tuple(names)
-
-    def _run(self, kernel, p, g, st, nt):
-        kernel.run(p, g, st["ms"], st.get("mg"), st.get("mom"), nt)
