@@ -24,9 +24,9 @@ Design:
 """
 
 import os
-import threading
 
 cimport numpy as cnp
+from cpython.pythread cimport PyThread_get_thread_ident
 from cython.parallel cimport prange
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, malloc, qsort
@@ -714,17 +714,22 @@ cdef class Core:
     cdef list _keys                    # [(is_float32, multiplier)] of the scalar sets
     cdef ak_scalars *_sets
     cdef Py_ssize_t _nsets
-    cdef object _owner                 # the thread in a mutation, or None
+    cdef long _owner                   # the thread in a mutation (0: none)
     cdef str _doing
+    cdef object _prepare               # rule.prepare, or None
+    cdef bint *_key_f32                # per scalar set: float32?
+    cdef double *_key_mult             #                 its learning-rate multiplier
 
     def __dealloc__(self):
         free(self._sets)
+        free(self._key_f32)
+        free(self._key_mult)
 
     # -- the guard -------------------------------------------------------------------------
 
     cdef int _enter(self, str what) except -1:
-        me = threading.get_ident()
-        if self._owner is not None:
+        cdef long me = <long>PyThread_get_thread_ident()
+        if self._owner != 0:
             if self._owner == me:
                 raise RuntimeError(f"{what} called from inside {self._doing} on the same "
                                    "optimizer (re-entrant: e.g. from a learning-rate "
@@ -736,7 +741,7 @@ cdef class Core:
         return 0
 
     cdef void _leave(self) noexcept:
-        self._owner = None
+        self._owner = 0
 
     def _mutating(self, str what):
         """A context manager holding the mutation guard (for the Python layer)."""
@@ -803,7 +808,7 @@ cdef class Core:
 
     def _set_loaded(self, long long t, state):
         """Set ``t`` and the state buffers together (load_state_dict, inside its guard)."""
-        if self._owner != threading.get_ident():
+        if self._owner != <long>PyThread_get_thread_ident():
             raise RuntimeError("_set_loaded needs the mutation guard (Core._mutating)")
         self._t, self._st, self._b = t, state, None
 
@@ -825,6 +830,7 @@ cdef class Core:
         else:
             raise ValueError(f"c_scalars {rule.c_scalars!r} does not fit this rule")
         self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
+        self._prepare = rule.prepare
         self._fam_name = rule.family
         self._names = BUFFERS[rule.family]
         self._cmode = cmode
@@ -875,8 +881,8 @@ cdef class Core:
             self._set_keys(b, mults)
         lr = lr_value(self._lr, self._t) if self._lr_sched else self._lr_const
         hp = self._hp
-        if self._rule.prepare is not None:
-            hp = {**hp, **self._rule.prepare(hp, b.grads)}
+        if self._prepare is not None:
+            hp = {**hp, **self._prepare(hp, b.grads)}
         self._compute_scalars(hp, self._t + 1, lr)
         self._run(b)
         self._t += 1
@@ -935,12 +941,23 @@ cdef class Core:
         return keys, index
 
     cdef int _install_keys(self, list keys) except -1:
-        cdef ak_scalars *sets = <ak_scalars *>malloc(max(1, len(keys)) * sizeof(ak_scalars))
-        if sets == NULL:
+        cdef Py_ssize_t k = max(1, len(keys)), j
+        cdef ak_scalars *sets = <ak_scalars *>malloc(k * sizeof(ak_scalars))
+        cdef bint *f32 = <bint *>malloc(k * sizeof(bint))
+        cdef double *mult = <double *>malloc(k * sizeof(double))
+        if sets == NULL or f32 == NULL or mult == NULL:
+            free(sets)
+            free(f32)
+            free(mult)
             raise MemoryError()
-        memset(sets, 0, max(1, len(keys)) * sizeof(ak_scalars))
+        memset(sets, 0, k * sizeof(ak_scalars))
+        for j in range(len(keys)):
+            f32[j], mult[j] = keys[j]
         free(self._sets)
-        self._sets, self._nsets, self._keys = sets, len(keys), keys
+        free(self._key_f32)
+        free(self._key_mult)
+        self._sets, self._key_f32, self._key_mult = sets, f32, mult
+        self._nsets, self._keys = len(keys), keys
         return 0
 
     cdef int _set_keys(self, _Bound b, tuple mults) except -1:
@@ -956,8 +973,10 @@ cdef class Core:
         array is written (a recipe may raise)."""
         cdef Py_ssize_t j
         cdef ak_scalars *s
+        cdef bint f32
+        cdef double mult
         for j in range(self._nsets):
-            f32, mult = self._keys[j]
+            f32, mult = self._key_f32[j], self._key_mult[j]
             s = &self._sets[j]
             if self._cmode == _CS_ADAM:
                 ak_adam_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
