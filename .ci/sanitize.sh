@@ -25,11 +25,16 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 echo "== 1. C core tests under ASan+UBSan ($($CC --version | head -1))"
 t0=$(date +%s)
+# the headers the build generates from adam_c.h and the presets (adam_c/meson.build)
+mkdir -p "$WORK/gen"
+python3 adam_c/codegen.py limits adam_c/include/adam_c.h "$WORK/gen/adam_c_limits.h"
+python3 adam_c/codegen.py instances adam_c/include/adam_c.h src/adamkit "$WORK/gen/instances.h"
 for src in adam_c_f32 adam_c_f64 adam_c_common; do
-    $CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -c "adam_c/src/$src.c" -o "$WORK/$src.o"
+    $CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -I"$WORK/gen" -c "adam_c/src/$src.c" \
+        -o "$WORK/$src.o"
 done
 ar rcs "$WORK/libadam_c_san.a" "$WORK"/adam_c_f32.o "$WORK"/adam_c_f64.o "$WORK"/adam_c_common.o
-$CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include adam_c/tests/test_adam_c.c \
+$CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -I"$WORK/gen" adam_c/tests/test_adam_c.c \
     "$WORK/libadam_c_san.a" -lm -o "$WORK/test_adam_c_san"
 "$WORK/test_adam_c_san"
 

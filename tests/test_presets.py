@@ -18,7 +18,7 @@ def test_every_row_builds_with_its_defaults():
     for framework, optimizer in presets.available():
         row = presets.get(framework, optimizer)
         given = {name: 1e-3 for name in row.required}
-        rule, hp, lr = presets.build(f"{framework}.{optimizer}",
+        rule, hp, lr, _ = presets.build(f"{framework}.{optimizer}",
                                      "RMSProp" if row.family == "rmsprop" else "Adam", given)
         assert rule.family == row.family
         Kernel(rule.family, rule.ops)      # the ops row is valid for the C core
@@ -31,7 +31,7 @@ def test_every_row_has_a_specialized_loop_at_its_defaults():
     missing = []
     for framework, optimizer in presets.available():
         row = presets.get(framework, optimizer)
-        rule, _, _ = presets.build(f"{framework}.{optimizer}",
+        rule, _, _, _ = presets.build(f"{framework}.{optimizer}",
                                    "RMSProp" if row.family == "rmsprop" else "Adam",
                                    {name: 1e-3 for name in row.required})
         tail = None if rule.tail_ops is None else Kernel(rule.family,
@@ -41,6 +41,18 @@ def test_every_row_has_a_specialized_loop_at_its_defaults():
                 if kernel is not None and not kernel.is_specialized(np.dtype(dtype).char):
                     missing.append((f"{framework}.{optimizer}", dtype, kernel.ops))
     assert not missing, missing
+
+
+def test_the_build_has_exactly_the_instances_the_rows_use():
+    """instances.h is generated from the rows (adam_c/codegen.py): one loop per distinct
+    row, none that no rule or preset uses."""
+    from adamkit._kernels import instance_counts
+
+    from adamkit.presets._instances import instance_rows
+    distinct = {(fam, tuple(sorted((k, v) for k, v in ops.items() if v and k != "ftz")))
+                for fam, ops, _ in instance_rows()}
+    assert instance_counts() == {fam: sum(1 for f, _ in distinct if f == fam)
+                                 for fam in ("adam", "rmsprop")}
 
 
 def test_class_and_flags_pick_the_row():
@@ -114,7 +126,7 @@ def test_cli_verify_golden_only():
 def test_caffe_clip_gradients_scales_by_the_float_norm():
     """Caffe's ClipGradients (written from sgd_solver.cpp; no clipped golden run exists):
     the gradient is scaled by clip / ||g|| in float32 when the norm exceeds clip."""
-    from adamkit.presets import _openblas_sdot_sq
+    from adamkit.presets._openblas import sdot_sq as _openblas_sdot_sq
     rng = np.random.default_rng(1)
     g = (rng.standard_normal(67) * 10).astype(np.float32)
     clipped = adamkit.Adam(preset="caffe", base_lr=0.01, momentum=0.9, clip_gradients=1.0)

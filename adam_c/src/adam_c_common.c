@@ -2,6 +2,7 @@
    reciprocal-square-root estimate with its vector versions. */
 #define ADAM_C_RSQRT_DEFINITION /* defined here without the simd attribute (see below) */
 #include "adam_c_internal.h"
+#include "adam_c_limits.h"
 
 #if ADAM_C_HAVE_RSQRT
 float adam_c_rsqrt_est(float x) { return _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(x))); }
@@ -41,44 +42,34 @@ __attribute__((target("avx512f"))) __m512 _ZGVeN16v_adam_c_rsqrt_est(__m512 x)
 #endif
 #endif
 
-static int in_range(int x, int lo, int hi) { return x >= lo && x <= hi; }
+/* Every ops field in [0, its largest value] (adam_c_limits.h, generated from adam_c.h);
+   ftz only where this build can honour it. The structs are ints only. */
+typedef char adam_c_ops_are_ints[
+    sizeof(adam_c_adam_ops) == ADAM_C_ADAM_OPS_NFIELDS * sizeof(int) &&
+    sizeof(adam_c_rmsprop_ops) == ADAM_C_RMSPROP_OPS_NFIELDS * sizeof(int) ? 1 : -1];
+
+static int fields_in_range(const void *ops, const int *max, int n)
+{
+    int f[32];
+    memcpy(f, ops, (size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++)
+        if (f[i] < 0 || f[i] > max[i]) return 0;
+    return 1;
+}
 
 int adam_c_adam_ops_check(const adam_c_adam_ops *o)
 {
     if (!o) return ADAM_C_ENULL;
-    int ok = in_range(o->maximize, 0, 1) &&
-             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULMUL) &&
-             in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
-             in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
-             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&
-             in_range(o->first, ADAM_C_M_LERP, ADAM_C_M_LERP_FMA_HI) &&
-             in_range(o->second, ADAM_C_V_LERP, ADAM_C_V_LERP_FMA2) &&
-             in_range(o->amsgrad, 0, 1) &&
-             in_range(o->numer, ADAM_C_NUM_M, ADAM_C_NUM_NADAM_FMA) &&
-             in_range(o->denom, ADAM_C_D_SQRT_EPS, ADAM_C_D_FMABC_SQRT_EPS) &&
-             in_range(o->step, ADAM_C_U_MUL_DIV, ADAM_C_U_MUL_DIV_DSCALE) &&
-             in_range(o->apply, ADAM_C_P_SUB, ADAM_C_P_ADDWD_FMA) &&
-             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX) &&
-             in_range(o->ftz, 0, ADAM_C_HAVE_FTZ);
+    int ok = fields_in_range(o, adam_c_adam_ops_max, ADAM_C_ADAM_OPS_NFIELDS) &&
+             o->ftz <= ADAM_C_HAVE_FTZ;
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
 int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
 {
     if (!o) return ADAM_C_ENULL;
-    int ok = in_range(o->maximize, 0, 1) &&
-             in_range(o->grad_scale, ADAM_C_GSCALE_NONE, ADAM_C_GSCALE_MULMUL) &&
-             in_range(o->grad_decay, ADAM_C_GDECAY_NONE, ADAM_C_GDECAY_L1) &&
-             in_range(o->grad_clip, ADAM_C_GCLIP_NONE, ADAM_C_GCLIP_VALUE) &&
-             in_range(o->decoupled, ADAM_C_DECOUPLED_NONE, ADAM_C_DECOUPLED_FMA) &&
-             in_range(o->square, ADAM_C_MS_LERP, ADAM_C_MS_AXPBY_POW) &&
-             in_range(o->center, ADAM_C_C_NONE, ADAM_C_C_AXPBY_FMA) &&
-             in_range(o->denom, ADAM_C_RD_SQRT_EPS_IN, ADAM_C_RD_EPS_FIRST_SQRT) &&
-             in_range(o->step, ADAM_C_RU_MUL_DIV, ADAM_C_RU_MUL_DIV_DSCALE) &&
-             in_range(o->momentum, ADAM_C_MOM_NONE, ADAM_C_MOM_FMA_XRS) &&
-             in_range(o->variance, ADAM_C_VAR_SUB, ADAM_C_VAR_SUB_EPS) &&
-             in_range(o->sqrt_kind, ADAM_C_SQRT_IEEE, ADAM_C_SQRT_MKL_EX) &&
-             in_range(o->ftz, 0, ADAM_C_HAVE_FTZ);
+    int ok = fields_in_range(o, adam_c_rmsprop_ops_max, ADAM_C_RMSPROP_OPS_NFIELDS) &&
+             o->ftz <= ADAM_C_HAVE_FTZ;
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 

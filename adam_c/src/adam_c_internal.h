@@ -194,6 +194,10 @@ ADAM_C_API int adam_c_rmsprop_generic_f64(const adam_c_rmsprop_ops *,
                                           const adam_c_rmsprop_scalars *, double *,
                                           const double *, double *, double *, double *,
                                           size_t);
+ADAM_C_API size_t adam_c_adam_instances_f32(void);
+ADAM_C_API size_t adam_c_adam_instances_f64(void);
+ADAM_C_API size_t adam_c_rmsprop_instances_f32(void);
+ADAM_C_API size_t adam_c_rmsprop_instances_f64(void);
 ADAM_C_API int adam_c_adam_is_specialized_f32(const adam_c_adam_ops *);
 ADAM_C_API int adam_c_adam_is_specialized_f64(const adam_c_adam_ops *);
 ADAM_C_API int adam_c_rmsprop_is_specialized_f32(const adam_c_rmsprop_ops *);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "adam_c.h"
+#include "adam_c_limits.h"
 
 int adam_c_adam_generic_f32(const adam_c_adam_ops *, const adam_c_adam_scalars *, float *,
                             const float *, float *, float *, float *, size_t);
@@ -187,8 +188,8 @@ static void test_adam_sweep(void)
 {
     /* Each field through all its values with the others at a varied default: every value
        of every stage is exercised in both a specialised and the generic loop. */
-    int maxv[14] = {1, 3, 4, 1, 3, 5, 10, 1, 3, 7, 5, 6, 1, 1};
-    for (int f = 0; f < 14; f++) {
+    const int *maxv = adam_c_adam_ops_max;
+    for (int f = 0; f < ADAM_C_ADAM_OPS_NFIELDS; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_adam_ops o = {0};
             o.denom = ADAM_C_D_SQRT_BC_EPS;
@@ -215,14 +216,14 @@ static void test_instances(void)
     static const adam_c_adam_ops adam_rows[] = {
 #define ADAM_C_ADAM_INSTANCE(NAME, ...) {__VA_ARGS__},
 #define ADAM_C_RMSPROP_INSTANCE(NAME, ...)
-#include "../src/instances.h"
+#include "instances.h"
 #undef ADAM_C_ADAM_INSTANCE
 #undef ADAM_C_RMSPROP_INSTANCE
     };
     static const adam_c_rmsprop_ops rms_rows[] = {
 #define ADAM_C_ADAM_INSTANCE(NAME, ...)
 #define ADAM_C_RMSPROP_INSTANCE(NAME, ...) {__VA_ARGS__},
-#include "../src/instances.h"
+#include "instances.h"
 #undef ADAM_C_ADAM_INSTANCE
 #undef ADAM_C_RMSPROP_INSTANCE
     };
@@ -243,8 +244,8 @@ static void test_instances(void)
 
 static void test_rms_sweep(void)
 {
-    int maxv[13] = {1, 3, 4, 1, 3, 8, 5, 5, 10, 9, 2, 1, 1};
-    for (int f = 0; f < 13; f++) {
+    const int *maxv = adam_c_rmsprop_ops_max;
+    for (int f = 0; f < ADAM_C_RMSPROP_OPS_NFIELDS; f++) {
         for (int val = 0; val <= maxv[f]; val++) {
             adam_c_rmsprop_ops o = {0};
             o.momentum = ADAM_C_MOM_ACC;

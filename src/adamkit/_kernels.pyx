@@ -123,6 +123,8 @@ cdef extern from *:
                          double wd, long t, int f32) nogil
     void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps, double mu,
                             double wd, int f32) nogil
+    size_t adam_c_adam_instances_f32() nogil
+    size_t adam_c_rmsprop_instances_f32() nogil
     float adam_c_mkl_sqrt_f32(float x) nogil
     double adam_c_mkl_sqrt_f64(double x) nogil
     int ADAM_C_HAVE_RSQRT
@@ -176,6 +178,11 @@ def native_scalars(str family, double lr, hp, long long t, bint f32):
     else:
         _family(family)
     return {name: s.d[i] for i, name in enumerate(_vocab.SCALARS[family])}
+
+
+def instance_counts():
+    """How many specialised loops this build has per family (instances.h)."""
+    return {"adam": adam_c_adam_instances_f32(), "rmsprop": adam_c_rmsprop_instances_f32()}
 
 
 def openmp_enabled():

@@ -172,7 +172,8 @@ class Adam(_AdamBase):
                                        decoupled_weight_decay=decoupled_weight_decay).items()
                  if v is not None}
         if preset is not None:
-            rule, hp, lr = _preset_rule(preset, type(self).__name__, {**given, **preset_options})
+            rule, hp, lr, _ = _preset_rule(preset, type(self).__name__,
+                                           {**given, **preset_options})
             self._setup(rule, hp, lr, n_threads, preset)
             return
         if preset_options:
@@ -262,8 +263,9 @@ class RMSProp(_Optimizer):
                                        initial_accumulator=initial_accumulator).items()
                  if v is not None}
         if preset is not None:
-            rule, hp, lr = _preset_rule(preset, "RMSProp", {**given, **preset_options})
-            self._setup(rule, hp, lr, n_threads, preset, hp.get("initial_accumulator", 0.0))
+            rule, hp, lr, initial = _preset_rule(preset, "RMSProp",
+                                                 {**given, **preset_options})
+            self._setup(rule, hp, lr, n_threads, preset, initial)
             return
         if preset_options:
             raise TypeError(f"unknown keyword arguments {sorted(preset_options)} "

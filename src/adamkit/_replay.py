@@ -9,6 +9,7 @@ every step's parameters and state, bit for bit.
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 
@@ -58,60 +59,20 @@ class ReplayResult:
         return self.worst == 0
 
 
-def load_meta(traj):
-    meta = traj.meta
-    if isinstance(meta, str):
-        meta = json.loads(meta)
-    return meta
-
-
-def hyperparameters(meta):
-    """The hyper-parameters of a recording, under the framework's names.
-
-    ``hyperparameters_effective`` first; for Caffe, fields of the solver prototxt the
-    recording used (e.g. ``max_iter`` of the poly policy) fill what it leaves out.
-    """
-    hp = dict(meta.get("hyperparameters_effective") or meta.get("hyperparameters") or {})
-    row = presets.get(*preset_key(meta))
-    if row.from_recording is not None:
-        hp = row.from_recording(hp, meta)
-    for key in row.meta_keys:          # options recorded outside the hyper-parameters
-        if key in meta:
-            hp[key] = meta[key]
-    text = meta.get("solver_prototxt") or (meta.get("hyperparameters") or {}).get(
-        "solver_prototxt")
-    if meta.get("framework") == "caffe" and text:
-        row = presets.get("caffe", meta["optimizer"])
-        for line in text.splitlines():
-            key, _, value = line.partition(":")
-            key, value = key.strip(), value.strip().strip('"')
-            if key in row.defaults and key not in hp and value:
-                hp[key] = value if key in ("lr_policy", "regularization_type") else float(value)
-    return hp
-
-
-def preset_key(meta):
-    """(framework, optimizer) of the preset that replays a recording. tf-keras recordings
-    carry both optimizer generations under one name; the variant says which."""
-    framework, optimizer = meta["framework"], meta["optimizer"]
-    if framework == "tf_keras" and str(meta.get("variant", "")).startswith("legacy"):
-        framework = "tf_keras_legacy"
-    return framework, optimizer
-
-
 def make_optimizer(framework, optimizer, hyperparameters, n_threads=None):
     """An optimizer object running the preset of ``framework``/``optimizer`` with the
     framework's own hyper-parameter names (as the files record them)."""
     row = presets.get(framework, optimizer)
     cls = Adam if row.family == "adam" else RMSProp
-    return cls(preset=f"{framework}.{optimizer}", n_threads=n_threads, **hyperparameters)
+    return cls(preset=f"{row.framework}.{row.optimizer}", n_threads=n_threads,
+               **hyperparameters)
 
 
 def replay(grads, params, states, meta, name="", n_threads=None):
     """Replay one recording; see the module docstring. Returns a :class:`ReplayResult`."""
-    framework, optimizer = preset_key(meta)
-    row = presets.get(framework, optimizer)
-    opt = make_optimizer(framework, optimizer, hyperparameters(meta), n_threads=n_threads)
+    row, hp = presets.for_recording(meta)
+    framework, optimizer = row.framework, row.optimizer
+    opt = make_optimizer(framework, optimizer, hp, n_threads=n_threads)
     unknown = set(states) - set(row.states)
     if unknown:
         raise ValueError(f"{name}: state arrays {sorted(unknown)} are not known to the "
@@ -148,7 +109,6 @@ def replay(grads, params, states, meta, name="", n_threads=None):
 
 def replay_file(path, n_threads=None):
     """Replay a trajectory ``.npz`` file (golden or live recording)."""
-    import os
     with np.load(path, allow_pickle=False) as z:
         grads, params = z["grads"], z["params"]
         meta = json.loads(str(z["meta"]))

@@ -1,0 +1,60 @@
+"""One framework optimizer as data: its rule function, published defaults, names and the
+conventions of its recordings."""
+
+import dataclasses
+from typing import Callable
+
+
+class PresetError(ValueError):
+    """A hyper-parameter value or combination that the preset does not reproduce."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """One framework's optimizer.
+
+    ``rule(hp)`` returns the :class:`~adamkit._rules.Rule` that reproduces the framework
+    for the hyper-parameters ``hp`` (under the framework's own names, defaults filled in):
+    which ops rows run, how each step's scalars are computed, and what must be computed
+    from all gradients first. It is a plain function of ``hp``: read it top to bottom.
+    """
+
+    framework: str
+    optimizer: str                 # adam, amsgrad, adamw, adamax, nadam, ..., rmsprop
+    family: str                    # adam or rmsprop: which kernel family runs it
+    rule: Callable                 # hp -> Rule
+    defaults: dict                 # the framework's keywords and published defaults
+    lr_name: str                   # which of them is the learning rate
+    aliases: dict = dataclasses.field(default_factory=dict)    # adamkit name -> framework's
+    states: dict = dataclasses.field(default_factory=dict)     # framework state -> buffer
+    required: tuple = ()           # hyper-parameters without a default
+    ignored: frozenset = frozenset()   # keywords of the framework that change no bits
+    dtypes: tuple = ("float32", "float64")
+    api: str = ""                  # what it reproduces (for the docs and the report)
+    meta_keys: tuple = ()          # recording metadata that are options (e.g. optax "jit")
+    from_recording: Callable = None    # (hp, meta) -> hp: a recording's own conventions
+    variants: tuple = ()           # hyper-parameter changes whose rows get their own loop
+    initial_state: str = None      # the hyper-parameter holding RMSProp's initial mean square
+
+    @property
+    def name(self):
+        return f"{self.framework}.{self.optimizer}"
+
+    def make_rule(self, hp):
+        """The rule for ``hp``, named after this preset; a tail row that changes no stage
+        is dropped (one loop)."""
+        rule = self.rule(hp)
+        if rule.family != self.family:
+            raise AssertionError(f"{self.name}: a {rule.family} rule for a {self.family} preset")
+        tail, split = rule.tail_ops, rule.split
+        if tail is not None and {**rule.ops, **tail} == dict(rule.ops):
+            tail, split = None, None
+        return dataclasses.replace(rule, name=self.name, tail_ops=tail, split=split)
+
+    def refuse(self, what):
+        """The error for a setting this preset does not reproduce."""
+        return PresetError(f"{self.framework} {self.optimizer}: {what}")
+
+
+def refuse(framework, optimizer, what):
+    return PresetError(f"{framework} {optimizer}: {what}")

@@ -1,0 +1,103 @@
+"""Chainer 7.8.1 (NumPy backend): ``optimizers.Adam`` and its ``AdamW``, ``AMSGrad``,
+``AdaBound``, ``AMSBound`` forms, and ``RMSprop``; the ``WeightDecay`` and
+``GradientClipping`` optimizer hooks.
+
+NumPy 1.23 arithmetic with value-based casting (a Python float meets a T array as T(x));
+no FMA. ``GradientClipping`` sums squares with ``g.dot(g)``, an OpenBLAS dot.
+Evidence: conformance/notes/chainer-recipes.md, 0-ULP replays of the live recordings.
+"""
+
+import math
+
+import numpy as np
+
+from .. import _vocab as V
+from .._rules import Rule
+from ._floats import adam_scalars, rmsprop_scalars, rounder
+from ._preset import Preset, refuse
+
+_HOOKS = ("WeightDecay", "GradientClipping")
+
+
+def _hook(hp, name):
+    for hook, value in hp.get("hooks") or ():
+        if hook == name:
+            return value
+    return None
+
+
+def _adam_scalars(hp, t, lr, f32):
+    r = rounder(f32)
+    b1, b2, eta, wdr = hp["beta1"], hp["beta2"], hp["eta"], hp["weight_decay_rate"]
+    alpha_t = lr * math.sqrt(1.0 - math.pow(b2, t)) / (1.0 - math.pow(b1, t))
+    fl = hp["final_lr"]   # * alpha / initial_alpha: 1 while alpha is not changed
+    lower = fl * (1.0 - 1.0 / (hp["gamma"] * t + 1))
+    upper = fl * (1.0 + 1.0 / (hp["gamma"] * t))
+    return adam_scalars(b1=r(b1), c1=r(1.0 - b1), b2=r(b2), c2=r(1.0 - b2), eps=r(hp["eps"]),
+                        alpha=r(alpha_t), s=r(eta), k=r(1.0 - eta * wdr), lo=r(lower),
+                        hi=r(upper), wd=r(_hook(hp, "WeightDecay") or 0.0),
+                        gmul=r(hp.get("_clip_rate", 1.0)))
+
+
+def _clip_rate(hp, grads):
+    """GradientClipping: rate = threshold / sqrt(sum of g.g); applied only when < 1."""
+    threshold = _hook(hp, "GradientClipping")
+    sqnorm = sum(float(np.dot(g.reshape(-1), g.reshape(-1))) for g in grads)
+    rate = threshold / math.sqrt(sqnorm) if sqnorm else math.inf
+    return {"_clip_rate": rate if rate < 1.0 else 1.0}
+
+
+def _adam_rule(optimizer):
+    def rule(hp):
+        if any(h not in _HOOKS for h, _ in hp["hooks"] or ()):
+            raise refuse("chainer", optimizer,
+                         "only the WeightDecay and GradientClipping hooks are supported")
+        ops = {"denom": V.D_SQRT_EPS, "step": V.U_SCALE_DIV, "apply": V.P_SUB_SCALED,
+               "amsgrad": int(bool(hp["amsgrad"]))}
+        if hp["weight_decay_rate"]:
+            ops["apply"] = V.P_DECAY_SUB
+        if hp["adabound"]:
+            ops["step"] = V.U_SCALE_DIV_CLIP
+        if _hook(hp, "WeightDecay"):
+            ops["grad_decay"] = V.GDECAY_L2
+        prepare = None
+        if _hook(hp, "GradientClipping"):
+            ops["grad_scale"] = V.GSCALE_MUL
+            prepare = _clip_rate
+        return Rule("adam", ops, _adam_scalars, prepare=prepare)
+    return rule
+
+
+def _rmsprop_scalars(hp, t, lr, f32):
+    r = rounder(f32)
+    a = hp["alpha"]
+    return rmsprop_scalars(rho=r(a), c=r(1.0 - a), eps=r(hp["eps"]), lr=r(lr))
+
+
+def _rmsprop_rule(hp):
+    return Rule("rmsprop", {"square": V.MS_SCAL_ADDCMUL,
+                            "denom": V.RD_SQRT_EPS_IN if hp["eps_inside_sqrt"]
+                            else V.RD_SQRT_EPS}, _rmsprop_scalars)
+
+
+_ADAM = {"alpha": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eta": 1.0,
+         "weight_decay_rate": 0.0, "amsgrad": False, "adabound": False, "final_lr": 0.1,
+         "gamma": 1e-3, "hooks": ()}
+_ALIASES = {"lr": "alpha", "betas": ("beta1", "beta2"), "eps": "eps"}
+
+PRESETS = tuple(
+    Preset("chainer", opt, "adam", _adam_rule(opt), defaults={**_ADAM, **extra},
+           lr_name="alpha",
+           aliases={**_ALIASES,
+                    **({"weight_decay": "weight_decay_rate"} if opt == "adamw" else {})},
+           states={"m": "m", "v": "v", "vhat": "vhat"}, meta_keys=("hooks",),
+           api=f"chainer.optimizers.{opt} 7.8.1 (NumPy)")
+    for opt, extra in (("adam", {}), ("adamw", {"weight_decay_rate": 0.0}),
+                       ("amsgrad", {"amsgrad": True}), ("adabound", {"adabound": True}),
+                       ("amsbound", {"amsgrad": True, "adabound": True}))
+) + (
+    Preset("chainer", "rmsprop", "rmsprop", _rmsprop_rule,
+           defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "eps_inside_sqrt": False},
+           lr_name="lr", aliases={"lr": "lr", "alpha": "alpha", "eps": "eps"},
+           states={"ms": "ms"}, api="chainer.optimizers.RMSprop 7.8.1 (NumPy)"),
+)

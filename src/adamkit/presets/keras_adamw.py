@@ -1,0 +1,81 @@
+"""keras-adamw 1.38 (``TF_KERAS=1``, tensorflow-cpu 2.13.1): ``keras_adamw.AdamW``, with its
+L1/L2 ``weight_decays``, cosine annealing with warm restarts (``eta_t``) and
+``lr_multipliers``. float32 only. Evidence: conformance/notes/keras_adamw-recipes.md,
+0-ULP replays of the golden and live recordings."""
+
+import math
+
+import numpy as np
+
+from .. import _vocab as V
+from .._rules import Rule
+from ._floats import F, adam_scalars, cosf, powf
+from ._preset import Preset, PresetError
+
+
+def _eta(hp, t):
+    """eta_t for step t: 1.0 at t = 1, then the cosine-with-warm-restarts value computed
+    after the previous step (t_cur = (t-1) mod total_iterations)."""
+    if t == 1 or not hp["use_cosine_annealing"]:
+        return F(1.0)
+    ti = int(hp["total_iterations"])
+    t_cur = (t - 1) % ti
+    lo, hi = F(hp["eta_min"]), F(hp["eta_max"])
+    x = F(cosf(float(F(math.pi) * F(t_cur / (ti - 1)))))
+    return lo + (F(0.5) * (hi - lo)) * (F(1.0) + x)
+
+
+def _one(value, what):
+    """keras-adamw keys decays and multipliers by variable name; one optimizer object
+    reproduces one variable's settings."""
+    if isinstance(value, dict):
+        if len(value) > 1:
+            raise PresetError(f"keras_adamw adamw: give one {what} entry per optimizer object")
+        return next(iter(value.values()), None)
+    return value
+
+
+def _scalars(hp, t, lr, f32):
+    b1, b2 = F(hp["beta_1"]), F(hp["beta_2"])
+    tt = float(F(t))
+    b1p, b2p = F(powf(float(b1), tt)), F(powf(float(b2), tt))
+    lr_t = (F(lr) * np.sqrt(F(1.0) - b2p)) / (F(1.0) - b1p)
+    mult = _one(hp.get("lr_multipliers") or {}, "lr_multipliers")
+    if mult is not None:                     # lr_t times the variable's multiplier
+        lr_t = lr_t * F(mult)
+    eta = _eta(hp, t)
+    l1, l2 = _one(hp.get("weight_decays") or {}, "weight_decays") or (0.0, 0.0)
+    ti_wd = hp.get("total_iterations_wd") or hp.get("total_iterations") or 0
+    norm = np.sqrt(F(1.0 / ti_wd)) if ti_wd else F(1.0)
+    eps = hp["epsilon"] if hp["epsilon"] is not None else 1e-7
+    return adam_scalars(b1=b1, c1=F(1.0) - b1, b2=b2, c2=F(1.0) - b2, eps=F(eps), s=eta * lr_t,
+                        k=eta, l1=F(float(l1)) * norm, l2=F(float(l2)) * norm)
+
+
+def _rule(hp):
+    if hp["use_cosine_annealing"] and int(hp["total_iterations"]) < 2:
+        raise PresetError("keras_adamw adamw: use_cosine_annealing needs total_iterations >= 2")
+    ops = {"first": V.M_AXPBY, "second": V.V_AXPBY, "denom": V.D_SQRT_EPS, "step": V.U_DIV,
+           "apply": V.P_SUB_SCALED_L1L2 if hp["weight_decays"] else V.P_SUB_SCALED}
+    return Rule("adam", ops, _scalars)
+
+
+def _from_recording(hp, meta):
+    return {**hp, "lr_multipliers": (meta.get("hyperparameters") or {}).get("lr_multipliers")}
+
+
+
+PRESETS = (
+    Preset("keras_adamw", "adamw", "adam", _rule,
+           defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": None,
+                     "weight_decays": None, "use_cosine_annealing": False,
+                     "total_iterations": 0, "total_iterations_wd": None, "eta_min": 0.0,
+                     "eta_max": 1.0, "lr_multipliers": None},
+           lr_name="learning_rate", dtypes=("float32",),
+           aliases={"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"},
+           states={"m": "m", "v": "v"},
+           ignored=frozenset({"decay", "amsgrad", "zero_penalties", "autorestart",
+                              "init_verbose", "t_cur", "eta_t", "name"}),
+           from_recording=_from_recording,
+           api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),
+)

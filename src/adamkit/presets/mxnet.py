@@ -1,0 +1,152 @@
+"""MXNet 1.9.1: ``mx.optimizer.Adam`` (``adam_update``), ``Adamax`` (NDArray operators) and
+``RMSProp`` (``rmsprop_update`` / ``rmspropalex_update``), dense gradients.
+
+Python sends every scalar to the C++ ops as ``str(value)``; dmlc-core parses it with its
+own ParseFloat, which is not correctly rounded. Evidence: conformance/notes/
+mxnet-recipes.md, 0-ULP replays of the live recordings.
+"""
+
+import functools
+import math
+
+from .. import _vocab as V
+from .._rules import Rule
+from ._floats import F, T, adam_scalars, rmsprop_scalars
+from ._preset import Preset, refuse
+
+
+@functools.lru_cache(maxsize=1024)      # pure; the same hyper-parameter text every step
+def dmlc_parse(text, f32):
+    """dmlc::ParseFloat<float> (f32) or <double>: integer part, then up to 19 fraction
+    digits as an integer over a power of ten (in double), added in the target type, then
+    the exponent applied as products of 1e8 and 10 in the target type."""
+    Tt = T(f32)
+    s, p, neg = text, 0, False
+    if s[p] in "+-":
+        neg = s[p] == "-"
+        p += 1
+    ipart = 0
+    while p < len(s) and s[p].isdigit():
+        ipart = ipart * 10 + int(s[p])
+        p += 1
+    value = Tt(ipart)
+    if p < len(s) and s[p] == ".":
+        p += 1
+        frac, pow10, count = 0, 1, 0
+        while p < len(s) and s[p].isdigit():
+            if count < 19:
+                frac, pow10 = frac * 10 + int(s[p]), pow10 * 10
+            p += 1
+            count += 1
+        value = Tt(value + Tt(float(frac) / float(pow10)))
+    if p < len(s) and s[p] in "eE":
+        p += 1
+        negexp = s[p] == "-"
+        if s[p] in "+-":
+            p += 1
+        e = int(s[p:])
+        scale = Tt(1.0)
+        while e >= 8:
+            scale, e = Tt(scale * Tt(F(1e8))), e - 8
+        while e > 0:
+            scale, e = Tt(scale * Tt(F(10.0))), e - 1
+        value = Tt(value / scale) if negexp else Tt(value * scale)
+    return -value if neg else value
+
+
+def _op(x, f32):
+    """A scalar of a fused MXNet op: ParseFloat<float>, then widened to the dtype."""
+    return T(f32)(dmlc_parse(str(x), True))
+
+
+def _nd(x, f32):
+    """A scalar of an NDArray operator: ParseFloat<double>, then cast to the dtype."""
+    return T(f32)(dmlc_parse(str(x), False))
+
+
+def _adam_scalars(hp, t, lr, f32):
+    Tt = T(f32)
+    b1, b2 = hp["beta1"], hp["beta2"]
+    lr_t = lr * (math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
+    B1, B2 = _op(b1, f32), _op(b2, f32)
+    clip = hp["clip_gradient"]
+    return adam_scalars(b1=B1, c1=Tt(1.0) - B1, b2=B2, c2=Tt(1.0) - B2,
+                        eps=_op(hp["epsilon"], f32), alpha=_op(lr_t, f32),
+                        gmul=_op(hp["rescale_grad"], f32), wd=_op(hp["wd"], f32),
+                        clip=_op(clip, f32) if clip else 0.0)
+
+
+def _adamax_scalars(hp, t, lr, f32):
+    b1 = hp["beta1"]
+    clip = hp["clip_gradient"]
+    return adam_scalars(b1=_nd(b1, f32), c1=_nd(1.0 - b1, f32), b2=_nd(hp["beta2"], f32),
+                        alpha=_nd(lr / (1.0 - b1 ** t), f32),
+                        gmul=_nd(hp["rescale_grad"], f32), wd=_nd(hp["wd"], f32),
+                        clip=_nd(clip, f32) if clip is not None else 0.0)
+
+
+def _rmsprop_scalars(hp, t, lr, f32):
+    Tt = T(f32)
+    g1 = _op(hp["gamma1"], f32)
+    clip = hp["clip_gradient"]
+    return rmsprop_scalars(rho=g1, c=Tt(1.0) - g1, eps=_op(hp["epsilon"], f32),
+                           lr=_op(lr, f32), mu=_op(hp["gamma2"], f32),
+                           gmul=_op(hp["rescale_grad"], f32), wd=_op(hp["wd"], f32),
+                           clip=_op(clip, f32) if clip else 0.0)
+
+
+def _adam_rule(hp):
+    ops = {"grad_scale": V.GSCALE_MUL, "grad_decay": V.GDECAY_L2, "first": V.M_AXPBY,
+           "second": V.V_AXPBY_CG, "denom": V.D_SQRT_EPS}
+    if hp["clip_gradient"]:                  # the fused op clips only when > 0
+        ops["grad_clip"] = V.GCLIP_VALUE
+    return Rule("adam", ops, _adam_scalars)
+
+
+def _adamax_rule(hp):
+    ops = {"grad_scale": V.GSCALE_MUL, "grad_decay": V.GDECAY_L2, "first": V.M_AXPBY,
+           "second": V.V_MAX, "denom": V.D_NONE}
+    if hp["clip_gradient"] is not None:      # the Python optimizer clips when not None
+        ops["grad_clip"] = V.GCLIP_VALUE
+    return Rule("adam", ops, _adamax_scalars)
+
+
+def _rmsprop_rule(hp):
+    if hp["clip_weights"]:
+        raise refuse("mxnet", "rmsprop", "clip_weights is not supported")
+    ops = {"grad_scale": V.GSCALE_MUL, "grad_decay": V.GDECAY_L2, "square": V.MS_AXPBY,
+           "denom": V.RD_SQRT_EPS_IN, "step": V.RU_SCALE_OF_DIV}
+    if hp["clip_gradient"]:
+        ops["grad_clip"] = V.GCLIP_VALUE
+    if hp["centered"]:
+        ops.update(square=V.MS_AXPBY_CG, center=V.C_AXPBY, step=V.RU_MUL_DIV,
+                   momentum=V.MOM_DELTA)
+    return Rule("rmsprop", ops, _rmsprop_scalars)
+
+
+_COMMON = {"wd": 0.0, "rescale_grad": 1.0, "clip_gradient": None}
+_ALIASES = {"lr": "learning_rate", "betas": ("beta1", "beta2"), "eps": "epsilon",
+            "weight_decay": "wd"}
+
+PRESETS = (
+    Preset("mxnet", "adam", "adam", _adam_rule,
+           defaults={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                     "lazy_update": True, **_COMMON},
+           lr_name="learning_rate", aliases=_ALIASES, states={"mean": "m", "var": "v"},
+           ignored=frozenset({"lazy_update"}),
+           api="mx.optimizer.Adam 1.9.1 (adam_update; dense gradients)"),
+    Preset("mxnet", "adamax", "adam", _adamax_rule,
+           defaults={"learning_rate": 2e-3, "beta1": 0.9, "beta2": 0.999, **_COMMON},
+           lr_name="learning_rate", aliases=_ALIASES, states={"m": "m", "u": "v"},
+           ignored=frozenset({"lazy_update"}),
+           api="mx.optimizer.Adamax 1.9.1 (NDArray operators; no epsilon)"),
+    Preset("mxnet", "rmsprop", "rmsprop", _rmsprop_rule,
+           defaults={"learning_rate": 1e-3, "gamma1": 0.9, "gamma2": 0.9, "epsilon": 1e-8,
+                     "centered": False, "clip_weights": None, **_COMMON},
+           lr_name="learning_rate",
+           aliases={"lr": "learning_rate", "alpha": "gamma1", "eps": "epsilon",
+                    "weight_decay": "wd"},
+           states={"n": "ms", "g": "mg", "delta": "mom"}, dtypes=("float32",),
+           ignored=frozenset({"lazy_update"}),
+           api="mx.optimizer.RMSProp 1.9.1 (rmsprop_update / rmspropalex_update)"),
+)
