@@ -1,6 +1,8 @@
 """Tests of adamkit.schedules: each schedule against a direct transcription of
 its reference formula (TensorFlow, Keras 2, Caffe's SGDSolver::GetLearningRate,
 keras-adamw's cosine annealing), composition, and use in the optimizers."""
+import ctypes
+import ctypes.util
 import math
 
 import numpy as np
@@ -60,37 +62,49 @@ def test_keras_decay():
 # -- Caffe -------------------------------------------------------------------
 
 class _CaffeSolver:
-    """Direct transcription of caffe's SGDSolver<Dtype>::GetLearningRate
-    (in double), including its stateful multistep counter; called once per
+    """Direct transcription of caffe's SGDSolver<Dtype>::GetLearningRate with its C++
+    types: the solver's fields are float (np.float32), ``pow(float, int)`` promotes to
+    double, everything else is in Dtype (float32: glibc powf/expf, as libstdc++'s
+    float overloads call them); and its stateful multistep counter, called once per
     iteration from iter 0 like caffe's Solver::Step."""
 
     def __init__(self, policy, base_lr, gamma=None, power=None, stepsize=None,
-                 stepvalue=(), max_iter=None):
-        self.__dict__.update(policy=policy, base_lr=base_lr, gamma=gamma, power=power,
-                             stepsize=stepsize, stepvalue=list(stepvalue),
-                             max_iter=max_iter)
+                 stepvalue=(), max_iter=None, dtype="float32"):
+        f = np.float32
+        self.__dict__.update(policy=policy, base_lr=f(base_lr), gamma=f(gamma or 0),
+                             power=f(power or 0), stepsize=stepsize, stepvalue=list(stepvalue),
+                             max_iter=max_iter, D=np.float32 if dtype == "float32" else float)
         self.current_step = 0
 
     def rate(self, it):
-        p = self.policy
+        p, D = self.policy, self.D
+        libm = ctypes.CDLL(ctypes.util.find_library("m"))
+        for name, t, k in (("powf", ctypes.c_float, 2), ("expf", ctypes.c_float, 1),
+                           ("pow", ctypes.c_double, 2), ("exp", ctypes.c_double, 1)):
+            getattr(libm, name).restype, getattr(libm, name).argtypes = t, [t] * k
+        dpow = (lambda x, y: libm.powf(x, y)) if D is np.float32 else libm.pow
+        dexp = (lambda x: libm.expf(x)) if D is np.float32 else libm.exp
+        base = float(self.base_lr)
         if p == "fixed":
-            return self.base_lr
+            return D(base)
         if p == "step":
             self.current_step = it // self.stepsize
-            return self.base_lr * self.gamma ** self.current_step
+            return D(base * libm.pow(float(self.gamma), self.current_step))
         if p == "exp":
-            return self.base_lr * self.gamma ** it
+            return D(base * libm.pow(float(self.gamma), it))
         if p == "inv":
-            return self.base_lr * (1.0 + self.gamma * it) ** (-self.power)
+            x = D(np.float32(self.gamma * np.float32(it))) + D(1)
+            return D(D(base) * D(dpow(x, -float(self.power))))
         if p == "multistep":
             if (self.current_step < len(self.stepvalue)
                     and it >= self.stepvalue[self.current_step]):
                 self.current_step += 1
-            return self.base_lr * self.gamma ** self.current_step
+            return D(base * libm.pow(float(self.gamma), self.current_step))
         if p == "poly":
-            return self.base_lr * (1.0 - it / self.max_iter) ** self.power
+            return D(D(base) * D(dpow(D(1) - D(it) / D(self.max_iter), float(self.power))))
         if p == "sigmoid":
-            return self.base_lr * (1.0 / (1.0 + math.exp(-self.gamma * (it - self.stepsize))))
+            e = D(dexp(D(-self.gamma) * (D(it) - D(self.stepsize))))
+            return D(D(base) * (D(1) / (D(1) + e)))
         raise AssertionError(p)
 
 
@@ -108,14 +122,16 @@ CAFFE_CASES = [
 ]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", CAFFE_CASES, ids=lambda c: c["policy"])
-def test_caffe_policies(case):
-    ref = _CaffeSolver(**case)
-    expected = [ref.rate(t) for t in range(61)]
+def test_caffe_policies(case, dtype):
+    """Bit for bit Caffe<Dtype>'s own arithmetic (0 ULP, NaN where Caffe's pow gives NaN)."""
+    ref = _CaffeSolver(**case, dtype=dtype)
+    expected = [float(ref.rate(t)) for t in range(61)]
     kw = {k: v for k, v in case.items() if k not in ("policy", "base_lr")}
-    s = S.caffe(case["policy"], case["base_lr"], **kw)
+    s = S.caffe(case["policy"], case["base_lr"], dtype=dtype, **kw)
     got = [s(t) for t in range(61)]
-    assert_allclose(got, expected, rtol=1e-15, atol=0)
+    assert np.array_equal(got, expected, equal_nan=True)
     # stateless: any order, any repetition, same values
     for t in (60, 3, 3, 0, 41, 22):
         assert s(t) == expected[t]

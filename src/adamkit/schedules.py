@@ -38,7 +38,6 @@ Examples
 """
 from __future__ import annotations
 
-import bisect
 import math
 from typing import Callable, Optional, Sequence, Union
 
@@ -236,38 +235,13 @@ def keras_decay(learning_rate: float, decay: float) -> Schedule:
 # Caffe
 # --------------------------------------------------------------------------
 
-def _c_pow(base: float, exponent: float) -> float:
-    """C's ``pow``: NaN (not an exception or a complex) for a negative base
-    with a non-integer exponent, inf for 0 to a negative power."""
-    try:
-        r = base ** exponent
-    except ZeroDivisionError:
-        return math.inf
-    if isinstance(r, complex):
-        return math.nan
-    return float(r)
-
-
 class Caffe(Schedule):
-    _POLICIES = ("fixed", "step", "exp", "inv", "multistep", "poly", "sigmoid")
-
     def __init__(self, policy, base_lr, gamma=None, power=None, stepsize=None,
-                 stepvalue=(), max_iter=None):
-        if policy not in self._POLICIES:
-            raise ValueError(f"Unknown learning rate policy: {policy!r}; "
-                             f"expected one of {self._POLICIES}")
-        need = {"step": ("gamma", "stepsize"), "exp": ("gamma",),
-                "inv": ("gamma", "power"), "multistep": ("gamma",),
-                "poly": ("power", "max_iter"), "sigmoid": ("gamma", "stepsize"),
-                "fixed": ()}[policy]
-        given = dict(gamma=gamma, power=power, stepsize=stepsize, max_iter=max_iter)
-        for name in need:
-            if given[name] is None:
-                raise ValueError(f"lr_policy {policy!r} needs {name}")
-        if policy == "step" and stepsize <= 0:
-            raise ValueError("stepsize must be > 0")       # CHECK_GT in caffe
-        if policy in ("step", "exp", "inv") and gamma < 0:
-            raise ValueError("gamma must be >= 0")         # CHECK_GE in caffe
+                 stepvalue=(), max_iter=None, dtype="float32"):
+        from .presets import caffe as _caffe        # Caffe's own arithmetic, in one place
+        _caffe.check_policy(policy, gamma, power, stepsize, max_iter)
+        if str(dtype) not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64' (Caffe's Dtype), got {dtype!r}")
         self.policy = policy
         self.base_lr = float(base_lr)
         self.gamma = None if gamma is None else float(gamma)
@@ -275,53 +249,21 @@ class Caffe(Schedule):
         self.stepsize = None if stepsize is None else int(stepsize)
         self.stepvalue = tuple(int(s) for s in stepvalue)
         self.max_iter = None if max_iter is None else int(max_iter)
-        # multistep: caffe advances current_step_ by at most one per call
-        # (``if iter >= stepvalue[current_step_]: ++current_step_``), called
-        # once per iteration from iter 0.  The k-th advance therefore happens
-        # at T_k = max(stepvalue[k-1], T_{k-1} + 1); current_step at iter t is
-        # #{k : T_k <= t}.  Precompute T so that the schedule is stateless.
-        times = []
-        prev = -1
-        for s in self.stepvalue:
-            prev = max(s, prev + 1, 0)
-            times.append(prev)
-        self._times = times
-        self._call = getattr(self, "_" + policy)
+        self.dtype = str(dtype)
+        self._rate = _caffe.learning_rate
+        self._kw = dict(gamma=self.gamma or 0.0, power=self.power or 0.0,
+                        stepsize=self.stepsize or 0, times=_caffe.multistep_times(self.stepvalue),
+                        max_iter=self.max_iter or 0, f32=self.dtype == "float32")
 
     def __call__(self, t: int) -> float:
-        return float(self._call(t))
-
-    def _fixed(self, t):
-        return self.base_lr
-
-    def _step(self, t):
-        return self.base_lr * _c_pow(self.gamma, t // self.stepsize)
-
-    def _exp(self, t):
-        return self.base_lr * _c_pow(self.gamma, t)
-
-    def _inv(self, t):
-        return self.base_lr * _c_pow(1.0 + self.gamma * t, -self.power)
-
-    def _multistep(self, t):
-        return self.base_lr * _c_pow(self.gamma, bisect.bisect_right(self._times, t))
-
-    def _poly(self, t):
-        return self.base_lr * _c_pow(1.0 - t / self.max_iter, self.power)
-
-    def _sigmoid(self, t):
-        z = -self.gamma * (t - self.stepsize)
-        try:
-            e = math.exp(z)
-        except OverflowError:
-            return 0.0
-        return self.base_lr * (1.0 / (1.0 + e))
+        return float(self._rate(self.policy, self.base_lr, t, **self._kw))
 
 
 def caffe(policy: str, base_lr: float, *, gamma: Optional[float] = None,
           power: Optional[float] = None, stepsize: Optional[int] = None,
-          stepvalue: Sequence[int] = (), max_iter: Optional[int] = None) -> Schedule:
-    r"""Caffe's ``lr_policy`` (``SGDSolver::GetLearningRate``), with ``iter = t``.
+          stepvalue: Sequence[int] = (), max_iter: Optional[int] = None,
+          dtype: str = "float32") -> Schedule:
+    r"""Caffe's ``lr_policy`` (``SGDSolver<Dtype>::GetLearningRate``), with ``iter = t``.
 
     Arguments are named as the fields of Caffe's ``SolverParameter``.
 
@@ -337,12 +279,14 @@ def caffe(policy: str, base_lr: float, *, gamma: Optional[float] = None,
     ``sigmoid``   :math:`\text{base\_lr}\cdot 1/(1+e^{-\gamma(t-\text{stepsize})})`
     ============  ==========================================================
 
-    Computed in float64 (Caffe uses the solver's ``Dtype``).  Like Caffe,
-    ``poly`` is only meaningful for ``t <= max_iter``: past it, C's ``pow``
-    returns NaN for a non-integer ``power`` and so does this schedule.
+    Computed as Caffe computes it (``adamkit.presets.caffe.learning_rate``): the solver's
+    fields are float, ``pow(float, int)`` is a double ``pow``, the rest is in ``Dtype``
+    (``dtype``, float32 by default; glibc powf/expf for float). Like Caffe, ``poly`` is
+    only meaningful for ``t <= max_iter``: past it, C's ``pow`` returns NaN for a
+    non-integer ``power`` and so does this schedule.
     """
     return Caffe(policy, base_lr, gamma=gamma, power=power, stepsize=stepsize,
-                 stepvalue=stepvalue, max_iter=max_iter)
+                 stepvalue=stepvalue, max_iter=max_iter, dtype=dtype)
 
 
 # --------------------------------------------------------------------------
