@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False, nonecheck=False
-"""Cython binding of the C core: one kernel type for both families, and the optimizer core.
+"""Cython binding of the C core: one kernel type for both families (the optimizer core that
+drives it is _core.pyx).
 
 Design:
   a. No arithmetic here. The C core (adam_c/) does every floating-point operation; this
@@ -16,118 +17,17 @@ Design:
      small C table (``ak_family``) puts them behind one signature, so a :class:`Kernel` is
      a family and an ops row, held in a union whose fields are addressed by the index
      ``adamkit._vocab`` gives (the field names exist in adam_c.h only).
-  e. One step path, downward only. :class:`Core` (the base of the optimizer classes)
-     checks the arrays of a step (or recognises those of the previous step), computes this
-     step's scalars (a rule's recipe, or adamkit's own in C) and then runs every array in
-     one call with the GIL released. Nothing is written before every check has passed and
-     every scalar is known, so a step is all-or-nothing, also under Ctrl-C.
 """
 
 import os
 
 cimport numpy as cnp
-from cpython.pythread cimport PyThread_get_thread_ident
 from cython.parallel cimport prange
-from libc.stdint cimport uintptr_t
-from libc.stdlib cimport free, malloc, qsort
 from libc.string cimport memset
 
 from . import _vocab
-from ._validation import check_lr, lr_value
 
 cnp.import_array()
-
-cdef extern from *:
-    """
-    #include "adam_c.h"
-    #include "adam_c_internal.h"
-    #ifdef _OPENMP
-    #include <omp.h>
-    #define ADAMKIT_OPENMP 1
-    #else
-    #define ADAMKIT_OPENMP 0
-    static int omp_get_max_threads(void) { return 1; }
-    #endif
-
-    /* An ops row or a scalar set of either family, fields addressed by index. */
-    typedef union { adam_c_adam_ops adam; adam_c_rmsprop_ops rmsprop; int i[32]; } ak_ops;
-    typedef union {
-        adam_c_adam_scalars adam; adam_c_rmsprop_scalars rmsprop; double d[48];
-    } ak_scalars;
-    typedef char ak_ops_fit[sizeof(adam_c_adam_ops) <= sizeof(int[32]) &&
-                            sizeof(adam_c_rmsprop_ops) <= sizeof(int[32]) ? 1 : -1];
-    typedef char ak_scalars_fit[sizeof(adam_c_adam_scalars) <= sizeof(double[48]) &&
-                                sizeof(adam_c_rmsprop_scalars) <= sizeof(double[48]) ? 1 : -1];
-
-    /* A family of step functions behind one signature. */
-    typedef int (*ak_f32)(const ak_ops *, const ak_scalars *, float *, const float *,
-                          float *, float *, float *, size_t);
-    typedef int (*ak_f64)(const ak_ops *, const ak_scalars *, double *, const double *,
-                          double *, double *, double *, size_t);
-    typedef struct {
-        ak_f32 f32;
-        ak_f64 f64;
-        int (*check)(const ak_ops *);
-        unsigned (*buffers)(const ak_ops *);
-        int (*specialized)(const ak_ops *, int is_float32);
-        int nops, nscalars;
-    } ak_family;
-
-    #define AK_FAMILY(F, OPS, SC)                                                          \\
-        static int ak_##F##_f32(const ak_ops *o, const ak_scalars *s, float *p,          \\
-                                const float *g, float *a, float *b, float *c, size_t n)  \\
-        { return adam_c_##F##_f32(&o->F, &s->F, p, g, a, b, c, n); }                       \\
-        static int ak_##F##_f64(const ak_ops *o, const ak_scalars *s, double *p,         \\
-                                const double *g, double *a, double *b, double *c,        \\
-                                size_t n)                                                  \\
-        { return adam_c_##F##_f64(&o->F, &s->F, p, g, a, b, c, n); }                       \\
-        static int ak_##F##_check(const ak_ops *o) { return adam_c_##F##_ops_check(&o->F); } \\
-        static unsigned ak_##F##_buffers(const ak_ops *o) { return adam_c_##F##_buffers(&o->F); } \\
-        static int ak_##F##_specialized(const ak_ops *o, int f32)                          \\
-        { return f32 ? adam_c_##F##_is_specialized_f32(&o->F)                              \\
-                     : adam_c_##F##_is_specialized_f64(&o->F); }                           \\
-        static const ak_family AK_##F = {ak_##F##_f32, ak_##F##_f64, ak_##F##_check,       \\
-            ak_##F##_buffers, ak_##F##_specialized,                                        \\
-            (int)(sizeof(OPS) / sizeof(int)), (int)(sizeof(SC) / sizeof(double))};
-    AK_FAMILY(adam, adam_c_adam_ops, adam_c_adam_scalars)
-    AK_FAMILY(rmsprop, adam_c_rmsprop_ops, adam_c_rmsprop_scalars)
-
-    /* adamkit's own scalars (the ops it also fills are not used). */
-    static void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
-                                double wd, long t, int f32)
-    { adam_c_adam_ops unused; adam_c_adam_default(&unused, &s->adam, lr, b1, b2, eps, wd, t, f32); }
-    static void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps,
-                                   double mu, double wd, int f32)
-    { adam_c_rmsprop_ops unused; adam_c_rmsprop_default(&unused, &s->rmsprop, lr, rho, eps, mu, wd, f32); }
-    """
-    int ADAMKIT_OPENMP
-    int omp_get_max_threads() nogil
-    ctypedef union ak_ops:
-        int i[32]
-    ctypedef union ak_scalars:
-        double d[48]
-    ctypedef int (*ak_f32)(const ak_ops *, const ak_scalars *, float *, const float *,
-                           float *, float *, float *, size_t) noexcept nogil
-    ctypedef int (*ak_f64)(const ak_ops *, const ak_scalars *, double *, const double *,
-                           double *, double *, double *, size_t) noexcept nogil
-    ctypedef struct ak_family:
-        ak_f32 f32
-        ak_f64 f64
-        int (*check)(const ak_ops *) noexcept nogil
-        unsigned (*buffers)(const ak_ops *) noexcept nogil
-        int (*specialized)(const ak_ops *, int) noexcept nogil
-        int nops, nscalars
-    const ak_family AK_adam, AK_rmsprop
-    const char *adam_c_strerror(int) nogil
-    void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
-                         double wd, long t, int f32) nogil
-    void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps, double mu,
-                            double wd, int f32) nogil
-    size_t adam_c_adam_instances_f32() nogil
-    size_t adam_c_rmsprop_instances_f32() nogil
-    float adam_c_mkl_sqrt_f32(float x) nogil
-    double adam_c_mkl_sqrt_f64(double x) nogil
-    int ADAM_C_HAVE_RSQRT
 
 #: Arrays of fewer bytes per stream than this run on one thread: two threads only break
 #: even near 64 KiB per stream here (docs/performance.md: 1e4-3e4 float32 elements,
@@ -135,7 +35,7 @@ cdef extern from *:
 SERIAL_THRESHOLD_BYTES = 65536
 SERIAL_THRESHOLD = {"float32": SERIAL_THRESHOLD_BYTES // 4,
                     "float64": SERIAL_THRESHOLD_BYTES // 8}
-cdef Py_ssize_t _SERIAL_BYTES = SERIAL_THRESHOLD_BYTES
+SERIAL_BYTES = SERIAL_THRESHOLD_BYTES
 cdef Py_ssize_t _ALIGN = 64
 
 #: The state buffers of each family, in the order of the C functions' arguments.
@@ -196,7 +96,6 @@ def openmp_max_threads():
 
 
 cdef int _CPU_COUNT = os.cpu_count() or 1
-cdef int _NT_LIMIT = 1 << 16         # |n_threads| beyond this is clamped before it reaches C
 
 
 def effective_n_threads(n_threads=None):
@@ -223,7 +122,7 @@ def effective_n_threads(n_threads=None):
     return min(n_threads, max(max_n, _CPU_COUNT))
 
 
-cdef int _resolve_threads(int nt) noexcept:
+cdef int resolve_threads(int nt) noexcept:
     """The thread count for a stored n_threads value (0 = follow omp_get_max_threads())."""
     cdef int mx
     if not ADAMKIT_OPENMP:
@@ -253,7 +152,7 @@ cdef inline double *_at64(void *x, Py_ssize_t i) noexcept nogil:
     return NULL if x == NULL else <double *>x + i
 
 
-cdef int _run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
+cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
                     Py_ssize_t lo, Py_ssize_t n, bint f32, int nt) noexcept nogil:
     """Run ``[lo, lo + n)`` of the buffers ``q`` (p, g, s0, s1, s2)."""
     cdef Py_ssize_t chunk, nchunks, c, start, stop
@@ -261,7 +160,7 @@ cdef int _run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, 
     cdef Py_ssize_t itemsize = 4 if f32 else 8
     if n <= 0:
         return 0
-    if nt <= 1 or n * itemsize < _SERIAL_BYTES:
+    if nt <= 1 or n * itemsize < SERIAL_BYTES:
         if f32:
             return fam.f32(o, s, _at32(q[0], lo), _at32(q[1], lo), _at32(q[2], lo),
                            _at32(q[3], lo), _at32(q[4], lo), <size_t>n)
@@ -282,6 +181,42 @@ cdef int _run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, 
 
 
 # ---------------------------------------------------------------------------------------
+# Checking one buffer
+# ---------------------------------------------------------------------------------------
+
+cdef bint array_ok(object a, int type_num, bint writeable) noexcept:
+    """a is an ndarray of type_num (native byte order), C-contiguous, aligned and, if
+    asked, writeable."""
+    if not cnp.PyArray_Check(a):
+        return False
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    return (cnp.PyArray_TYPE(x) == type_num and cnp.PyArray_ISNOTSWAPPED(x)
+            and cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)
+            and (not writeable or cnp.PyArray_ISWRITEABLE(x)))
+
+
+cdef int check_array(object a, int type_num, bint writeable, str what,
+                      Py_ssize_t i) except -1:
+    """As _array_ok, raising TypeError or ValueError that names ``what[i]`` if not."""
+    if array_ok(a, type_num, writeable):
+        return 0
+    name = what if i < 0 else f"{what}[{i}]"
+    if not cnp.PyArray_Check(a):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(x) != type_num or not cnp.PyArray_ISNOTSWAPPED(x):
+        raise TypeError(f"{name} has dtype {x.dtype}; expected "
+                        f"{'float32' if type_num == cnp.NPY_FLOAT else 'float64'} "
+                        "(native byte order) like its parameter")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
+        raise ValueError(f"{name} is not C-contiguous; updates happen in place, so pass a "
+                         "contiguous array (np.ascontiguousarray makes a copy)")
+    if not cnp.PyArray_ISALIGNED(x):
+        raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
+    raise ValueError(f"{name} is read-only")
+
+
+# ---------------------------------------------------------------------------------------
 # Kernel: a family and an ops row
 # ---------------------------------------------------------------------------------------
 
@@ -293,7 +228,7 @@ cdef const ak_family *_family(str family) except NULL:
     raise ValueError(f"unknown family {family!r} (adam or rmsprop)")
 
 
-cdef int _set_doubles(ak_scalars *dst, str family, dict values) except -1:
+cdef int set_doubles(ak_scalars *dst, str family, dict values) except -1:
     cdef dict index = _SCALAR_INDEX[family]
     cdef Py_ssize_t i
     for name, value in values.items():
@@ -317,11 +252,6 @@ cdef class Kernel:
     s1, s2, n_threads)`` updates one set of contiguous buffers of one dtype in place (the
     state buffers in the order of :data:`BUFFERS`; unused ones may be None).
     """
-    cdef const ak_family *fam
-    cdef ak_ops o
-    cdef ak_scalars sc
-    cdef readonly str family
-
     def __init__(self, str family, dict ops=None):
         self.fam = _family(family)
         self.family = family
@@ -357,7 +287,7 @@ cdef class Kernel:
         return tuple(b for j, b in enumerate(BUFFERS[self.family]) if need >> j & 1)
 
     def set_scalars(self, **values):
-        _set_doubles(&self.sc, self.family, values)
+        set_doubles(&self.sc, self.family, values)
 
     def is_specialized(self, dtype_char):
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
@@ -382,642 +312,16 @@ cdef class Kernel:
             name = ("p", "g", *BUFFERS[self.family])[j]
             if a is None:
                 raise ValueError(f"this {self.family} row needs the {name} buffer")
-            _check_array(a, type_num, j != 1, name, -1)
+            check_array(a, type_num, j != 1, name, -1)
             if cnp.PyArray_SIZE(<cnp.ndarray>a) != n:
                 raise ValueError(f"p, g and the state buffers must have the same length "
                                  f"({name} has {cnp.PyArray_SIZE(<cnp.ndarray>a)}, p {n})")
             q[j] = cnp.PyArray_DATA(<cnp.ndarray>a)
         cdef int status
         with nogil:
-            status = _run_range(self.fam, &self.o, &self.sc, q, 0, n,
+            status = run_range(self.fam, &self.o, &self.sc, q, 0, n,
                                 type_num == cnp.NPY_FLOAT, n_threads)
         if status != 0:
             raise RuntimeError(adam_c_strerror(status).decode())
 
 
-# ---------------------------------------------------------------------------------------
-# Checking and binding arrays. A step checks its arrays once (bind), remembers their
-# pointers, and later steps on the very same arrays only re-check what can change in
-# place: data pointer, size, dtype, writeability.
-#
-# Overlap: every parameter must be disjoint from every other buffer. Intervals are sorted
-# by start; a parameter overlaps if it starts before the furthest end seen so far, a
-# gradient if it starts before the furthest parameter end (gradients may share memory).
-# State buffers belong to the optimizer and are never handed out, so they are not checked.
-# ---------------------------------------------------------------------------------------
-
-ctypedef struct _span:
-    uintptr_t start, end
-    int is_param
-    Py_ssize_t index
-
-
-cdef int _cmp_span(const void *a, const void *b) noexcept nogil:
-    cdef uintptr_t x = (<const _span *>a).start, y = (<const _span *>b).start
-    return -1 if x < y else (1 if x > y else 0)
-
-
-cdef Py_ssize_t _first_overlap(_span *s, Py_ssize_t k) noexcept nogil:
-    """-1, or the index (in the sorted array) of a span that overlaps an earlier one."""
-    cdef uintptr_t end_all = 0, end_par = 0
-    cdef Py_ssize_t i
-    qsort(s, k, sizeof(_span), _cmp_span)
-    for i in range(k):
-        if s[i].start == s[i].end:
-            continue
-        if (s[i].is_param and s[i].start < end_all) or (not s[i].is_param and s[i].start < end_par):
-            return i
-        if s[i].end > end_all:
-            end_all = s[i].end
-        if s[i].is_param and s[i].end > end_par:
-            end_par = s[i].end
-    return -1
-
-
-cdef inline bint _array_ok(object a, int type_num, bint writeable) noexcept:
-    """a is an ndarray of type_num (native byte order), C-contiguous, aligned and, if
-    asked, writeable."""
-    if not cnp.PyArray_Check(a):
-        return False
-    cdef cnp.ndarray x = <cnp.ndarray>a
-    return (cnp.PyArray_TYPE(x) == type_num and cnp.PyArray_ISNOTSWAPPED(x)
-            and cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)
-            and (not writeable or cnp.PyArray_ISWRITEABLE(x)))
-
-
-cdef int _check_array(object a, int type_num, bint writeable, str what,
-                      Py_ssize_t i) except -1:
-    """As _array_ok, raising TypeError or ValueError that names ``what[i]`` if not."""
-    if _array_ok(a, type_num, writeable):
-        return 0
-    name = what if i < 0 else f"{what}[{i}]"
-    if not cnp.PyArray_Check(a):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
-    cdef cnp.ndarray x = <cnp.ndarray>a
-    if cnp.PyArray_TYPE(x) != type_num or not cnp.PyArray_ISNOTSWAPPED(x):
-        raise TypeError(f"{name} has dtype {x.dtype}; expected "
-                        f"{'float32' if type_num == cnp.NPY_FLOAT else 'float64'} "
-                        "(native byte order) like its parameter")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
-        raise ValueError(f"{name} is not C-contiguous; updates happen in place, so pass a "
-                         "contiguous array (np.ascontiguousarray makes a copy)")
-    if not cnp.PyArray_ISALIGNED(x):
-        raise ValueError(f"{name} is not aligned to its dtype; pass an aligned copy")
-    raise ValueError(f"{name} is read-only")
-
-
-cdef inline bint _unchanged(cnp.ndarray x, void *data, Py_ssize_t n, int type_num) noexcept:
-    return (cnp.PyArray_DATA(x) == data and cnp.PyArray_SIZE(x) == n
-            and cnp.PyArray_TYPE(x) == type_num)
-
-
-cdef class _Bound:
-    """The checked buffers of one bind: 5 pointers per array (p, g and the family's three
-    state buffers, NULL where unused), each array's size, dtype, split point (the body
-    row runs [0, split), a tail row [split, n)) and scalar set (one per distinct dtype and
-    learning-rate multiplier), and the arrays themselves (kept alive, and recognised by
-    identity on the next step)."""
-    cdef void **ptr
-    cdef Py_ssize_t *n
-    cdef Py_ssize_t *split
-    cdef int *type_num
-    cdef int *key
-    cdef uintptr_t *pspan             # the non-empty parameters' [start, end) byte
-    cdef Py_ssize_t npspan            # ranges, sorted (they are disjoint): 2 per range
-    cdef Py_ssize_t k
-    cdef list params, grads
-    cdef object single                # the one parameter array of step(p, g), or None
-
-    def __dealloc__(self):
-        free(self.ptr)
-        free(self.n)
-        free(self.split)
-        free(self.type_num)
-        free(self.key)
-        free(self.pspan)
-
-    cdef bint hits_param(self, uintptr_t start, uintptr_t end) noexcept:
-        """[start, end) intersects a parameter (binary search in the sorted ranges)."""
-        cdef Py_ssize_t lo = 0, hi = self.npspan, mid
-        if start == end:
-            return False
-        while lo < hi:                   # the first range starting at or after end
-            mid = (lo + hi) // 2
-            if self.pspan[2 * mid] < end:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo > 0 and self.pspan[2 * (lo - 1) + 1] > start
-
-    cdef bint same_params(self, object params) noexcept:
-        """params (one array or a list) are the bound parameter arrays, unchanged."""
-        cdef Py_ssize_t i
-        cdef object p
-        if self.single is not None:
-            if params is not self.single:
-                return False
-            p = params
-            return (_unchanged(<cnp.ndarray>p, self.ptr[0], self.n[0], self.type_num[0])
-                    and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p))
-        if type(params) is not list or len(<list>params) != self.k:
-            return False
-        for i in range(self.k):
-            p = (<list>params)[i]
-            if p is not self.params[i] or not (
-                    _unchanged(<cnp.ndarray>p, self.ptr[5 * i], self.n[i], self.type_num[i])
-                    and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p)):
-                return False
-        return True
-
-    cdef bint same_grads(self, object grads) noexcept:
-        """grads are the bound gradient arrays, unchanged, except that any of them may be
-        a new array that passes every check (then it is bound in its place): one array
-        for one parameter array, else a list of the same length."""
-        cdef Py_ssize_t i
-        if self.single is not None:
-            if isinstance(grads, list) or not self._grad_ok(0, grads):
-                return False
-            self._rebind_grad(0, grads)
-            return True
-        if type(grads) is not list or len(<list>grads) != self.k:
-            return False
-        for i in range(self.k):          # check all before binding any
-            if not self._grad_ok(i, (<list>grads)[i]):
-                return False
-        for i in range(self.k):
-            self._rebind_grad(i, (<list>grads)[i])
-        return True
-
-    cdef bint _grad_ok(self, Py_ssize_t i, object g) noexcept:
-        cdef cnp.ndarray x
-        cdef uintptr_t gs
-        if g is self.grads[i]:
-            return _unchanged(<cnp.ndarray>g, self.ptr[5 * i + 1], self.n[i], self.type_num[i])
-        if not _array_ok(g, self.type_num[i], False):
-            return False
-        x = <cnp.ndarray>g
-        if not cnp.PyArray_SAMESHAPE(x, <cnp.ndarray>self.params[i]):
-            return False
-        gs = <uintptr_t>cnp.PyArray_DATA(x)
-        return not self.hits_param(gs, gs + <uintptr_t>cnp.PyArray_NBYTES(x))
-
-    cdef void _rebind_grad(self, Py_ssize_t i, object g) noexcept:
-        if g is not self.grads[i]:
-            self.grads[i] = g
-            self.ptr[5 * i + 1] = cnp.PyArray_DATA(<cnp.ndarray>g)
-
-
-cdef list _as_list(object x, str what):
-    """One ndarray, or a list/tuple of them, as a list of plain ndarrays (subclasses are
-    updated through a plain view of their data)."""
-    if cnp.PyArray_Check(x):
-        return [x if type(x) is cnp.ndarray else x.view(cnp.ndarray)]
-    if isinstance(x, (list, tuple)):
-        out = []
-        for i, a in enumerate(x):
-            if not cnp.PyArray_Check(a):
-                raise TypeError(f"{what}[{i}] must be a numpy.ndarray, got {type(a).__name__}")
-            out.append(a if type(a) is cnp.ndarray else a.view(cnp.ndarray))
-        return out
-    raise TypeError(f"{what} must be a numpy.ndarray or a list of them, got {type(x).__name__}")
-
-
-cdef _Bound _bind(list params, list grads, list state, tuple names, unsigned need,
-                  object splits, list keys):
-    """Check every array and return them bound; raise TypeError/ValueError, naming the
-    array, before anything is written. ``state`` holds one dict of buffers per parameter
-    (the names of ``names`` whose bit is set in ``need``), ``splits`` one split point per
-    array (or None) and ``keys`` one scalar-set index per array."""
-    cdef Py_ssize_t k = len(params), i, j
-    cdef _Bound b = _Bound()
-    cdef cnp.ndarray p, g, a
-    cdef _span *spans
-    cdef int t
-    if len(grads) != k:
-        raise ValueError(f"got {k} parameter arrays but {len(grads)} gradients")
-    b.params, b.grads, b.k = list(params), list(grads), k
-    if k == 0:
-        return b
-    b.ptr = <void **>malloc(5 * k * sizeof(void *))
-    b.n = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
-    b.split = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
-    b.type_num = <int *>malloc(k * sizeof(int))
-    b.key = <int *>malloc(k * sizeof(int))
-    b.pspan = <uintptr_t *>malloc(2 * k * sizeof(uintptr_t))
-    spans = <_span *>malloc(2 * k * sizeof(_span))
-    try:
-        if not (b.ptr and b.n and b.split and b.type_num and b.key and b.pspan and spans):
-            raise MemoryError()
-        for i in range(k):
-            p = params[i]
-            t = cnp.PyArray_TYPE(p)
-            if t != cnp.NPY_FLOAT and t != cnp.NPY_DOUBLE:
-                raise TypeError(f"params[{i}] has dtype {p.dtype}; adamkit updates float32 "
-                                "or float64 arrays in place (convert with astype first)")
-            _check_array(p, t, True, "params", i)
-            _check_array(grads[i], t, False, "grads", i)
-            g = grads[i]
-            if not cnp.PyArray_SAMESHAPE(p, g):
-                raise ValueError(f"grads[{i}] has shape {(<object>g).shape} but params[{i}] "
-                                 f"has {(<object>p).shape}")
-            b.type_num[i] = t
-            b.n[i] = cnp.PyArray_SIZE(p)
-            b.split[i] = b.n[i] if splits is None else splits[i]
-            if not 0 <= b.split[i] <= b.n[i]:
-                raise ValueError(f"split {b.split[i]} outside [0, {b.n[i]}]")
-            b.key[i] = keys[i]
-            b.ptr[5 * i] = cnp.PyArray_DATA(p)
-            b.ptr[5 * i + 1] = cnp.PyArray_DATA(g)
-            st = state[i]
-            for j in range(3):
-                b.ptr[5 * i + 2 + j] = NULL
-                if need >> j & 1:
-                    a = st[names[j]]
-                    _check_array(a, t, True, names[j], i)
-                    if cnp.PyArray_SIZE(a) != b.n[i]:
-                        raise ValueError(f"params[{i}] and its state differ in size")
-                    b.ptr[5 * i + 2 + j] = cnp.PyArray_DATA(a)
-            spans[2 * i].start = <uintptr_t>b.ptr[5 * i]
-            spans[2 * i].end = spans[2 * i].start + <uintptr_t>cnp.PyArray_NBYTES(p)
-            spans[2 * i].is_param = 1
-            spans[2 * i + 1].start = <uintptr_t>b.ptr[5 * i + 1]
-            spans[2 * i + 1].end = spans[2 * i + 1].start + <uintptr_t>cnp.PyArray_NBYTES(g)
-            spans[2 * i + 1].is_param = 0
-        if _first_overlap(spans, 2 * k) >= 0:
-            raise ValueError("a parameter array and another buffer share memory; an "
-                             "in-place update needs distinct buffers")
-        for i in range(2 * k):           # spans are sorted now
-            if spans[i].is_param and spans[i].end > spans[i].start:
-                b.pspan[2 * b.npspan] = spans[i].start
-                b.pspan[2 * b.npspan + 1] = spans[i].end
-                b.npspan += 1
-    finally:
-        free(spans)
-    return b
-
-
-# ---------------------------------------------------------------------------------------
-# The optimizer core
-# ---------------------------------------------------------------------------------------
-
-cdef enum:
-    _CS_PY = 0           # the rule's Python scalar recipe
-    _CS_ADAM = 1         # adam_c_adam_default
-    _CS_RMSPROP = 2      # adam_c_rmsprop_default
-
-#: How a rule's per-step scalars can be computed in C (Rule.c_scalars), and the
-#: hyper-parameters each C function takes after lr, in order.
-C_SCALARS = {"adam": ("b1", "b2", "eps", "weight_decay"),
-             "rmsprop": ("alpha", "eps", "momentum", "weight_decay")}
-
-
-cdef class _Guard:
-    """``with core._mutating("what"):`` -- one mutation at a time (see Core)."""
-    cdef Core core
-    cdef str what
-
-    def __enter__(self):
-        self.core._enter(self.what)
-
-    def __exit__(self, *exc):
-        self.core._leave()
-        return False
-
-
-cdef class Core:
-    """The C-level half of adamkit's optimizer objects (``adamkit._optim`` builds on it).
-
-    It holds what a step needs: the step count ``t``, the learning rate, the thread count,
-    the rule's kernels (a body row, and a tail row for frameworks whose rounding depends
-    on an element's position), the state buffers and the arrays of the last step.
-
-    ``step(params, grads)`` on the arrays of the previous step (or the same parameters
-    with new gradient arrays) re-checks only what can change in place; other arrays get
-    every check and are bound for the next step. Either way the step then computes its
-    scalars and runs every array in one call with the GIL released: all or nothing.
-
-    Every mutation (a step, ``load_state_dict``, setting ``t``, ``lr`` or ``n_threads``)
-    takes a guard: another thread gets a RuntimeError, and so does a re-entrant call from
-    inside a step (a learning-rate schedule or a gradient-preparation hook).
-    """
-    cdef long long _t
-    cdef object _lr
-    cdef double _lr_const
-    cdef bint _lr_sched
-    cdef object _n_threads
-    cdef int _nt                       # 0: follow omp_get_max_threads() at each step
-    cdef readonly Kernel _body         # the rule's kernels
-    cdef readonly Kernel _tail         # None unless the rule has a tail row
-    cdef readonly object _rule         # the adamkit._rules.Rule in force
-    cdef readonly dict _hp             # its hyper-parameters
-    cdef str _fam_name
-    cdef tuple _names                  # the family's buffer names
-    cdef int _cmode
-    cdef double _chp[4]
-    cdef double _initial               # initial value of RMSProp's mean square
-    cdef list _st                      # [{buffer: array}] per parameter array, or None
-    cdef _Bound _b
-    cdef tuple _mults                  # the lr_mult of the bound step (None: all 1)
-    cdef list _keys                    # [(is_float32, multiplier)] of the scalar sets
-    cdef ak_scalars *_sets
-    cdef Py_ssize_t _nsets
-    cdef long _owner                   # the thread in a mutation (0: none)
-    cdef str _doing
-    cdef object _prepare               # rule.prepare, or None
-    cdef bint *_key_f32                # per scalar set: float32?
-    cdef double *_key_mult             #                 its learning-rate multiplier
-
-    def __dealloc__(self):
-        free(self._sets)
-        free(self._key_f32)
-        free(self._key_mult)
-
-    # -- the guard -------------------------------------------------------------------------
-
-    cdef int _enter(self, str what) except -1:
-        cdef long me = <long>PyThread_get_thread_ident()
-        if self._owner != 0:
-            if self._owner == me:
-                raise RuntimeError(f"{what} called from inside {self._doing} on the same "
-                                   "optimizer (re-entrant: e.g. from a learning-rate "
-                                   "schedule); this is not allowed")
-            raise RuntimeError(f"{what}: {self._doing} is running on this optimizer in "
-                               "another thread; use one optimizer per thread")
-        self._owner = me
-        self._doing = what
-        return 0
-
-    cdef void _leave(self) noexcept:
-        self._owner = 0
-
-    def _mutating(self, str what):
-        """A context manager holding the mutation guard (for the Python layer)."""
-        cdef _Guard g = _Guard()
-        g.core, g.what = self, what
-        return g
-
-    # -- properties --------------------------------------------------------------------------
-
-    @property
-    def t(self):
-        """The number of steps taken (the next step is t + 1)."""
-        return self._t
-
-    @t.setter
-    def t(self, value):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= T_MAX:
-            raise ValueError(f"t must be an int in [0, 2**53], got {value!r}")
-        with self._mutating("setting t"):
-            self._t = value
-
-    @property
-    def lr(self):
-        """The learning rate: a float >= 0, or a schedule ``lr(t) -> float`` called with
-        the number of steps already taken. Checked when set."""
-        return self._lr
-
-    @lr.setter
-    def lr(self, value):
-        value = check_lr(value)
-        with self._mutating("setting lr"):
-            self._lr_sched = callable(value)
-            self._lr_const = 0.0 if self._lr_sched else value
-            self._lr = value
-
-    @property
-    def n_threads(self):
-        """OpenMP threads per step: None follows ``OMP_NUM_THREADS``/threadpoolctl, a
-        negative value counts back from it. The bits do not depend on it."""
-        return self._n_threads
-
-    @n_threads.setter
-    def n_threads(self, value):
-        effective_n_threads(value)                      # type and value checks
-        with self._mutating("setting n_threads"):
-            self._nt = 0 if value is None else max(-_NT_LIMIT, min(_NT_LIMIT, value))
-            self._n_threads = value
-
-    @property
-    def _kernel(self):
-        """The rule's (body) kernel: its ops row says which rounding sequence runs."""
-        return self._body
-
-    @property
-    def _state(self):
-        """The state buffers: a list with one dict of 1-D arrays per parameter array, or
-        None before the first step."""
-        return self._st
-
-    @_state.setter
-    def _state(self, state):
-        self._st = state
-        self._b = None                  # the binding held pointers to the old buffers
-
-    def _set_loaded(self, long long t, state):
-        """Set ``t`` and the state buffers together (load_state_dict, inside its guard)."""
-        if self._owner != <long>PyThread_get_thread_ident():
-            raise RuntimeError("_set_loaded needs the mutation guard (Core._mutating)")
-        self._t, self._st, self._b = t, state, None
-
-    # -- configuration -----------------------------------------------------------------------
-
-    def _configure(self, rule, dict hp, double initial_state=0.0):
-        """Use ``rule`` (an ``adamkit._rules.Rule``) with hyper-parameters ``hp``: build its
-        kernels and choose how its scalars are computed (in C when ``rule.c_scalars``
-        names a C_SCALARS entry, else by its Python recipe)."""
-        body = Kernel(rule.family, dict(rule.ops))
-        tail = None if rule.tail_ops is None else Kernel(rule.family,
-                                                         {**rule.ops, **rule.tail_ops})
-        if rule.c_scalars is None:
-            cmode = _CS_PY
-        elif rule.c_scalars == rule.family and rule.tail_ops is None:
-            cmode = _CS_ADAM if rule.family == "adam" else _CS_RMSPROP
-            for i, name in enumerate(C_SCALARS[rule.family]):
-                self._chp[i] = hp[name]
-        else:
-            raise ValueError(f"c_scalars {rule.c_scalars!r} does not fit this rule")
-        self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
-        self._prepare = rule.prepare
-        self._fam_name = rule.family
-        self._names = BUFFERS[rule.family]
-        self._cmode = cmode
-        self._initial = initial_state
-        self._st = None
-        self._b = None
-
-    def _new_state(self, cnp.ndarray p):
-        """Zeroed state buffers for parameter array p (RMSProp's mean square starts at
-        the rule's initial value)."""
-        import numpy as np
-        return {name: np.full(cnp.PyArray_SIZE(p), self._initial if name == "ms" else 0.0,
-                              dtype=p.dtype)
-                for name in self._body.buffers}
-
-    # -- the step ------------------------------------------------------------------------------
-
-    def step(self, params, grads, lr_mult=None):
-        """Update ``params`` in place from ``grads`` (one array or a list of arrays).
-
-        Every input is checked before anything is written: float32/float64 dtypes that
-        match between each parameter and its gradient, equal shapes, C-contiguous buffers,
-        writeable parameters, no parameter sharing memory with any other buffer. NaN and
-        Inf in gradients are not filtered: they propagate into the state and parameters
-        exactly as the update equations say (as every framework does).
-
-        ``lr_mult`` optionally scales the learning rate per array (a sequence of reals).
-
-        A step is all-or-nothing: every array and ``t`` are updated, or (on an error)
-        none. One optimizer must not step from two threads at once (RuntimeError).
-        """
-        self._enter("step()")
-        try:
-            self._step(params, grads, lr_mult)
-        finally:
-            self._leave()
-
-    cdef int _step(self, object params, object grads, object lr_mult) except -1:
-        cdef _Bound b = self._b
-        cdef tuple mults = None
-        if lr_mult is not None:
-            mults = self._check_mults(lr_mult, params)
-        if self._t >= T_MAX:
-            raise ValueError("t would pass 2**53, where step counts stop being exact")
-        if not (b is not None and b.same_params(params) and b.same_grads(grads)):
-            b = self._bind_new(params, grads, mults)
-        elif mults != self._mults:
-            self._set_keys(b, mults)
-        lr = lr_value(self._lr, self._t) if self._lr_sched else self._lr_const
-        hp = self._hp
-        if self._prepare is not None:
-            hp = {**hp, **self._prepare(hp, b.grads)}
-        self._compute_scalars(hp, self._t + 1, lr)
-        self._run(b)
-        self._t += 1
-        return 0
-
-    cdef tuple _check_mults(self, object lr_mult, object params):
-        from ._validation import check_real
-        mults = tuple(check_real(f"lr_mult[{i}]", x, 0.0) for i, x in enumerate(lr_mult))
-        k = 1 if cnp.PyArray_Check(params) else len(params)
-        if len(mults) != k:
-            raise ValueError(f"lr_mult has {len(mults)} entries for {k} arrays")
-        return None if all(m == 1.0 for m in mults) else mults
-
-    cdef _Bound _bind_new(self, object params, object grads, tuple mults):
-        """Check new arrays, create the state on the first step, and bind them (nothing
-        is kept on error)."""
-        cdef list ps = _as_list(params, "params")
-        cdef list gs = _as_list(grads, "grads")
-        cdef list state = self._st
-        for i, p in enumerate(ps):              # a clear error before anything else
-            if cnp.PyArray_TYPE(<cnp.ndarray>p) not in (cnp.NPY_FLOAT, cnp.NPY_DOUBLE):
-                raise TypeError(f"params[{i}] has dtype {p.dtype}; adamkit updates float32 "
-                                "or float64 arrays in place (convert with astype first)")
-        if state is None:
-            state = [self._new_state(p) for p in ps]
-        elif len(state) != len(ps):
-            raise ValueError(f"this optimizer holds state for {len(state)} arrays, step() "
-                             f"got {len(ps)}")
-        else:
-            for i, (st, p) in enumerate(zip(state, ps)):
-                first = next(iter(st.values()))
-                if first.size != p.size or first.dtype != p.dtype:
-                    raise ValueError(f"params[{i}] ({p.dtype}, {p.size} elements) does not "
-                                     f"match the optimizer state ({first.dtype}, "
-                                     f"{first.size})")
-        splits = None
-        if self._tail is not None:
-            splits = [self._rule.split(p.size, p.dtype == _F32) for p in ps]
-        keys, index = self._keys_for(ps, mults)
-        b = _bind(ps, gs, state, self._names, self._need(), splits, index)
-        b.single = params if cnp.PyArray_Check(params) else None
-        self._install_keys(keys)
-        self._st, self._b, self._mults = state, b, mults
-        return b
-
-    cdef unsigned _need(self):
-        return self._body.fam.buffers(&self._body.o)
-
-    cdef tuple _keys_for(self, list ps, tuple mults):
-        keys, index = [], []
-        for i, p in enumerate(ps):
-            key = (p.dtype == _F32, 1.0 if mults is None else mults[i])
-            if key not in keys:
-                keys.append(key)
-            index.append(keys.index(key))
-        return keys, index
-
-    cdef int _install_keys(self, list keys) except -1:
-        cdef Py_ssize_t k = max(1, len(keys)), j
-        cdef ak_scalars *sets = <ak_scalars *>malloc(k * sizeof(ak_scalars))
-        cdef bint *f32 = <bint *>malloc(k * sizeof(bint))
-        cdef double *mult = <double *>malloc(k * sizeof(double))
-        if sets == NULL or f32 == NULL or mult == NULL:
-            free(sets)
-            free(f32)
-            free(mult)
-            raise MemoryError()
-        memset(sets, 0, k * sizeof(ak_scalars))
-        for j in range(len(keys)):
-            f32[j], mult[j] = keys[j]
-        free(self._sets)
-        free(self._key_f32)
-        free(self._key_mult)
-        self._sets, self._key_f32, self._key_mult = sets, f32, mult
-        self._nsets, self._keys = len(keys), keys
-        return 0
-
-    cdef int _set_keys(self, _Bound b, tuple mults) except -1:
-        keys, index = self._keys_for(b.params, mults)
-        self._install_keys(keys)
-        for i in range(b.k):
-            b.key[i] = index[i]
-        self._mults = mults
-        return 0
-
-    cdef int _compute_scalars(self, dict hp, long long t, double lr) except -1:
-        """This step's scalars for every (dtype, multiplier) set: all of them before any
-        array is written (a recipe may raise)."""
-        cdef Py_ssize_t j
-        cdef ak_scalars *s
-        cdef bint f32
-        cdef double mult
-        for j in range(self._nsets):
-            f32, mult = self._key_f32[j], self._key_mult[j]
-            s = &self._sets[j]
-            if self._cmode == _CS_ADAM:
-                ak_adam_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
-                                self._chp[3], t, f32)
-            elif self._cmode == _CS_RMSPROP:
-                ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
-                                   self._chp[3], f32)
-            else:
-                memset(s, 0, sizeof(ak_scalars))
-                _set_doubles(s, self._fam_name, self._rule.scalars(hp, t, lr * mult, f32))
-        return 0
-
-    cdef int _run(self, _Bound b) except -1:
-        """Run every bound array: the body row on [0, split), the tail row on the rest."""
-        cdef int nt = _resolve_threads(self._nt)
-        cdef const ak_family *fam = self._body.fam
-        cdef ak_ops *body = &self._body.o
-        cdef ak_ops *tail = NULL if self._tail is None else &self._tail.o
-        cdef Py_ssize_t i
-        cdef int status = 0
-        cdef bint f32
-        with nogil:
-            for i in range(b.k):
-                f32 = b.type_num[i] == cnp.NPY_FLOAT
-                status = status or _run_range(fam, body, &self._sets[b.key[i]], b.ptr + 5 * i,
-                                              0, b.split[i], f32, nt)
-                if tail != NULL:
-                    status = status or _run_range(fam, tail, &self._sets[b.key[i]],
-                                                  b.ptr + 5 * i, b.split[i],
-                                                  b.n[i] - b.split[i], f32, nt)
-        if status != 0:
-            raise RuntimeError(adam_c_strerror(status).decode())
-        return 0
-
-
-import numpy as _np
-_F32 = _np.dtype(_np.float32)

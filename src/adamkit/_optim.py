@@ -7,18 +7,17 @@ checks every input before it writes anything, then runs the C kernels in place.
 
 import numpy as np
 
-from . import _kernels as K
-from . import _rules
+from . import _core, _rules
 from ._validation import check_beta, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
 
 
-class _Optimizer(K.Core):
+class _Optimizer(_core.Core):
     """Common machinery: hyper-parameters, state_dict, repr. Subclasses set the rule.
 
     The step itself, ``t``, ``lr``, ``n_threads`` and the state buffers live in the C-level
-    base class (``_kernels.Core``): this layer only resolves the constructor's arguments
+    base class (``_core.Core``): this layer only resolves the constructor's arguments
     into an update rule (adamkit's own, or a framework's via ``preset=``).
     """
 
@@ -43,7 +42,7 @@ class _Optimizer(K.Core):
         return self._kernel.buffers
 
     def _new_state(self, p):
-        return K.Core._new_state(self, p)
+        return _core.Core._new_state(self, p)
 
     # -- state ---------------------------------------------------------------------------
 

@@ -238,7 +238,7 @@ def keras_decay(learning_rate: float, decay: float) -> Schedule:
 class Caffe(Schedule):
     def __init__(self, policy, base_lr, gamma=None, power=None, stepsize=None,
                  stepvalue=(), max_iter=None, dtype="float32"):
-        from .presets import caffe as _caffe        # Caffe's own arithmetic, in one place
+        from .presets import caffe as _caffe  # Caffe's own arithmetic, in one place
         _caffe.check_policy(policy, gamma, power, stepsize, max_iter)
         if str(dtype) not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64' (Caffe's Dtype), got {dtype!r}")
