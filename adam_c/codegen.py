@@ -257,6 +257,12 @@ def limits(h):
 # instances.h: one specialised loop per distinct ops row the presets use
 # ---------------------------------------------------------------------------------------
 
+#: ops fields the run functions clear before they look for a specialised loop (ftz is a
+#: mode around the loop; estimate and portable decide, per CPU, which code computes the
+#: estimates: kernels.inc, *_key_)
+RUNTIME_FIELDS = ("ftz", "estimate", "portable")
+
+
 def instances(h, pkgdir):
     """The ``ADAM_C_*_INSTANCE`` lines for every row adamkit's rules and presets declare
     (``adamkit.presets.instance_rows()``), loaded from the package source without
@@ -288,7 +294,8 @@ def instances(h, pkgdir):
     fields = {fam: {f.name: f for f in h.ops[fam]} for fam in FAMILIES}
     seen = set()
     for fam, ops, label in rows:
-        key = (fam, tuple(sorted((k, v) for k, v in ops.items() if v and k != "ftz")))
+        key = (fam, tuple(sorted((k, v) for k, v in ops.items()
+                                 if v and k not in RUNTIME_FIELDS)))
         if key in seen:
             continue
         seen.add(key)

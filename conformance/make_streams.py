@@ -1,6 +1,6 @@
 """Write the standard gradient streams for the live adapters (run in the main environment).
 
-    python conformance/make_streams.py DIR
+    python -m conformance.make_streams DIR
 """
 
 import json
@@ -9,10 +9,13 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from adapters._run import SEED, STREAMS  # noqa: E402
+from adamkit.tools.streams import make_stream
 
-from adamkit._streams import make_stream  # noqa: E402
+#: the standard streams: name -> (n, T). n mod 16 >= 8 and n mod 32 > 8 put elements in
+#: every SIMD and BLAS tail (8 and 16 lanes, 32-element axpy blocks): 77 = 64 + 13,
+#: 40011 = 40000 + 11 (above the 32768 grains of ATen and OpenBLAS's threading).
+STREAMS = {"small": (77, 1000), "large": (40011, 20)}
+SEED = 20261122
 
 
 def write_streams(out):
@@ -21,7 +24,7 @@ def write_streams(out):
         p0, grads, special = make_stream(SEED, n, T)
         for dtype in ("float32", "float64"):
             meta = {"name": name, "seed": SEED, "n": n, "T": T, "special": special,
-                    "recipe": "conformance/streams.py make_stream(seed, n, T), cast with astype(dtype)"}
+                    "recipe": "adamkit.tools.streams.make_stream(seed, n, T), cast with astype(dtype)"}
             np.savez(os.path.join(out, f"stream-{name}-{dtype}.npz"), p0=p0.astype(dtype),
                      grads=grads.astype(dtype), meta=np.array(json.dumps(meta)))
     return out

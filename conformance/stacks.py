@@ -1,9 +1,17 @@
 """The live framework environments of the conformance suite.
 
 Each stack is one virtual environment, ``.venvs/<stack>`` at the top of the checkout,
-created by ``python -m adamkit setup`` with the pip commands below (in order), and the
-adapters (``adapters/<module>.py``) that run in it, each with extra environment variables.
-The versions are pinned: a preset reproduces one release of a framework.
+created by ``python -m conformance setup`` with the pip commands below (in order), and the
+adapters (``adapters/<module>.py``) that run in it, each with extra environment variables
+and, optionally, a dict of options: ``tag`` (appended to the variant of every file, for a
+second code path of the same cases), ``only`` (run only the cases whose file name contains
+it) and ``requires`` (CPU flags without which the entry is skipped). The versions are
+pinned: a preset reproduces one release of a framework.
+
+Frameworks whose code depends on the CPU run twice: natively, and with the framework's own
+limit to an older instruction set (XLA's ``--xla_cpu_max_isa``, OpenBLAS's
+``OPENBLAS_CORETYPE``), so that both paths are proven on one machine; each recording says
+which path it took (its ``cpu`` and ``env``), and its replay takes the same.
 
 Keras 3's eager TensorFlow mode (``keras_adapter`` with ``KERAS_ADAPTER_MODE=eager`` and
 ``KERAS_BACKEND=tensorflow``; preset ``keras_tensorflow_eager``) replays at 0 ULP too
@@ -21,9 +29,13 @@ STACKS = {
             ("torch_adapter", {}),
             ("optax_adapter", {"JAX_ENABLE_X64": "0"}),
             ("optax_adapter", {"JAX_ENABLE_X64": "1"}),
+            ("optax_adapter", {"JAX_ENABLE_X64": "1", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"},
+             {"tag": "avx2", "only": "rmsprop"}),
             ("tensorflow_adapter", {}),
             ("keras_adapter", {"KERAS_BACKEND": "tensorflow"}),
             ("keras_adapter", {"KERAS_BACKEND": "jax"}),
+            ("keras_adapter", {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"},
+             {"tag": "avx2", "only": "rmsprop"}),
             ("keras_adapter", {"KERAS_BACKEND": "torch"}),
             ("keras_adapter", {"KERAS_BACKEND": "jax", "KERAS_ADAPTER_MODE": "eager"}),
             ("tf_keras_adapter", {}),
@@ -40,6 +52,10 @@ STACKS = {
         "adapters": [
             ("mxnet_adapter", {}),
             ("chainer_adapter", {}),
+            ("chainer_adapter", {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"},
+             {"tag": "haswell1", "only": "hookclip"}),
+            ("chainer_adapter", {"OPENBLAS_CORETYPE": "SkylakeX"},
+             {"tag": "skylakex", "only": "hookclip", "requires": ["avx512vl"]}),
             ("lasagne_adapter", {}),
             ("keras2_adapter", {}),
         ],

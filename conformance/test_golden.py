@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from adamkit._replay import replay_file, ulp_distance
+from adamkit.tools.replay import replay_file, ulp_distance
 
 GOLDEN = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "golden", "*.npz")))
 

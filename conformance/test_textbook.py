@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import adamkit
-from adamkit._streams import make_stream
+from adamkit.tools.streams import make_stream
 
 T_STEPS = 300
 

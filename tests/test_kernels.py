@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
+import reference as ref
 
 import adamkit
 from adamkit import _kernels as K
-from adamkit import _reference as ref
 from adamkit import _rules as R
 from adamkit import _vocab
 

@@ -31,6 +31,12 @@
  *
  * Errors: functions return ADAM_C_OK (0) or a negative adam_c_status and, on error, write
  * nothing. n may be 0. Buffers must not overlap one another; p and g must be distinct.
+ *
+ * Which CPU: where a framework's bits come from an implementation-defined instruction (the
+ * reciprocal-square-root estimates), an ops field names the instruction's behaviour and
+ * the core computes it with this CPU's instruction when that gives the same bits, else
+ * with an exact software model (estimates.c): results never depend on the machine that
+ * runs them, except for ADAM_C_EST_HOST, which asks for this machine's own.
  */
 #ifndef ADAM_C_H
 #define ADAM_C_H
@@ -165,11 +171,21 @@ enum {
 enum {
     ADAM_C_SQRT_IEEE = 0,      /* correctly rounded sqrt                          */
     ADAM_C_SQRT_MKL_EX = 1     /* MKL VML's "EX" sqrt, as PyTorch's CPU torch.sqrt
-                                  runs it on AMD Zen: a rsqrtss estimate refined
-                                  without fma (float32: two corrections; float64: a
-                                  degree-4 polynomial). Not correctly rounded; the
-                                  estimate's table is CPU-specific (AMD != Intel).
-                                  Non-x86 builds: correctly rounded sqrt.          */
+                                  runs it on AMD Zen: a rsqrtss estimate (see
+                                  estimate) refined without fma (float32: two
+                                  corrections; float64: a degree-4 polynomial). Not
+                                  correctly rounded.                               */
+};
+/* estimate: the reciprocal-square-root estimate that SQRT_MKL_EX and the RU_*RSQRT*
+   steps start from, as the frameworks take it from the CPU's rsqrtss/rsqrtps, whose
+   table is implementation-defined (AMD's differs from Intel's). */
+enum {
+    ADAM_C_EST_ZEN = 0,        /* AMD Zen 3/4/5's rsqrtps: the instruction itself on
+                                  such a CPU, elsewhere its exact software model
+                                  (the same bits on any machine)                   */
+    ADAM_C_EST_HOST = 1        /* this CPU's own rsqrtps, whatever its table: what a
+                                  framework computes on this machine (x86-64 only;
+                                  not portable, and no model: portable = 1 refused) */
 };
 
 typedef struct adam_c_adam_ops {
@@ -188,6 +204,10 @@ typedef struct adam_c_adam_ops {
     int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
     int ftz;          /* 0, or 1: flush-to-zero and denormals-are-zero while running, as
                          TensorFlow's kernels run (x86 MXCSR; elsewhere ADAM_C_EOPS)     */
+    int estimate;     /* ADAM_C_EST_*                                               */
+    int portable;     /* 0 or 1: compute every implementation-defined instruction (the
+                         estimates) by its software model, never by this CPU's own; the
+                         same bits where the CPU agrees (tests, and other machines)      */
 } adam_c_adam_ops;
 
 typedef struct adam_c_adam_scalars {
@@ -286,6 +306,17 @@ enum {
     ADAM_C_MOM_ACC_FMA2 = 8,   /* mom = fma(mu, mom, u);  p' - mom   (Keras, JAX)  */
     ADAM_C_MOM_FMA_XRS = 9     /* fma(-x, rs, p') with x, rs of RU_X_RSQRT_XLA    */
 };
+/* rsqrt_kind: XLA's CPU rsqrt in float64 (RU_RSQRT_MUL, RU_X_RSQRT_XLA); it depends on the
+   instruction set XLA compiles for. float32 is the same for both: the rsqrtps estimate y
+   (see estimate) and one Newton step, r2 = x*y, hr = y*-0.5, h = fma(r2, y, -1),
+   y' = fma(hr, h, y); x < FLT_MIN or x = +inf gives y. */
+enum {
+    ADAM_C_RSQRT_XLA = 0,      /* float64: 1 / sqrt(x)       (a CPU without AVX-512F) */
+    ADAM_C_RSQRT_XLA_AVX512 = 1/* float64: the vrsqrt14pd estimate y of x (a subnormal
+                                  x read as 0, XLA runs with DAZ), then two such
+                                  Newton steps; x < DBL_MIN or +inf gives y (XLA on
+                                  a CPU with AVX-512F)                             */
+};
 
 typedef struct adam_c_rmsprop_ops {
     int maximize, grad_scale, grad_decay, grad_clip, decoupled;  /* as for Adam   */
@@ -297,6 +328,9 @@ typedef struct adam_c_rmsprop_ops {
     int variance;     /* ADAM_C_VAR_*                                               */
     int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
     int ftz;          /* as for Adam                                                */
+    int estimate;     /* as for Adam                                                */
+    int portable;     /* as for Adam                                                */
+    int rsqrt_kind;   /* ADAM_C_RSQRT_*                                             */
 } adam_c_rmsprop_ops;
 
 typedef struct adam_c_rmsprop_scalars {

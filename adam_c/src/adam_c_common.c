@@ -57,11 +57,17 @@ static int fields_in_range(const void *ops, const int *max, int n)
     return 1;
 }
 
+/* The host's own estimate exists only on x86-64, and has no model. */
+static int estimate_ok(int estimate, int portable)
+{
+    return estimate != ADAM_C_EST_HOST || (ADAM_C_HAVE_RSQRT && !portable);
+}
+
 int adam_c_adam_ops_check(const adam_c_adam_ops *o)
 {
     if (!o) return ADAM_C_ENULL;
     int ok = fields_in_range(o, adam_c_adam_ops_max, ADAM_C_ADAM_OPS_NFIELDS) &&
-             o->ftz <= ADAM_C_HAVE_FTZ;
+             o->ftz <= ADAM_C_HAVE_FTZ && estimate_ok(o->estimate, o->portable);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 
@@ -69,7 +75,7 @@ int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *o)
 {
     if (!o) return ADAM_C_ENULL;
     int ok = fields_in_range(o, adam_c_rmsprop_ops_max, ADAM_C_RMSPROP_OPS_NFIELDS) &&
-             o->ftz <= ADAM_C_HAVE_FTZ;
+             o->ftz <= ADAM_C_HAVE_FTZ && estimate_ok(o->estimate, o->portable);
     return ok ? ADAM_C_OK : ADAM_C_EOPS;
 }
 

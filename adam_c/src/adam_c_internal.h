@@ -3,6 +3,7 @@
 #define ADAM_C_INTERNAL_H
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "adam_c.h"
@@ -35,6 +36,15 @@
 
 #include <stdint.h>
 
+/* The software models of the estimates (estimates.c) and what this CPU has. */
+uint32_t adam_c_est_rsqrtps_zen_bits(uint32_t x);
+float adam_c_est_rsqrtps_zen(float x);
+uint64_t adam_c_est_rsqrt14pd_bits(uint64_t x, int daz);
+double adam_c_est_rsqrt14pd(double x, int daz);
+int adam_c_host_rsqrtps_is_zen(void);
+int adam_c_host_has_avx512f(void);
+double adam_c_hw_rsqrt14pd(double x);
+
 /* The hardware reciprocal-square-root estimate (x86 rsqrtss), which PyTorch's MKL sqrt
    and XLA's rsqrt start from. Its table is implementation-defined (AMD and Intel differ),
    which is why the frameworks' own bits depend on the CPU; adamkit uses the same
@@ -54,7 +64,20 @@ __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
 float adam_c_rsqrt_est(float x);
 
-static inline float adam_c_rsqrt_estimate(float x) { return adam_c_rsqrt_est(x); }
+/* The estimate a kernel uses: this CPU's instruction, or (portable) the AMD Zen model. */
+static inline float adam_c_rsqrt_estimate(int portable, float x)
+{
+    return portable ? adam_c_est_rsqrtps_zen(x) : adam_c_rsqrt_est(x);
+}
+#else
+#define ADAM_C_HAVE_RSQRT 0
+/* No estimate instruction here: the model, everywhere (the same bits as on AMD Zen). */
+static inline float adam_c_rsqrt_estimate(int portable, float x)
+{
+    (void)portable;
+    return adam_c_est_rsqrtps_zen(x);
+}
+#endif
 
 /* c ? a : b without a branch. */
 static inline float adam_c_select_f32(int c, float a, float b)
@@ -83,12 +106,12 @@ static inline double adam_c_from_bits(uint64_t u)
  * sqrt = (x - s1*s1)*h1 + s1, all in float without fma. +-0, subnormals, negatives,
  * values near FLT_MAX, Inf and NaN take MKL's exact path.
  */
-static inline float adam_c_mkl_sqrt_f32(float x)
+static inline float adam_c_mkl_sqrt_f32(int portable, float x)
 {
     uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
     const int exact_path = (int32_t)(bits + 0x7f800000u) > (int32_t)0xfefff000u;
-    const float y = adam_c_rsqrt_estimate(x);
+    const float y = adam_c_rsqrt_estimate(portable, x);
     const float s = x * y, h = y * 0.5f;
     const float r = 0.5f - s * h;
     const float s1 = s * r + s, h1 = h * r + h;
@@ -101,7 +124,7 @@ static inline float adam_c_mkl_sqrt_f32(float x)
  * the float-rounded mantissa, rescaled by the exponent, a split x = xh + xl, a degree-4
  * polynomial correction in e = 1 - y^2 x, all in double without fma.
  */
-static inline double adam_c_mkl_sqrt_f64(double x)
+static inline double adam_c_mkl_sqrt_f64(int portable, double x)
 {
     const double C4 = adam_c_from_bits(0x3fd1800032338cbbULL);
     const double C3 = adam_c_from_bits(0x3fd40000b13001d9ULL);
@@ -118,7 +141,7 @@ static inline double adam_c_mkl_sqrt_f64(double x)
     memcpy(&f, &fb, sizeof f);
     const double scale = adam_c_from_bits(
         ((inv52 - (u & 0x7ff0000000000000ULL)) + 0xbfd0000000000000ULL) >> 1);
-    const double y0 = (double)adam_c_rsqrt_estimate(f) * scale;
+    const double y0 = (double)adam_c_rsqrt_estimate(portable, f) * scale;
     const double y2 = y0 * y0;
     const double xh = adam_c_from_bits(u & 0xfffffffff8000000ULL);
     const double xl = x - xh;
@@ -127,9 +150,34 @@ static inline double adam_c_mkl_sqrt_f64(double x)
     const double lo = xl * y0 + (p * y0) * x;
     return xh * y0 + lo;
 }
-#else
-#define ADAM_C_HAVE_RSQRT 0
-#endif
+
+/*
+ * XLA's float64 rsqrt on a CPU with AVX-512F (ADAM_C_RSQRT_XLA_AVX512), from the LLVM IR and
+ * code XLA emits (jaxlib 0.10.2): a subnormal input is read as zero (XLA's kernels run with
+ * DAZ), the vrsqrt14pd estimate y0, two Newton steps r2 = x*y, hr = y*-0.5,
+ * h = fma(r2, y, -1), y = fma(hr, h, y); x < DBL_MIN or x = +inf gives y0 (an ordered
+ * compare: NaN takes the refined value). portable: the estimate's model.
+ */
+static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
+{
+    if (x != 0.0 && fabs(x) < 2.2250738585072014e-308) x = copysign(0.0, x);
+    const double y0 = portable ? adam_c_est_rsqrt14pd(x, 1) : adam_c_hw_rsqrt14pd(x);
+    double y = y0;
+    for (int i = 0; i < 2; i++) {
+        const double r2 = x * y, hr = y * -0.5;
+        const double h = fma(r2, y, -1.0);
+        y = fma(hr, h, y);
+    }
+    return (x < 2.2250738585072014e-308 || x == (double)INFINITY) ? y0 : y;
+}
+
+/* Whether an RMSProp row starts from a reciprocal-square-root estimate. */
+static inline int adam_c_uses_estimate_rms(const adam_c_rmsprop_ops *o)
+{
+    return o->sqrt_kind == ADAM_C_SQRT_MKL_EX || o->step == ADAM_C_RU_RSQRT_MUL ||
+           o->step == ADAM_C_RU_X_RSQRT_TF || o->step == ADAM_C_RU_G_LRRSQRT_TF ||
+           o->step == ADAM_C_RU_X_RSQRT_XLA;
+}
 
 /* Flush-to-zero + denormals-are-zero for the duration of one call (ops->ftz). The mode is
    per thread, so every thread that runs a piece of an array sets and restores its own. */

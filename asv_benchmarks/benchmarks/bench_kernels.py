@@ -8,7 +8,7 @@ time_memory_only is how far adamkit is from the bandwidth bound (goal: <= 1.10).
 """
 
 import adamkit
-from adamkit import _membench as MB
+from adamkit.tools import _membench as MB
 
 from .common import Benchmark, get_data, sizes, skip_unless_threads
 

@@ -9,7 +9,7 @@ leak per call.
 import numpy as np
 
 import adamkit
-from adamkit import _membench as MB
+from adamkit.tools import _membench as MB
 
 from .common import Benchmark, get_data
 

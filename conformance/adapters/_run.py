@@ -32,14 +32,13 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
+# the trajectory format: adamkit's own module, which needs only NumPy (this runs in the
+# framework's environment, where adamkit is not installed)
+sys.path.insert(0, os.path.join(ROOT, "src", "adamkit", "tools"))
 
 import trajectory  # noqa: E402
-
-#: the standard streams: name -> (n, T). n = 64k + 3 puts elements in SIMD tails.
-STREAMS = {"small": (67, 1000), "large": (40003, 20)}
-SEED = 20261122
 
 
 @dataclasses.dataclass
@@ -52,23 +51,63 @@ class Case:
     description: str = ""
 
 
+#: environment variables that change which code a framework runs on a CPU
+PATH_VARIABLES = ("XLA_FLAGS", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
+                  "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
+                  "MKL_CBWR", "NPY_DISABLE_CPU_FEATURES", "TF_ENABLE_ONEDNN_OPTS")
+
+
 def _environment():
-    env = {
+    return {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "platform": platform.platform(),
         "machine": platform.machine(),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def cpu():
+    """The CPU of this run, as /proc/cpuinfo gives it (vendor, display family and model,
+    every flag): the replay takes the code path the framework took on it."""
+    info = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    env["cpu"] = line.split(":", 1)[1].strip()
+                if not line.strip():
                     break
+                k, _, v = line.partition(":")
+                info[k.strip()] = v.strip()
     except OSError:
         pass
-    return env
+    return {"vendor": info.get("vendor_id", ""), "family": int(info.get("cpu family", 0) or 0),
+            "model": int(info.get("model", 0) or 0), "name": info.get("model name", ""),
+            "machine": platform.machine(), "flags": sorted(info.get("flags", "").split())}
+
+
+def openblas_info():
+    """The core, thread count and configuration of the OpenBLAS that NumPy loaded (asked
+    from the library itself), or {} if none is loaded."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "openblas" in line.lower()
+                           and line.split()[-1].startswith("/")})
+    except OSError:
+        return {}
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for suffix in ("64_", ""):
+            get_core = getattr(lib, "openblas_get_corename" + suffix, None)
+            if get_core is None:
+                continue
+            get_core.restype = ctypes.c_char_p
+            get_config = getattr(lib, "openblas_get_config" + suffix)
+            get_config.restype = ctypes.c_char_p
+            return {"openblas_core": get_core().decode(),
+                    "openblas_threads": int(getattr(lib, "openblas_get_num_threads" + suffix)()),
+                    "openblas_config": get_config().decode(), "openblas_library": path}
+    return {}
 
 
 def main(argv=None):
@@ -77,6 +116,8 @@ def main(argv=None):
     ap.add_argument("--streams", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="", help="run only cases whose file name contains this")
+    ap.add_argument("--tag", default="", help="appended to each variant (a second code path "
+                                              "of the same cases, e.g. an ISA limit)")
     args = ap.parse_args(argv)
     mod = importlib.import_module(args.adapter)
     os.makedirs(args.out, exist_ok=True)
@@ -84,7 +125,8 @@ def main(argv=None):
     written = 0
     for case in mod.CASES:
         for dtype in case.dtypes:
-            name = f"{mod.FRAMEWORK}-{case.optimizer}-{case.variant}-{dtype}"
+            variant = case.variant + (f".{args.tag}" if args.tag else "")
+            name = f"{mod.FRAMEWORK}-{case.optimizer}-{variant}-{dtype}"
             if args.only and args.only not in name:
                 continue
             with np.load(os.path.join(args.streams, f"stream-{case.stream}-{dtype}.npz")) as z:
@@ -100,6 +142,7 @@ def main(argv=None):
                 "version": versions,
                 "optimizer": case.optimizer,
                 "variant": case.variant,
+                "tag": args.tag,
                 "case_description": case.description,
                 "hyperparameters": case.hyperparameters,
                 "dtype": dtype,
@@ -110,6 +153,9 @@ def main(argv=None):
                 "stream": stream_meta,
                 "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
                 "environment": _environment(),
+                "cpu": cpu(),
+                "env": {k: os.environ[k] for k in PATH_VARIABLES if k in os.environ},
+                "paths": dict(getattr(mod, "paths", dict)()),
                 "seconds": round(time.perf_counter() - t0, 3),
             }
             meta.update(extra)

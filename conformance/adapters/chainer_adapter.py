@@ -15,6 +15,12 @@ from chainer import optimizer_hooks
 FRAMEWORK = "chainer"
 
 
+def paths():
+    """The OpenBLAS core and threads NumPy's dot ran on (GradientClipping's norm)."""
+    from _run import openblas_info
+    return openblas_info()
+
+
 def versions():
     return {"chainer": chainer.__version__, "numpy": np.__version__}
 

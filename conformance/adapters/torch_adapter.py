@@ -28,6 +28,13 @@ class TorchCase(Case):
     threads: int = 1          # torch.set_num_threads for this case
 
 
+def paths():
+    """ATen's CPU capability (torch 2.13 registers its optimizer kernels for AVX2 only, so
+    an AVX-512 CPU runs them too) and torch's intra-op threads."""
+    return {"aten_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch_threads": torch.get_num_threads()}
+
+
 def versions():
     return {
         "torch": torch.__version__,

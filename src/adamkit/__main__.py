@@ -1,5 +1,5 @@
-"""python -m adamkit: command-line entry point (see ``python -m adamkit --help``)."""
+"""``python -m adamkit``: the command line (adamkit.tools.cli)."""
 
-from ._cli import main
+from .tools.cli import main
 
 raise SystemExit(main())

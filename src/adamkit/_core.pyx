@@ -77,13 +77,15 @@ cdef inline bint _unchanged(cnp.ndarray x, void *data, Py_ssize_t n, int type_nu
 
 cdef class _Bound:
     """The checked buffers of one bind: 5 pointers per array (p, g and the family's three
-    state buffers, NULL where unused), each array's size, dtype, split point (the body
-    row runs [0, split), a tail row [split, n)) and scalar set (one per distinct dtype and
+    state buffers, NULL where unused), each array's size, dtype, segments (boundaries
+    b0 = 0 < b1 < ... = n: the body row runs [b0, b1), a tail row [b1, b2), the body row
+    [b2, b3), ...) and scalar set (one per distinct dtype and
     learning-rate multiplier), and the arrays themselves (kept alive, and recognised by
     identity on the next step)."""
     cdef void **ptr
     cdef Py_ssize_t *n
-    cdef Py_ssize_t *split
+    cdef Py_ssize_t *seg              # every array's boundaries, one after the other
+    cdef Py_ssize_t *seg_at           # where array i's boundaries start in seg (k + 1)
     cdef int *type_num
     cdef int *key
     cdef uintptr_t *pspan             # the non-empty parameters' [start, end) byte
@@ -95,7 +97,8 @@ cdef class _Bound:
     def __dealloc__(self):
         free(self.ptr)
         free(self.n)
-        free(self.split)
+        free(self.seg)
+        free(self.seg_at)
         free(self.type_num)
         free(self.key)
         free(self.pspan)
@@ -186,12 +189,28 @@ cdef list _as_list(object x, str what):
     raise TypeError(f"{what} must be a numpy.ndarray or a list of them, got {type(x).__name__}")
 
 
+cdef tuple _segments(object p, object split, Py_ssize_t i):
+    """The boundaries of array i's body and tail segments: (0, n, n) without a tail row,
+    (0, split, n) for one split point, or the rule's own tuple, checked."""
+    n = p.size
+    if split is None:
+        return (0, n, n)
+    bnd = (0, split, n) if isinstance(split, int) else tuple(split)
+    ok = len(bnd) >= 2 and bnd[0] == 0 and bnd[len(bnd) - 1] == n
+    for j in range(len(bnd) - 1):
+        ok = ok and bnd[j] <= bnd[j + 1]
+    if not ok:
+        raise ValueError(f"segments {bnd} of params[{i}] are not 0 <= ... <= {n}")
+    return bnd
+
+
 cdef _Bound _bind(list params, list grads, list state, tuple names, unsigned need,
                   object splits, list keys):
     """Check every array and return them bound; raise TypeError/ValueError, naming the
     array, before anything is written. ``state`` holds one dict of buffers per parameter
-    (the names of ``names`` whose bit is set in ``need``), ``splits`` one split point per
-    array (or None) and ``keys`` one scalar-set index per array."""
+    (the names of ``names`` whose bit is set in ``need``), ``splits`` per array (or None)
+    where the tail row takes over (an int) or the boundaries of alternating body and tail
+    segments (a tuple from 0 to n), and ``keys`` one scalar-set index per array."""
     cdef Py_ssize_t k = len(params), i, j
     cdef _Bound b = _Bound()
     cdef cnp.ndarray p, g, a
@@ -204,14 +223,26 @@ cdef _Bound _bind(list params, list grads, list state, tuple names, unsigned nee
         return b
     b.ptr = <void **>malloc(5 * k * sizeof(void *))
     b.n = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
-    b.split = <Py_ssize_t *>malloc(k * sizeof(Py_ssize_t))
+    cdef list bounds = [_segments(params[i], None if splits is None else splits[i], i)
+                        for i in range(k)]
+    cdef Py_ssize_t nb = sum(len(bnd) for bnd in bounds)
+    b.seg = <Py_ssize_t *>malloc(max(1, nb) * sizeof(Py_ssize_t))
+    b.seg_at = <Py_ssize_t *>malloc((k + 1) * sizeof(Py_ssize_t))
     b.type_num = <int *>malloc(k * sizeof(int))
     b.key = <int *>malloc(k * sizeof(int))
     b.pspan = <uintptr_t *>malloc(2 * k * sizeof(uintptr_t))
     spans = <_span *>malloc(2 * k * sizeof(_span))
     try:
-        if not (b.ptr and b.n and b.split and b.type_num and b.key and b.pspan and spans):
+        if not (b.ptr and b.n and b.seg and b.seg_at and b.type_num and b.key and b.pspan
+                and spans):
             raise MemoryError()
+        nb = 0
+        for i in range(k):
+            b.seg_at[i] = nb
+            for j in bounds[i]:
+                b.seg[nb] = j
+                nb += 1
+        b.seg_at[k] = nb
         for i in range(k):
             p = params[i]
             t = cnp.PyArray_TYPE(p)
@@ -226,9 +257,6 @@ cdef _Bound _bind(list params, list grads, list state, tuple names, unsigned nee
                                  f"has {(<object>p).shape}")
             b.type_num[i] = t
             b.n[i] = cnp.PyArray_SIZE(p)
-            b.split[i] = b.n[i] if splits is None else splits[i]
-            if not 0 <= b.split[i] <= b.n[i]:
-                raise ValueError(f"split {b.split[i]} outside [0, {b.n[i]}]")
             b.key[i] = keys[i]
             b.ptr[5 * i] = cnp.PyArray_DATA(p)
             b.ptr[5 * i + 1] = cnp.PyArray_DATA(g)
@@ -601,7 +629,7 @@ cdef class Core:
         return 0
 
     cdef int _run(self, _Bound b) except -1:
-        """Run every bound array: the body row on [0, split), the tail row on the rest."""
+        """Run every bound array: the body row and the tail row on their segments."""
         cdef int nt = resolve_threads(self._nt)
         cdef const ak_family *fam = self._body.fam
         cdef ak_ops *body = &self._body.o
@@ -609,15 +637,16 @@ cdef class Core:
         cdef Py_ssize_t i
         cdef int status = 0
         cdef bint f32
+        cdef Py_ssize_t j, lo, hi
         with nogil:
             for i in range(b.k):
                 f32 = b.type_num[i] == cnp.NPY_FLOAT
-                status = status or run_range(fam, body, &self._sets[b.key[i]], b.ptr + 5 * i,
-                                              0, b.split[i], f32, nt)
-                if tail != NULL:
-                    status = status or run_range(fam, tail, &self._sets[b.key[i]],
-                                                  b.ptr + 5 * i, b.split[i],
-                                                  b.n[i] - b.split[i], f32, nt)
+                for j in range(b.seg_at[i], b.seg_at[i + 1] - 1):
+                    lo, hi = b.seg[j], b.seg[j + 1]
+                    if hi > lo:
+                        status = status or run_range(
+                            fam, body if (j - b.seg_at[i]) % 2 == 0 else tail,
+                            &self._sets[b.key[i]], b.ptr + 5 * i, lo, hi - lo, f32, nt)
         if status != 0:
             raise RuntimeError(adam_c_strerror(status).decode())
         return 0

@@ -29,8 +29,12 @@ cdef extern from "_ak.h":
                             double wd, int f32) nogil
     size_t adam_c_adam_instances_f32() nogil
     size_t adam_c_rmsprop_instances_f32() nogil
-    float adam_c_mkl_sqrt_f32(float x) nogil
-    double adam_c_mkl_sqrt_f64(double x) nogil
+    float adam_c_mkl_sqrt_f32(int portable, float x) nogil
+    double adam_c_mkl_sqrt_f64(int portable, double x) nogil
+    float adam_c_rsqrt_estimate(int portable, float x) nogil
+    double adam_c_xla_rsqrt512_f64(int portable, double x) nogil
+    int adam_c_host_rsqrtps_is_zen() nogil
+    int adam_c_host_has_avx512f() nogil
     int ADAM_C_HAVE_RSQRT
 
 

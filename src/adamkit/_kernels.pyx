@@ -23,6 +23,8 @@ import os
 
 cimport numpy as cnp
 from cython.parallel cimport prange
+from libc.math cimport fma as c_fma
+from libc.math cimport fmaf
 from libc.string cimport memset
 
 from . import _vocab
@@ -55,13 +57,60 @@ if AK_adam.nops != len(_vocab.OPS["adam"]) or AK_rmsprop.nops != len(_vocab.OPS[
     raise ImportError("adamkit._vocab does not describe the compiled adam_c.h")
 
 
-def mkl_sqrt(double x, bint f32):
+def mkl_sqrt(double x, bint f32, bint host=False, bint portable=False):
     """One scalar through the kernels' ADAM_C_SQRT_MKL_EX square root (PyTorch's CPU
-    torch.sqrt on AMD Zen; correctly rounded sqrt where the build has no rsqrt estimate)."""
+    torch.sqrt on AMD Zen), from the AMD Zen estimate (this CPU's rsqrtss where it is one,
+    else its model; ``portable``: always the model), or with ``host`` from this CPU's own
+    (ADAM_C_EST_HOST)."""
+    if host:
+        portable = not ADAM_C_HAVE_RSQRT
+    else:
+        portable = portable or not (ADAM_C_HAVE_RSQRT and adam_c_host_rsqrtps_is_zen())
+    return adam_c_mkl_sqrt_f32(portable, <float>x) if f32 else adam_c_mkl_sqrt_f64(portable, x)
+
+
+def rsqrt_estimate(float x, bint portable=False):
+    """The reciprocal-square-root estimate the kernels start from: this CPU's rsqrtss, or
+    (portable) the exact model of AMD Zen's (adam_c/src/estimates.c)."""
     if not ADAM_C_HAVE_RSQRT:
-        import numpy as np
-        return float(np.sqrt(np.float32(x))) if f32 else float(np.sqrt(x))
-    return adam_c_mkl_sqrt_f32(<float>x) if f32 else adam_c_mkl_sqrt_f64(x)
+        portable = True
+    return adam_c_rsqrt_estimate(portable, x)
+
+
+def xla_rsqrt_avx512(double x, bint portable=False):
+    """XLA's float64 rsqrt on a CPU with AVX-512F (ADAM_C_RSQRT_XLA_AVX512): this CPU's
+    vrsqrt14pd, or (portable, or without AVX-512F) its exact model."""
+    return adam_c_xla_rsqrt512_f64(portable or not adam_c_host_has_avx512f(), x)
+
+
+def fma(a, b, c):
+    """fma(a, b, c) elementwise, rounded once (C99 fmaf for float32 arrays, fma for
+    float64): the framework emulations' exact fused multiply-add."""
+    import numpy as np
+    a, b, c = np.broadcast_arrays(np.asarray(a), np.asarray(b), np.asarray(c))
+    shape, dt = a.shape, np.result_type(a, b, c)
+    if dt != np.float32 and dt != np.float64:
+        raise TypeError(f"fma of float32 or float64 arrays, not {dt}")
+    a, b, c = (np.ascontiguousarray(x, dt).reshape(-1) for x in (a, b, c))
+    out = np.empty(a.size, dt)
+    cdef Py_ssize_t i, n = a.size
+    cdef float[::1] af, bf, cf, of
+    cdef double[::1] ad, bd, cd, od
+    if dt == np.float32:
+        af, bf, cf, of = a, b, c, out
+        for i in range(n):
+            of[i] = fmaf(af[i], bf[i], cf[i])
+    else:
+        ad, bd, cd, od = a, b, c, out
+        for i in range(n):
+            od[i] = c_fma(ad[i], bd[i], cd[i])
+    return out.reshape(shape)
+
+
+def host_estimates():
+    """What this CPU computes itself: {"rsqrtps_is_zen": bool, "avx512f": bool}."""
+    return {"rsqrtps_is_zen": bool(ADAM_C_HAVE_RSQRT and adam_c_host_rsqrtps_is_zen()),
+            "avx512f": bool(adam_c_host_has_avx512f())}
 
 
 def native_scalars(str family, double lr, hp, long long t, bint f32):

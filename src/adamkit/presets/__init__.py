@@ -36,6 +36,7 @@ from . import (
     tf_keras,
     torch7,
 )
+from ._context import Detect
 from ._preset import Preset, PresetError
 
 __all__ = ["PRESETS", "ALIASES", "Preset", "PresetError", "UnknownPreset", "available",
@@ -90,7 +91,28 @@ def for_recording(meta):
     for key in row.meta_keys:          # options recorded outside the hyper-parameters
         if key in meta:
             hp[key] = meta[key]
+    for key, default in row.defaults.items():   # the code path the framework took there
+        if isinstance(default, Detect) and key not in hp:
+            value = default.from_meta(meta)
+            if value is not None:
+                hp[key] = value
     return row, hp
+
+
+def context(row, hp):
+    """The values of the CPU-dependent options of ``hp`` (for reports)."""
+    return {k: hp[k] for k, v in row.defaults.items() if isinstance(v, Detect) and k in hp}
+
+
+def host_context():
+    """What each CPU-dependent option is on this machine, as the frameworks detect it."""
+    out = {}
+    for row in PRESETS.values():
+        for key, default in row.defaults.items():
+            if isinstance(default, Detect):
+                name = key if key != "openblas_core" else f"{key}({row.framework})"
+                out.setdefault(name, default.detect())
+    return dict(sorted(out.items()))
 
 
 _OPTIMIZER_OF_CLASS = {"Adam": "adam", "AdamW": "adamw", "AdaMax": "adamax",
@@ -147,6 +169,9 @@ def build(preset, cls_name, given):
                             "(the framework has no default)")
     for name in row.ignored:
         hp.pop(name, None)
+    for name, value in hp.items():        # what the framework detects on this machine
+        if isinstance(value, Detect):
+            hp[name] = value.detect()
     _check_values(hp, row)
     lr = hp[row.lr_name]
     if not callable(lr):

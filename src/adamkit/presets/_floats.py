@@ -50,10 +50,11 @@ def fmaT(a, b, c, f32):
     return F(fmaf(float(a), float(b), float(c))) if f32 else fma_(a, b, c)
 
 
-def mkl_sqrt(x, f32):
-    """One scalar through the kernels' MKL-sqrt model (PyTorch's CPU torch.sqrt)."""
+def mkl_sqrt(x, f32, hp):
+    """One scalar through the kernels' MKL sqrt (PyTorch's CPU torch.sqrt), with the
+    estimate the preset's ``estimate``/``portable`` options ask for."""
     from .._kernels import mkl_sqrt
-    return mkl_sqrt(x, f32)
+    return mkl_sqrt(x, f32, hp["estimate"] == "host", bool(hp["portable"]))
 
 
 _TINY = {True: float(np.finfo(np.float32).tiny), False: float(np.finfo(np.float64).tiny)}

@@ -9,6 +9,7 @@ same bits. So a new preset row needs no edit anywhere else to be fast.
 
 from .. import _rules
 from . import PRESETS
+from ._context import Detect
 
 
 def _native_rules():
@@ -28,7 +29,7 @@ def preset_rules():
     hyper-parameters without a default set to 1e-3)."""
     for key in sorted(PRESETS):
         row = PRESETS[key]
-        base = dict(row.defaults)
+        base = {k: v.fixed if isinstance(v, Detect) else v for k, v in row.defaults.items()}
         for name in row.required:
             base[name] = 1e-3
         for variant in ({},) + tuple(row.variants):

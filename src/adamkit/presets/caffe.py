@@ -1,9 +1,10 @@
 """Caffe (BVLC master, CPU): AdamSolver and RMSPropSolver.
 
 Caffe updates through BLAS: ``m <- b1*m`` (scal) then ``m <- m + (1-b1)*g`` (axpy), and
-OpenBLAS's Haswell axpy fuses the multiply-add in its vector body only, so an element's
-rounding depends on its position (the tail row). Weight decay (``Regularize``) is an axpy
-too. Solver fields are float; ``pow(float, int)`` promotes to double, pow/exp of floats
+which elements an axpy fuses depends on the OpenBLAS core (``openblas_core``, detected as
+OpenBLAS 0.3.21 detects it: Haswell's kernel fuses its vector body only, SkylakeX's every
+element) and its threads, so an element's rounding depends on its position (the tail
+row). Weight decay (``Regularize``) is an axpy too. Solver fields are float; ``pow(float, int)`` promotes to double, pow/exp of floats
 stay float (glibc powf/expf). Evidence: conformance/notes/golden-recipes.md, 0-ULP replays
 of the golden recordings.
 """
@@ -14,8 +15,9 @@ import numpy as np
 
 from .. import _vocab as V
 from .._rules import Rule
+from . import _openblas
 from ._floats import F, T, adam_scalars, expf, pow_, powf, r32, rmsprop_scalars
-from ._openblas import axpy_split, sdot_sq
+from ._openblas import axpy_segments, sdot_sq
 from ._preset import Preset, refuse
 
 _POLICY_NEEDS = {"fixed": (), "step": ("gamma", "stepsize"), "exp": ("gamma",),
@@ -106,7 +108,8 @@ def _clip(hp, grads):
     clipped Caffe run, so this path is not verified against a recording."""
     sumsq = F(0.0)
     for g in grads:
-        sumsq = sumsq + sdot_sq(g.reshape(-1).astype(np.float32, copy=False))
+        sumsq = sumsq + sdot_sq(g.reshape(-1).astype(np.float32, copy=False),
+                                hp["openblas_core"])
     norm = np.sqrt(sumsq)
     c = F(hp["clip_gradients"])
     return {"_gmul": float(c / norm) if norm > c else 1.0}
@@ -128,6 +131,13 @@ def _rmsprop_scalars(hp, t, lr, f32):
     return rmsprop_scalars(rho=Tt(rho), c=Tt(1.0) - Tt(rho), eps=Tt(r32(hp["delta"])),
                            lr=Tt(_rate(hp, t, lr)), wd=Tt(r32(hp["weight_decay"])),
                            gmul=hp.get("_gmul", 1.0))
+
+
+def _axpy(hp):
+    """Which elements Caffe's axpy calls fuse, for this OpenBLAS core and thread count."""
+    core, nthreads = hp["openblas_core"], int(hp["openblas_threads"])
+    _openblas.kernels(core)
+    return lambda n, f32: axpy_segments(n, f32, core, nthreads)
 
 
 def _common(hp, optimizer, ops, tail):
@@ -152,14 +162,14 @@ def _adam_rule(hp):
            "step": V.U_DIV, "apply": V.P_SUB_SCALED}
     tail = {"first": V.M_AXPBY, "second": V.V_AXPBY}
     prepare = _common(hp, "adam", ops, tail)
-    return Rule("adam", ops, _adam_scalars, tail_ops=tail, split=axpy_split, prepare=prepare)
+    return Rule("adam", ops, _adam_scalars, tail_ops=tail, split=_axpy(hp), prepare=prepare)
 
 
 def _rmsprop_rule(hp):
     ops = {"square": V.MS_SCAL_FMA_POW, "denom": V.RD_POW_EPS, "step": V.RU_SCALE_OF_DIV}
     tail = {"square": V.MS_AXPBY_POW}
     prepare = _common(hp, "rmsprop", ops, tail)
-    return Rule("rmsprop", ops, _rmsprop_scalars, tail_ops=tail, split=axpy_split,
+    return Rule("rmsprop", ops, _rmsprop_scalars, tail_ops=tail, split=_axpy(hp),
                 prepare=prepare)
 
 
@@ -181,13 +191,14 @@ def from_recording(hp, meta):
     return {**found, **hp}
 
 
-_SOLVER = {"weight_decay": 0.0, "regularization_type": "L2", "clip_gradients": -1.0,
+_SOLVER = {"openblas_core": _openblas.core_option("0.3.21"),
+           "openblas_threads": _openblas.THREADS, "weight_decay": 0.0, "regularization_type": "L2", "clip_gradients": -1.0,
            "lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
            "max_iter": 0}
 _ADAM = {"base_lr": None, "momentum": 0.0, "momentum2": 0.999, "delta": 1e-8, **_SOLVER}
 _RMSPROP = {"base_lr": None, "rms_decay": 0.99, "delta": 1e-8, **_SOLVER}
 _FIELDS = set(_ADAM) | set(_RMSPROP)
-_API = "(CPU, OpenBLAS Haswell axpy, glibc powf; clip_gradients from the source, not verified)"
+_API = "(CPU, OpenBLAS 0.3.21, glibc powf; clip_gradients from the source, not verified)"
 
 PRESETS = (
     Preset("caffe", "adam", "adam", _adam_rule,

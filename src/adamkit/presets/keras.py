@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _vocab as V
 from .._rules import Rule
+from ._context import ESTIMATE_OPTIONS, XLA_ISA, estimate_ops, xla_ops
 from ._floats import F, T, adam_scalars, ftz, mkl_sqrt, powT, rmsprop_scalars
 from ._preset import Preset, refuse
 from ._reductions import sum_eigen, sum_xla
@@ -40,7 +41,7 @@ def adam_recipe(backend):
         b2 = Tt(F(hp["beta_2"])) if beta_via_f32 else Tt(hp["beta_2"])
         b1p, b2p = powers(b1, b2, t, f32, flush=backend != "torch")
         one = Tt(1.0)
-        root = (Tt(mkl_sqrt(float(one - b2p), f32)) if backend == "torch"
+        root = (Tt(mkl_sqrt(float(one - b2p), f32, hp)) if backend == "torch"
                 else np.sqrt(one - b2p))
         wd = hp.get("weight_decay") or 0.0
         wd_ = Tt(F(wd)) if tf_like else Tt(wd)
@@ -82,7 +83,7 @@ def clip_prepare(backend):
             return Tt(np.sum(x))
 
         def root(x):
-            return Tt(mkl_sqrt(float(x), f32)) if backend == "torch" else np.sqrt(Tt(x))
+            return Tt(mkl_sqrt(float(x), f32, hp)) if backend == "torch" else np.sqrt(Tt(x))
         if hp.get("clipnorm"):
             n = root(sumsq(grads[0]))
             c = Tt(hp["clipnorm"])
@@ -121,6 +122,8 @@ def adam_rule(backend):
 
     def rule(hp):
         ops = {**base, "denom": V.D_SQRT_EPS, "amsgrad": int(bool(hp["amsgrad"]))}
+        if backend == "torch":                       # MKL's sqrt
+            ops.update(estimate_ops("keras_torch", hp))
         prepare = None
         if hp["weight_decay"]:
             ops["decoupled"] = decay
@@ -173,6 +176,10 @@ _RMSPROP_OPS = {
 }
 
 
+#: the backends whose RMSprop computes with the rsqrtps estimate
+_ESTIMATING = ("torch", "tensorflow", "tf_keras", "jax")
+
+
 def rmsprop_rule(backend, framework):
     base, centered, momentum, tail = _RMSPROP_OPS[backend]
 
@@ -181,6 +188,10 @@ def rmsprop_rule(backend, framework):
             raise refuse(framework, "rmsprop",
                          "weight_decay/clipnorm with RMSprop are not reproduced yet")
         ops = dict(base)
+        if backend in _ESTIMATING:                   # MKL's sqrt, Eigen's or XLA's rsqrt
+            ops.update(estimate_ops(framework, hp))
+        if backend == "jax":
+            ops.update(xla_ops(framework, hp))
         if hp["clipvalue"]:
             ops["grad_clip"] = V.GCLIP_VALUE
         if hp["momentum"]:
@@ -212,17 +223,22 @@ _VARIANTS = ({"amsgrad": True},)
 
 def presets(framework, backend, adam_api, rmsprop_api):
     common = dict(lr_name="learning_rate", ignored=IGNORED)
+    adam = {**ADAM_DEFAULTS, **(ESTIMATE_OPTIONS if backend == "torch" else {})}
+    rms = {**RMSPROP_DEFAULTS, **(ESTIMATE_OPTIONS if backend in _ESTIMATING else {}),
+           **({"xla_isa": XLA_ISA} if backend == "jax" else {})}
+    rms_variants = ({"momentum": 0.9}, {"centered": True}) + (
+        ({"xla_isa": "AVX512"}, {"xla_isa": "AVX512", "momentum": 0.9},
+         {"xla_isa": "AVX512", "centered": True}) if backend == "jax" else ())
     return (
-        Preset(framework, "adam", "adam", adam_rule(backend), defaults=ADAM_DEFAULTS,
+        Preset(framework, "adam", "adam", adam_rule(backend), defaults=adam,
                aliases=ADAM_ALIASES, states={"m": "m", "v": "v", "vhat": "vhat"},
                api=adam_api, variants=_VARIANTS, **common),
         Preset(framework, "adamw", "adam", adam_rule(backend),
-               defaults={**ADAM_DEFAULTS, "weight_decay": 0.004}, aliases=ADAM_ALIASES,
+               defaults={**adam, "weight_decay": 0.004}, aliases=ADAM_ALIASES,
                states={"m": "m", "v": "v", "vhat": "vhat"}, api=adam_api, **common),
         Preset(framework, "rmsprop", "rmsprop", rmsprop_rule(backend, framework),
-               defaults=RMSPROP_DEFAULTS, aliases=RMSPROP_ALIASES, states=RMSPROP_STATES,
-               api=rmsprop_api,
-               variants=({"momentum": 0.9}, {"centered": True}), **common),
+               defaults=rms, aliases=RMSPROP_ALIASES, states=RMSPROP_STATES,
+               api=rmsprop_api, variants=rms_variants, **common),
     )
 
 

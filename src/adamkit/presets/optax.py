@@ -3,12 +3,14 @@ and ``rmsprop``, under ``jax.jit`` (the default, ``jit=True``) or eager.
 
 XLA turns ``x / (1 - b^t)`` into ``x * (1 / (1 - b^t))`` (jit and eager); under jit LLVM
 contracts the step into FMAs; ``b^t`` is powf of the float32 beta. ``jax.lax.rsqrt`` is
-the CPU's rsqrtss estimate plus one FMA Newton step (float32). Evidence:
+the CPU's rsqrtss estimate plus one FMA Newton step in float32 (``estimate``), and in
+float64 1/sqrt or, where XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. Evidence:
 conformance/notes/optax-recipes.md, 0-ULP replays of the live recordings.
 """
 
 from .. import _vocab as V
 from .._rules import Rule
+from ._context import ESTIMATE_OPTIONS, XLA_ISA, estimate_ops, xla_ops
 from ._floats import T, adam_scalars, powT, rmsprop_scalars
 from ._preset import Preset, refuse
 
@@ -72,7 +74,7 @@ def _rmsprop_rule(hp):
     jit = hp["jit"]
     ops = {"square": V.MS_SCAL_FMA if jit else V.MS_AXPBY}
     if hp["eps_in_sqrt"]:
-        ops["step"] = V.RU_RSQRT_MUL
+        ops.update(step=V.RU_RSQRT_MUL, **estimate_ops("optax", hp), **xla_ops("optax", hp))
     else:
         ops.update(denom=V.RD_SQRT_EPS, step=V.RU_RECIP_MUL)
     if hp["centered"]:
@@ -106,10 +108,12 @@ PRESETS = (
     Preset("optax", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learning_rate": None, "decay": 0.9, "eps": 1e-8, "initial_scale": 0.0,
                      "eps_in_sqrt": True, "centered": False, "momentum": None,
-                     "nesterov": False, "bias_correction": False, "jit": True},
+                     "nesterov": False, "bias_correction": False, "jit": True,
+                     **ESTIMATE_OPTIONS, "xla_isa": XLA_ISA},
            aliases={"lr": "learning_rate", "alpha": "decay", "eps": "eps",
                     "initial_accumulator": "initial_scale"},
            initial_state="initial_scale",
-           api="optax.rmsprop (rsqrt = XLA's rsqrtss + one fma Newton step)",
-           **{**_COMMON, "states": {"nu": "ms", "mu": "mg", "trace": "mom"}}),
+           api="optax.rmsprop (rsqrt: XLA's, per CPU and instruction set)",
+           **{**_COMMON, "states": {"nu": "ms", "mu": "mg", "trace": "mom"},
+              "variants": ({"jit": False}, {"xla_isa": "AVX512"})}),
 )

@@ -1,9 +1,10 @@
 """PyTorch 2.13 (CPU): ``torch.optim.Adam``, ``AdamW`` and ``RMSprop``.
 
 The for-loop and foreach implementations run the same ATen kernels (GCC-contracted to FMA)
-and MKL's sqrt; ``fused=True`` runs FusedAdamKernel.cpp: IEEE sqrt, and a scalar tail (the
-last n mod V elements, V = 8 float32 / 4 float64 under AVX2) that contracts v's update the
-other way. ``state['step']`` is a float32 tensor. Evidence:
+and MKL's sqrt, which starts from the CPU's rsqrtss estimate (``estimate``); ``fused=True``
+runs FusedAdamKernel.cpp: IEEE sqrt, and a scalar tail (the last n mod V elements) that
+contracts v's update the other way. V = 8 float32 / 4 float64: torch 2.13 registers these
+kernels for AVX2 only, so an AVX-512 CPU runs the AVX2 code too (measured). ``state['step']`` is a float32 tensor. Evidence:
 conformance/notes/pytorch-recipes.md, 0-ULP replays of the live recordings.
 """
 
@@ -11,6 +12,7 @@ import math
 
 from .. import _vocab as V
 from .._rules import Rule
+from ._context import ESTIMATE_OPTIONS, estimate_ops
 from ._floats import F, adam_scalars, rmsprop_scalars, rounder
 from ._preset import Preset, refuse
 
@@ -42,7 +44,7 @@ def _adam_rule(optimizer):
                          "capturable/differentiable round differently and are not reproduced")
         ops = {"first": V.M_LERP_FMA, "second": V.V_SCAL_FMA_CG, "denom": V.D_SQRT_BC_EPS,
                "sqrt_kind": V.SQRT_MKL_EX, "amsgrad": int(bool(hp["amsgrad"])),
-               "maximize": int(bool(hp["maximize"]))}
+               "maximize": int(bool(hp["maximize"])), **estimate_ops("pytorch", hp)}
         if 1.0 - hp["betas"][0] >= 0.5:
             ops["first"] = V.M_LERP_FMA_HI
         if hp["weight_decay"]:
@@ -69,7 +71,7 @@ def _rmsprop_rule(hp):
     if hp["capturable"] or hp["differentiable"]:
         raise refuse("pytorch", "rmsprop", "capturable/differentiable are not reproduced")
     ops = {"square": V.MS_SCAL_FMA_CG, "denom": V.RD_SQRT_EPS, "sqrt_kind": V.SQRT_MKL_EX,
-           "maximize": int(bool(hp["maximize"]))}
+           "maximize": int(bool(hp["maximize"])), **estimate_ops("pytorch", hp)}
     if hp["weight_decay"]:
         ops["grad_decay"] = V.GDECAY_L2_FMA
     if hp["centered"]:
@@ -81,7 +83,8 @@ def _rmsprop_rule(hp):
 
 _ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
          "amsgrad": False, "maximize": False, "foreach": None, "fused": None,
-         "capturable": False, "differentiable": False, "decoupled_weight_decay": False}
+         "capturable": False, "differentiable": False, "decoupled_weight_decay": False,
+         **ESTIMATE_OPTIONS}
 _STATES = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "vhat"}
 _VARIANTS = ({"fused": True},)
 
@@ -96,7 +99,7 @@ PRESETS = (
     Preset("pytorch", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
                      "momentum": 0.0, "centered": False, "maximize": False, "foreach": None,
-                     "capturable": False, "differentiable": False},
+                     "capturable": False, "differentiable": False, **ESTIMATE_OPTIONS},
            lr_name="lr", states={"square_avg": "ms", "grad_avg": "mg", "momentum_buffer": "mom"},
            ignored=frozenset({"foreach"}),
            api="torch.optim.RMSprop 2.13 CPU: for-loop and foreach (MKL sqrt)"),

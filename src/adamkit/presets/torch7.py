@@ -1,7 +1,9 @@
 """Lua Torch7 ``optim`` (torch7 814ea4a, optim a5ceed7, LuaJIT): adam, adamax, rmsprop.
 
-TH's ``m:mul(b1):add(1 - b1, g)`` is a scal then an OpenBLAS axpy, fused in the axpy's
-vector body only (a tail row); hyper-parameters are Lua doubles rounded to the tensor type.
+TH's ``m:mul(b1):add(1 - b1, g)`` is a scal then an OpenBLAS axpy, whose fused elements
+depend on the OpenBLAS core and threads (``openblas_core``, ``openblas_threads``; the golden
+recordings ran the Haswell core: its vector body fused, a tail row after it);
+hyper-parameters are Lua doubles rounded to the tensor type.
 Evidence: conformance/notes/golden-recipes.md, 0-ULP replays of the golden recordings.
 """
 
@@ -9,9 +11,15 @@ import math
 
 from .. import _vocab as V
 from .._rules import Rule
+from . import _openblas
 from ._floats import adam_scalars, pow_, rmsprop_scalars, rounder
-from ._openblas import axpy_split
 from ._preset import Preset
+
+
+def _axpy(hp):
+    core, nthreads = hp["openblas_core"], int(hp["openblas_threads"])
+    _openblas.kernels(core)
+    return lambda n, f32: _openblas.axpy_segments(n, f32, core, nthreads)
 
 
 def _weight_decay(hp, ops, tail):
@@ -47,39 +55,40 @@ def _adam_rule(hp):
     ops = {"first": V.M_SCAL_FMA, "second": V.V_SCAL_ADDCMUL, "denom": V.D_SQRT_EPS}
     tail = {"first": V.M_AXPBY}
     _weight_decay(hp, ops, tail)
-    return Rule("adam", ops, _adam_scalars, tail_ops=tail, split=axpy_split)
+    return Rule("adam", ops, _adam_scalars, tail_ops=tail, split=_axpy(hp))
 
 
 def _adamax_rule(hp):
     ops = {"first": V.M_SCAL_FMA, "second": V.V_MAX_EPS, "denom": V.D_NONE}
     tail = {"first": V.M_AXPBY}
     _weight_decay(hp, ops, tail)
-    return Rule("adam", ops, _adamax_scalars, tail_ops=tail, split=axpy_split)
+    return Rule("adam", ops, _adamax_scalars, tail_ops=tail, split=_axpy(hp))
 
 
 def _rmsprop_rule(hp):
     ops, tail = {"square": V.MS_SCAL_ADDCMUL, "denom": V.RD_SQRT_EPS}, {}
     _weight_decay(hp, ops, tail)
-    return Rule("rmsprop", ops, _rmsprop_scalars, tail_ops=tail, split=axpy_split)
+    return Rule("rmsprop", ops, _rmsprop_scalars, tail_ops=tail, split=_axpy(hp))
 
 
+_BLAS = {"openblas_core": _openblas.core_option("0.3.21"), "openblas_threads": _openblas.THREADS}
 _ALIASES = {"lr": "learningRate", "betas": ("beta1", "beta2"), "eps": "epsilon",
             "weight_decay": "weightDecay"}
 
 PRESETS = (
     Preset("torch7", "adam", "adam", _adam_rule,
            defaults={"learningRate": 1e-3, "learningRateDecay": 0.0, "beta1": 0.9,
-                     "beta2": 0.999, "epsilon": 1e-8, "weightDecay": 0.0},
+                     "beta2": 0.999, "epsilon": 1e-8, "weightDecay": 0.0, **_BLAS},
            lr_name="learningRate", aliases=_ALIASES, states={"m": "m", "v": "v"},
-           api="optim.adam (OpenBLAS Haswell axpy)"),
+           api="optim.adam (OpenBLAS 0.3.21 axpy)"),
     Preset("torch7", "adamax", "adam", _adamax_rule,
            defaults={"learningRate": 2e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-38,
-                     "weightDecay": 0.0},
+                     "weightDecay": 0.0, **_BLAS},
            lr_name="learningRate", aliases=_ALIASES, states={"m": "m", "u": "v"},
-           api="optim.adamax (OpenBLAS Haswell axpy)"),
+           api="optim.adamax (OpenBLAS 0.3.21 axpy)"),
     Preset("torch7", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learningRate": 1e-2, "alpha": 0.99, "epsilon": 1e-8, "weightDecay": 0.0,
-                     "initialMean": 0.0},
+                     "initialMean": 0.0, **_BLAS},
            lr_name="learningRate",
            aliases={"lr": "learningRate", "alpha": "alpha", "eps": "epsilon",
                     "weight_decay": "weightDecay", "initial_accumulator": "initialMean"},

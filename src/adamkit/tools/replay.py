@@ -1,6 +1,6 @@
 """Replay a trajectory file through the matching preset and measure the distance in ULPs.
 
-A trajectory file (``conformance/trajectory.py`` documents the format; the golden files of
+A trajectory file (:mod:`adamkit.tools.trajectory` documents the format; the golden files of
 ``conformance/golden/`` are examples) records a gradient stream fed to a real framework and
 the parameters and optimizer state it produced after every step. ``replay`` feeds the same
 gradients to adamkit's preset for that framework, from the same initial state, and compares
@@ -8,13 +8,13 @@ every step's parameters and state, bit for bit.
 """
 
 import dataclasses
-import json
 import os
 
 import numpy as np
 
-from . import presets
-from ._optim import Adam, RMSProp
+from .. import _cpu, presets
+from .._optim import Adam, RMSProp
+from . import trajectory
 
 
 def ulp_distance(a, b):
@@ -49,6 +49,8 @@ class ReplayResult:
     max_ulp: dict              # "params" and each state name -> max over all steps
     first_diff_step: int       # first step with a difference, or 0
     ulp_by_step: np.ndarray    # (T,) max over params and states at each step
+    first_diff_array: str = ""   # the array (params or a state) that differs first
+    context: dict = dataclasses.field(default_factory=dict)   # the CPU path replayed
 
     @property
     def worst(self):
@@ -68,9 +70,12 @@ def make_optimizer(framework, optimizer, hyperparameters, n_threads=None):
                **hyperparameters)
 
 
-def replay(grads, params, states, meta, name="", n_threads=None):
-    """Replay one recording; see the module docstring. Returns a :class:`ReplayResult`."""
+def replay(grads, params, states, meta, name="", n_threads=None, **options):
+    """Replay one recording; see the module docstring. Returns a :class:`ReplayResult`.
+    ``options`` override the preset's (e.g. ``portable=True``: every estimate by its
+    software model)."""
     row, hp = presets.for_recording(meta)
+    hp.update(options)
     framework, optimizer = row.framework, row.optimizer
     opt = make_optimizer(framework, optimizer, hp, n_threads=n_threads)
     unknown = set(states) - set(row.states)
@@ -90,27 +95,31 @@ def replay(grads, params, states, meta, name="", n_threads=None):
     T = grads.shape[0]
     per_step = np.zeros(T)
     maxes = {"params": 0.0, **{k: 0.0 for k in states}}
+    first_array = ""
     for t in range(1, T + 1):
         opt.step(p, grads[t - 1])
         worst = 0.0
-        d = ulp_distance(p, params[t]).max(initial=0.0)
-        maxes["params"] = max(maxes["params"], d)
-        worst = max(worst, d)
         st = opt._state[0]
-        for fw_name, arr in states.items():
-            d = ulp_distance(st[row.states[fw_name]], arr[t]).max(initial=0.0)
-            maxes[fw_name] = max(maxes[fw_name], d)
+        pairs = [("params", p, params[t])] + [(k, st[row.states[k]], arr[t])
+                                              for k, arr in states.items()]
+        for label, got, want in pairs:
+            d = ulp_distance(got, want).max(initial=0.0)
+            maxes[label] = max(maxes[label], d)
+            if d and not first_array:
+                first_array = label
             worst = max(worst, d)
         per_step[t - 1] = worst
     nz = np.flatnonzero(per_step)
+    cpu = _cpu.from_meta(meta)
+    context = {**presets.context(row, opt.hyperparameters),
+               **({"recorded_cpu": cpu.describe()} if cpu else {})}
     return ReplayResult(name, framework, optimizer, str(params.dtype), T, maxes,
-                        int(nz[0]) + 1 if nz.size else 0, per_step)
+                        int(nz[0]) + 1 if nz.size else 0, per_step, first_array, context)
 
 
-def replay_file(path, n_threads=None):
-    """Replay a trajectory ``.npz`` file (golden or live recording)."""
-    with np.load(path, allow_pickle=False) as z:
-        grads, params = z["grads"], z["params"]
-        meta = json.loads(str(z["meta"]))
-        states = {k[6:]: z[k] for k in z.files if k.startswith("state_")}
-    return replay(grads, params, states, meta, name=os.path.basename(path), n_threads=n_threads)
+def replay_file(path, n_threads=None, **options):
+    """Replay a trajectory ``.npz`` file (golden or live recording), read with the checked
+    loader of :mod:`adamkit.tools.trajectory`."""
+    traj = trajectory.load(path)
+    return replay(traj.grads, traj.params, traj.states, traj.meta,
+                  name=os.path.basename(path), n_threads=n_threads, **options)

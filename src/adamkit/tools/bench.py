@@ -46,7 +46,7 @@ import numpy as np
 
 def machine_info():
     """CPU model, relevant ISA flags, cores, OpenMP threads, load, versions."""
-    from . import _kernels as K
+    from .. import _kernels as K
     cpu, flags = platform.processor() or platform.machine(), set()
     try:
         with open("/proc/cpuinfo") as f:
@@ -516,7 +516,7 @@ def bench_presets(rep, sizes, args):
     """Every preset vs adamkit's own mode with the same state buffers, at the same n."""
     import adamkit
 
-    from . import presets
+    from .. import presets
     rows, raw = [], []
     for n in sizes:
         for dtype in (np.float32,):
@@ -648,7 +648,7 @@ def main(argv=None):
         args.rounds, args.target = 3, 0.002
         args.sizes, args.preset_sizes = "1e2,1e4", "1e4"
         args.threshold_sizes = "1e3,1e4"
-    from . import _kernels as K
+    from .. import _kernels as K
     sizes, dtypes = _sizes(args.sizes), args.dtypes.split(",")
     nmax = K.effective_n_threads(None)
     threads = [int(x) for x in args.threads.split(",")] if args.threads else \

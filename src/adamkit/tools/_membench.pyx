@@ -22,10 +22,10 @@ forces the parallel region even for tiny arrays, to measure the break-even).
 from libc.stdint cimport uint32_t, uint64_t
 from cython.parallel cimport prange
 
-from ._c_adam cimport (adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops,
+from .._c_adam cimport (adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops,
                        adam_c_rmsprop_scalars, adam_c_adam_f32, adam_c_adam_f64,
                        adam_c_rmsprop_f32, adam_c_rmsprop_f64)
-from ._kernels import SERIAL_THRESHOLD_BYTES
+from .._kernels import SERIAL_THRESHOLD_BYTES
 
 cdef extern from "adam_c.h" nogil:
     void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,

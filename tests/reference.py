@@ -8,7 +8,7 @@ round every operation in the buffer's type, the oracle rounds in double.
 
 import numpy as np
 
-from . import _rules as R
+from adamkit import _rules as R
 
 
 def _grad(o, s, g, p):

@@ -1,7 +1,6 @@
-"""The command line, ``python -m adamkit COMMAND``.
+"""The command line, ``python -m adamkit COMMAND`` (the conformance suite of a source
+checkout has its own: ``python -m conformance setup|verify``).
 
-setup     create the framework environments the live conformance suite drives
-verify    run every installed framework adapter and replay every golden file; one table
 replay    replay trajectory files through their presets; max ULP per file
 compare   feed one gradient stream to two presets; how far they drift apart, per step
 bench     time adamkit against the memory-only kernel and the installed peers
@@ -27,7 +26,7 @@ def _fmt_ulp(x):
 
 
 def _replay(args):
-    from ._replay import replay_file
+    from .replay import replay_file
     bad = 0
     _out(f"{'file':52s} {'steps':>5s} {'max ULP':>9s}  first diff  worst array")
     for path in args.files:
@@ -48,9 +47,9 @@ def _replay(args):
 # --- compare -----------------------------------------------------------------------------
 
 def _compare(args):
-    from . import presets
-    from ._replay import make_optimizer, ulp_distance
-    from ._streams import make_stream
+    from .. import presets
+    from .replay import make_optimizer, ulp_distance
+    from .streams import make_stream
     p0, grads, _ = make_stream(args.seed, args.n, args.steps)
     dtype = np.dtype(args.dtype)
     p0, grads = p0.astype(dtype), grads.astype(dtype)
@@ -118,23 +117,10 @@ def _compare(args):
     return 0
 
 
-# --- verify ------------------------------------------------------------------------------
-
-def _verify(args):
-    from ._verify import verify
-    return verify(args.conformance_dir, live=not args.golden_only, setup=args.setup,
-                  only=args.only, out=_out)
-
-
-def _setup(args):
-    from ._verify import setup_all
-    return setup_all(args.conformance_dir, force=args.force, out=_out)
-
-
 # --- demo --------------------------------------------------------------------------------
 
 def _demo(args):
-    from . import Adam, RMSProp, effective_n_threads, openmp_enabled
+    from .. import Adam, RMSProp, effective_n_threads, openmp_enabled
     rng = np.random.default_rng(0)
     _out(f"adamkit demo: OpenMP {'on' if openmp_enabled() else 'off'}, "
          f"{effective_n_threads(None)} threads available")
@@ -158,25 +144,12 @@ def _demo(args):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:          # bench parses its own options (argparse.REMAINDER
-        from ._bench import main as bench_main  # in a subparser drops leading options)
+        from .bench import main as bench_main  # in a subparser drops leading options)
         return bench_main(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m adamkit", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n", 2)[2])
     sub = ap.add_subparsers(dest="command")
-
-    v = sub.add_parser("verify", help="conformance report: live frameworks + golden files")
-    v.add_argument("--conformance-dir", default="conformance")
-    v.add_argument("--golden-only", action="store_true", help="skip the live frameworks")
-    v.add_argument("--setup", action="store_true",
-                   help="create the framework environments that are missing (pip, ~5 min)")
-    v.add_argument("--only", default="", help="only rows whose file name contains this")
-    v.set_defaults(func=_verify)
-
-    s = sub.add_parser("setup", help="create the framework environments (.venvs/) verify uses")
-    s.add_argument("--conformance-dir", default="conformance")
-    s.add_argument("--force", action="store_true", help="recreate existing environments")
-    s.set_defaults(func=_setup)
 
     r = sub.add_parser("replay", help="replay trajectory files; exit 1 unless all identical")
     r.add_argument("files", nargs="+")
