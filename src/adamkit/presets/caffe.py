@@ -4,9 +4,9 @@ Caffe updates through BLAS: ``m <- b1*m`` (scal) then ``m <- m + (1-b1)*g`` (axp
 which elements an axpy fuses depends on the OpenBLAS core (``openblas_core``, detected as
 OpenBLAS 0.3.21 detects it: Haswell's kernel fuses its vector body only, SkylakeX's every
 element) and its threads, so an element's rounding depends on its position (the tail
-row). Weight decay (``Regularize``) is an axpy too. Solver fields are float; ``pow(float, int)`` promotes to double, pow/exp of floats
-stay float (glibc powf/expf). Evidence: conformance/notes/golden-recipes.md, 0-ULP replays
-of the golden recordings.
+row). Weight decay (``Regularize``) is an axpy too. Solver fields are float;
+``pow(float, int)`` promotes to double, pow/exp of floats stay float (glibc powf/expf).
+Evidence: conformance/notes/golden-recipes.md, 0-ULP replays of the golden recordings.
 """
 
 import math
@@ -192,8 +192,8 @@ def from_recording(hp, meta):
 
 
 _SOLVER = {"openblas_core": _openblas.core_option("0.3.21"),
-           "openblas_threads": _openblas.THREADS, "weight_decay": 0.0, "regularization_type": "L2", "clip_gradients": -1.0,
-           "lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
+           "openblas_threads": _openblas.THREADS, "weight_decay": 0.0,
+           "regularization_type": "L2", "clip_gradients": -1.0, "lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
            "max_iter": 0}
 _ADAM = {"base_lr": None, "momentum": 0.0, "momentum2": 0.999, "delta": 1e-8, **_SOLVER}
 _RMSPROP = {"base_lr": None, "rms_decay": 0.99, "delta": 1e-8, **_SOLVER}

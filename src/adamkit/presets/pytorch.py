@@ -4,8 +4,9 @@ The for-loop and foreach implementations run the same ATen kernels (GCC-contract
 and MKL's sqrt, which starts from the CPU's rsqrtss estimate (``estimate``); ``fused=True``
 runs FusedAdamKernel.cpp: IEEE sqrt, and a scalar tail (the last n mod V elements) that
 contracts v's update the other way. V = 8 float32 / 4 float64: torch 2.13 registers these
-kernels for AVX2 only, so an AVX-512 CPU runs the AVX2 code too (measured). ``state['step']`` is a float32 tensor. Evidence:
-conformance/notes/pytorch-recipes.md, 0-ULP replays of the live recordings.
+kernels for AVX2 only, so an AVX-512 CPU runs the AVX2 code too (measured).
+``state['step']`` is a float32 tensor. Evidence: conformance/notes/pytorch-recipes.md,
+0-ULP replays of the live recordings.
 """
 
 import math
