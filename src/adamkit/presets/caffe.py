@@ -193,8 +193,8 @@ def from_recording(hp, meta):
 
 _SOLVER = {"openblas_core": _openblas.core_option("0.3.21"),
            "openblas_threads": _openblas.THREADS, "weight_decay": 0.0,
-           "regularization_type": "L2", "clip_gradients": -1.0, "lr_policy": "fixed", "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (),
-           "max_iter": 0}
+           "regularization_type": "L2", "clip_gradients": -1.0, "lr_policy": "fixed",
+           "gamma": 0.0, "power": 0.0, "stepsize": 0, "stepvalue": (), "max_iter": 0}
 _ADAM = {"base_lr": None, "momentum": 0.0, "momentum2": 0.999, "delta": 1e-8, **_SOLVER}
 _RMSPROP = {"base_lr": None, "rms_decay": 0.99, "delta": 1e-8, **_SOLVER}
 _FIELDS = set(_ADAM) | set(_RMSPROP)
