@@ -150,6 +150,8 @@ def build(preset, cls_name, given):
     row = get(framework, optimizer)
     hp = dict(row.defaults)
     for key, value in given.items():
+        if key == "portable" and key not in hp:
+            continue                  # every preset takes it; only estimating ones use it
         if key in _FLAGS and key not in hp:
             raise TypeError(f"{key}= is not an option of the {framework} {optimizer} preset")
         target = row.aliases.get(key, key)
