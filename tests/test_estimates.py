@@ -31,7 +31,7 @@ def test_models_against_the_hardware(tmp_path, report):
         if IN_CI:
             pytest.fail("no C compiler")
         pytest.skip("no C compiler")
-    inc = ["-I" + os.path.join(ROOT, "adam_c", "include"), "-I" + os.path.join(ROOT, "adam_c", "src")]
+    inc = ["-I" + os.path.join(ROOT, "adam_c", d) for d in ("include", "src")]
     obj, exe = tmp_path / "estimates.o", tmp_path / "test_estimates"
     subprocess.run([cc, "-std=c99", "-O2", "-ffp-contract=off", *inc, "-c",
                     os.path.join(ROOT, "adam_c", "src", "estimates.c"), "-o", str(obj)],
