@@ -446,7 +446,8 @@ def test_optimizer_construction(monkeypatch, method, cls, fixed):
     _Recorder.calls = []
     adamkit.minimize(quad_fg, np.zeros(5), jac=True, method=method,
                      options={"maxiter": 1})
-    assert _Recorder.calls[-1] == fixed          # defaults left to the object
+    # minimize's own lr default (see "Defaults"); the rest left to the object
+    assert _Recorder.calls[-1] == {**fixed, "lr": 1e-2}
     sched = schedules.constant(0.1)
     adamkit.minimize(quad_fg, np.zeros(5), jac=True, method=method,
                      options={"maxiter": 1, "lr": sched, "eps": 1e-3,

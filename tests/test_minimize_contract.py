@@ -49,8 +49,7 @@ def test_minimizer_on_the_boundary_is_a_success(entry, bounds):
     def f(x):
         return float((x[0] - 2) ** 2), 2 * (x - 2)
     minimize = adamkit.minimize if entry == "adamkit" else so.minimize
-    res = minimize(f, [0.0], jac=True, bounds=bounds, method=adamkit.adam,
-                   options={"lr": 1e-2})
+    res = minimize(f, [0.0], jac=True, bounds=bounds, method=adamkit.adam)
     assert res.success, res.message
     assert_array_equal(res.x, [1.0])
     assert res.nit < 150                     # about 1/lr steps to travel from 0 to 1
@@ -59,7 +58,7 @@ def test_minimizer_on_the_boundary_is_a_success(entry, bounds):
     res = adamkit.minimize(lambda x: (float(np.sum((x - [-2, 0.3]) ** 2)),
                                       2 * (x - [-2, 0.3])),
                            [0.0, 0.0], jac=True, bounds=[(-1, 1), (-1, 1)],
-                           options={"gtol": 1e-6, "lr": 1e-2})
+                           options={"gtol": 1e-6})
     assert res.success and res.x[0] == -1.0
     assert_allclose(res.x[1], 0.3, atol=1e-6)
 
@@ -343,7 +342,7 @@ def test_generated_methods_share_one_signature(method):
     for name in hyper + ("maxiter", "gtol", "keep_best", "copy_x", "seed", "preset"):
         assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
         assert f"{name} :" in fn.__doc__
-    assert params["lr"].default is None
+    assert params["lr"].default == 1e-2
     assert list(params)[-1] == "unknown_options"
     assert "Options\n    -------" in fn.__doc__
 

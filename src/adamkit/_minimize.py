@@ -59,6 +59,20 @@ noisy estimate: it is called once per iteration (with ``jac=True``; with a separ
   ``rng=np.random.default_rng(seed)`` if they have an ``rng`` parameter: one generator
   for the whole run.  Without ``seed`` no ``rng`` is passed.
 
+Defaults
+--------
+``lr=1e-2`` and ``maxiter=15000`` for every method (not the optimizer objects' 1e-3:
+that default is made for millions of noisy minibatch steps).  Adam moves each variable
+by about ``lr`` per iteration, so ``lr`` bounds how far ``x`` travels within the budget,
+and 15000 is L-BFGS-B's default ``maxiter``.  On five standard problems (Rosenbrock in
+2, 10 and 100 dimensions from ``(-1.2, 1, ...)``, a 200 x 20 linear least-squares
+problem, an L2-regularized logistic regression on sklearn's breast-cancer data), Adam
+with the old defaults (lr 1e-3, 1000 iterations) reached ``gtol=1e-5`` on none; with
+these it reaches it on all five (at most 9749 iterations).  Methods that do not reach a
+stationary point with a constant rate (RMSProp without momentum, AdamW's decay) end at
+the budget: when the *default* ``maxiter`` ends away from a stationary point an
+`OptimizeWarning` says so (set ``maxiter`` to silence it).
+
 Design
 ------
 This module holds the public functions and the table of methods; the options and the
@@ -87,6 +101,7 @@ from scipy.optimize import OptimizeResult, OptimizeWarning
 from ._minimize_loop import fixed_result, solve
 from ._minimize_objective import Objective
 from ._minimize_options import (
+    DEFAULT_LR,
     Options,
     prepare_bounds,
     prepare_x0,
@@ -192,10 +207,10 @@ _METHODS = {m.name: m for m in (
 )}
 
 _HYPER_DOC = {
-    "lr": """lr : float or callable, optional
-        :math:`\\eta` (default: the optimizer object's, or with ``preset=`` the
-        framework's), or a schedule ``lr(t)`` (see :mod:`adamkit.schedules`).
-        ``learning_rate`` is a deprecated alias.""",
+    "lr": f"""lr : float or callable, optional
+        :math:`\\eta` (default {DEFAULT_LR:g}, see "Defaults" in :func:`minimize`; with
+        ``preset=``, the framework's), or a schedule ``lr(t)`` (see
+        :mod:`adamkit.schedules`).  ``learning_rate`` is a deprecated alias.""",
     "betas": """betas : (float, float), optional
         :math:`(\\beta_1, \\beta_2)` (default (0.9, 0.999)).""",
     "eps": """eps : float, optional
@@ -246,7 +261,7 @@ _COMMON_OPTIONS_DOC = """preset : str, optional
     preset_options : dict, optional
         Extra keyword arguments for the preset.
     maxiter : int
-        Maximum number of iterations (optimizer steps); None: no limit.
+        Maximum number of iterations (optimizer steps); None: no limit.  Default 15000.
     gtol : float
         Stop with success when the norm of the projected gradient is ``<= gtol``.
     norm : float
@@ -334,7 +349,9 @@ def _make_optimizer(method: _Method, hyper: dict, opts: Options):
     """The optimizer object (looked up in adamkit at call time), which checks ``hyper``."""
     kw = dict(method.fixed)
     kw.update((k, v) for k, v in hyper.items() if v is not None)
-    if opts.preset is not None:
+    if opts.preset is None:
+        kw.setdefault("lr", DEFAULT_LR)
+    else:
         kw["preset"] = opts.preset
         kw.update(opts.preset_options or {})
     if opts.n_threads is not None:
@@ -391,7 +408,7 @@ def _method_factory(template: Callable[Concatenate[_Method, _P], OptimizeResult]
         def method(*args: _P.args, **kwargs: _P.kwargs) -> OptimizeResult:
             return template(spec, *args, **kwargs)
         hyper = [inspect.Parameter(h, inspect.Parameter.KEYWORD_ONLY,
-                                   default=None,
+                                   default=DEFAULT_LR if h == "lr" else None,
                                    annotation=_HYPER_TYPES.get(h, "Optional[float]"))
                  for h in spec.hyperparameters]
         method.__name__ = method.__qualname__ = spec.name
@@ -425,8 +442,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (),
     """Minimize a scalar function with an adaptive first-order method.
 
     The signature and argument order of :func:`scipy.optimize.minimize`; see the module
-    docstring of ``adamkit._minimize`` for the iteration, the bounds and the calls of
-    ``fun``.
+    docstring of ``adamkit._minimize`` for the iteration, the bounds, the calls of
+    ``fun`` and the defaults.
 
     Parameters
     ----------
@@ -472,8 +489,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (),
     --------
     >>> import numpy as np, adamkit
     >>> from scipy.optimize import rosen, rosen_der
-    >>> res = adamkit.minimize(rosen, [-1.2, 1.0], jac=rosen_der,
-    ...                        options={"lr": 0.01, "maxiter": 20000})
+    >>> res = adamkit.minimize(rosen, [-1.2, 1.0], jac=rosen_der)
     >>> res.success, bool(np.allclose(res.x, [1, 1], atol=1e-4))
     (True, True)
     """

@@ -242,6 +242,8 @@ def solve(objective: Objective, opt, box: Optional[Box], opts: Options,
         if stall is not None:
             why = stall.check(f_prev, f)
 
+    if why == "maxiter":
+        gnorm = exact_norm(g)                      # for the report (norm_of may bound it)
     if history is not None and history.keep_best and history.best_f < math.inf \
             and not f <= history.best_f:                           # (f may be NaN)
         x, f, g = history.best_x, history.best_f, history.best_g
@@ -250,7 +252,7 @@ def solve(objective: Objective, opt, box: Optional[Box], opts: Options,
                          success=STATUS[why] == 0, message=MESSAGES[why])
     if history is not None and history.allvecs is not None:
         res.allvecs = history.allvecs
-    _report(res, opts)
+    _report(res, opts, method, getattr(opt, "lr", None), gnorm)
     return res
 
 
@@ -264,17 +266,27 @@ def fixed_result(objective: Objective, box: Box, opts: Options) -> OptimizeResul
                          message=MESSAGES["fixed"])
     if opts.return_all:
         res.allvecs = [x.copy()]
-    _report(res, opts)
+    _report(res, opts, "", None, 0.0)
     return res
 
 
-def _report(res: OptimizeResult, opts: Options) -> None:
-    """``disp``'s summary, and scipy's OptimizeWarning for a failure when ``disp`` is set."""
-    if opts.disp:
+def _report(res: OptimizeResult, opts: Options, method: str, lr, gnorm: float) -> None:
+    """``disp``'s summary, scipy's OptimizeWarning for a failure when ``disp`` is set,
+    and a warning when the default budget ends away from a stationary point."""
+    budget = res.status == 1 and opts.default_budget and opts.gtol > 0
+    if opts.disp or budget:
         if res.status == 0:
             _disp(res.message)
         else:
-            warnings.warn(res.message, OptimizeWarning, stacklevel=user_stacklevel())
+            msg = res.message
+            if budget:
+                msg += (f" {method} ran the default maxiter={opts.maxiter} iterations "
+                        f"with lr={lr!r} and stopped where the norm of the projected "
+                        f"gradient is {gnorm:.3g} > gtol={opts.gtol:g}: not at a "
+                        "stationary point. Raise maxiter or lr (or pass a schedule as lr); "
+                        "setting maxiter also silences this warning.")
+            warnings.warn(msg, OptimizeWarning, stacklevel=user_stacklevel())
+    if opts.disp:
         _disp(f"         Current function value: {res.fun:f}")
         _disp(f"         Iterations: {res.nit:d}")
         _disp(f"         Function evaluations: {res.nfev:d}")

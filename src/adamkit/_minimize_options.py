@@ -21,10 +21,13 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 from scipy.optimize import Bounds
 
-__all__ = ["DEFAULT_MAXITER", "Options", "Box", "prepare_x0", "prepare_bounds",
+__all__ = ["DEFAULT_LR", "DEFAULT_MAXITER", "Options", "Box", "prepare_x0", "prepare_bounds",
            "split_options", "user_stacklevel"]
 
-DEFAULT_MAXITER = 1000
+#: The defaults of the front end (not those of the optimizer objects): see "Defaults" in
+#: the docstring of adamkit._minimize for the measurements behind them.
+DEFAULT_LR = 1e-2
+DEFAULT_MAXITER = 15000
 
 _OWN_PACKAGES = ("adamkit", "scipy")
 
@@ -78,8 +81,9 @@ class Options:
 
     The method's own hyper-parameters (``lr``, ``betas``, ...) are not here: they go to
     the optimizer object, which checks them.  ``given`` holds the names the caller set
-    (for ``tol``, which sets ``gtol`` only when ``gtol`` is not given).  ``n`` (the
-    number of variables) checks the options whose shape depends on it.
+    (for ``tol``, which sets ``gtol`` only when ``gtol`` is not given, and for the
+    default-budget warning).  ``n`` (the number of variables) checks the options whose
+    shape depends on it.
     """
 
     maxiter: Optional[int] = DEFAULT_MAXITER
@@ -183,6 +187,11 @@ class Options:
         if not np.all(np.isfinite(mults) & (mults >= 0)):
             raise ValueError(f"option lr_mult must be finite and >= 0, got {self.lr_mult!r}")
         return tuple(float(v) for v in mults)
+
+    @property
+    def default_budget(self) -> bool:
+        """True when the run stops at the default ``maxiter`` (the caller did not set it)."""
+        return "maxiter" not in self.given
 
 
 def _size(v: Any) -> int:
