@@ -111,14 +111,29 @@ class Objective:
     def _evaluate_fg(self) -> tuple:
         self.nfev += 1
         self.njev += 1
-        f, g = self.fun(self._point(), *self._fargs, **self._kw_fun)
-        return _to_float(f), self._gradient(g)
+        x = self.x
+        f, g = self.fun(x.copy() if self.copy_x else self.view, *self._fargs,
+                        **self._kw_fun)
+        if type(f) is not float:
+            f = _to_float(f)
+        # the hot path: a new array of the iterate's dtype and shape is used as is
+        if type(g) is np.ndarray and g.base is None and g.dtype is x.dtype \
+                and g.shape == x.shape and not self._own_buffer:
+            return f, g
+        return f, self._gradient(g)
 
     def _evaluate_f_jac(self) -> tuple:
         self.nfev += 1
-        f = _to_float(self.fun(self._point(), *self._fargs, **self._kw_fun))
+        f = self.fun(self._point(), *self._fargs, **self._kw_fun)
+        if type(f) is not float:
+            f = _to_float(f)
         self.njev += 1
-        return f, self._gradient(self.jac(self._point(), *self._fargs, **self._kw_jac))
+        x = self.x
+        g = self.jac(self._point(), *self._fargs, **self._kw_jac)
+        if type(g) is np.ndarray and g.base is None and g.dtype is x.dtype \
+                and g.shape == x.shape and not self._own_buffer:
+            return f, g
+        return f, self._gradient(g)
 
     def _evaluate_fd(self) -> tuple:
         self.nfev += 1
