@@ -124,6 +124,18 @@ def test_all_variables_fixed(jac):
     assert res.njev == (0 if jac is None else 1)
 
 
+def test_all_variables_fixed_with_batches_and_seed():
+    seen = []
+
+    def f(x, batch, rng):
+        seen.append((batch, rng))
+        return float(np.sum(x)) + batch
+    res = adamkit.minimize(f, [0.0, 0.0], bounds=[(1, 1), (2, 2)],
+                           options={"batches": iter([10.0, 20.0]), "seed": 1})
+    assert res.success and res.fun == 13.0 and res.nfev == 1
+    assert seen[0][0] == 10.0 and isinstance(seen[0][1], np.random.Generator)
+
+
 def test_float32_bounds_holding_no_float32_value_are_refused():
     # issue 13 finding 8: (0.1, 0.1000000001) holds no float32; float32(0.1) > 0.1
     x0 = np.array([0.1], np.float32)

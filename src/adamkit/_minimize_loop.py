@@ -259,6 +259,8 @@ def solve(objective: Objective, opt, box: Optional[Box], opts: Options,
 def fixed_result(objective: Objective, box: Box, opts: Options) -> OptimizeResult:
     """All variables fixed by the bounds: one evaluation, success (scipy's behaviour)."""
     x = objective.x
+    if opts.batches is not None and not objective.next_batch():
+        raise ValueError("`batches` is empty")
     f, g = objective.value_only()
     jac = np.full_like(x, np.nan) if g is None else g
     res = OptimizeResult(x=x, fun=f, jac=jac, nit=0, nfev=objective.nfev,
