@@ -357,6 +357,8 @@ def test_generated_methods_share_one_signature(method):
     assert params["lr"].default == 1e-2
     assert list(params)[-1] == "unknown_options"
     assert "Options\n    -------" in fn.__doc__
+    for name in list(params)[9:-1]:                      # every option is documented
+        assert f"\n    {name} :" in fn.__doc__, name
 
 
 def test_source_files_are_small_and_use_public_scipy_only():
