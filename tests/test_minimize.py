@@ -69,13 +69,13 @@ def test_method_is_registered_and_public(method):
     # scipy's custom-method call: method(fun, x0, args=, jac=, hess=, hessp=,
     # bounds=, constraints=, callback=, **options)
     for p in ("fun", "x0", "args", "jac", "hess", "hessp", "bounds",
-              "constraints", "callback", "learning_rate", "maxiter", "gtol"):
+              "constraints", "callback", "lr", "maxiter", "gtol"):
         assert p in sig.parameters
     assert "Options" in fn.__doc__
 
 
 def test_jac_true_callable_and_finite_differences():
-    opts = {"learning_rate": 0.05, "maxiter": 3000, "gtol": 1e-6}
+    opts = {"lr": 0.05, "maxiter": 3000, "gtol": 1e-6}
     r_true = adamkit.minimize(quad_fg, np.zeros(5), jac=True, options=opts)
     r_call = adamkit.minimize(quad, np.zeros(5), jac=quad_grad, options=opts)
     r_fd = adamkit.minimize(quad, np.zeros(5), options=opts)
@@ -97,12 +97,12 @@ def test_args_passed():
     def f(x, a, b):
         return np.sum((x - a) ** 2) * b, 2 * b * (x - a)
     res = adamkit.minimize(f, np.zeros(3), args=(np.ones(3), 2.0), jac=True,
-                           options={"learning_rate": 0.05, "maxiter": 3000})
+                           options={"lr": 0.05, "maxiter": 3000})
     assert_allclose(res.x, 1.0, atol=1e-5)
     # a non-tuple args is wrapped, like scipy
     res = adamkit.minimize(lambda x, a: (np.sum((x - a) ** 2), 2 * (x - a)),
                            np.zeros(2), args=3.0, jac=True,
-                           options={"learning_rate": 0.05, "maxiter": 3000})
+                           options={"lr": 0.05, "maxiter": 3000})
     assert_allclose(res.x, 3.0, atol=1e-5)
 
 
@@ -171,23 +171,30 @@ def test_float32_stays_float32(method, jac):
 def test_float32_converges():
     x0 = np.zeros(5, dtype=np.float32)
     res = adamkit.minimize(lambda x: (np.float32(quad(x)), quad_grad(x).astype(np.float32)),
-                           x0, jac=True, options={"learning_rate": 0.05, "maxiter": 3000})
+                           x0, jac=True, options={"lr": 0.05, "maxiter": 3000})
     assert res.x.dtype == np.float32
     assert_allclose(res.x, C, atol=1e-4)
 
 
-def test_fun_sees_readonly_iterate():
+def test_fun_sees_readonly_iterate_with_copy_x_false():
+    # copy_x=False: the zero-copy read-only view of the iterate (the default is a fresh
+    # copy, see test_minimize_scipy.py::test_x_overwritten_user_function)
+    seen = []
+
     def f(x):
         with pytest.raises(ValueError):
             x[0] = 1.0
+        seen.append(x)
         return quad_fg(x)
-    adamkit.minimize(f, np.zeros(5), jac=True, options={"maxiter": 2})
+    res = adamkit.minimize(f, np.zeros(5), jac=True, options={"maxiter": 2,
+                                                             "copy_x": False})
+    assert all(np.shares_memory(x, res.x) for x in seen)     # views of the iterate
 
 
 def test_gradient_aliasing_the_iterate_is_safe():
     # fun returns (a view of) its argument as gradient: f = |x|^2 / 2
     res = adamkit.minimize(lambda x: (0.5 * x @ x, x), np.ones(4), jac=True,
-                           options={"learning_rate": 0.05, "maxiter": 3000})
+                           options={"lr": 0.05, "maxiter": 3000})
     assert_allclose(res.x, 0.0, atol=1e-5)
     assert not np.shares_memory(res.x, res.jac)
 
@@ -275,7 +282,7 @@ def test_maxiter(method, maxiter):
 
 def test_gtol_success():
     res = adamkit.minimize(quad_fg, np.zeros(5), jac=True,
-                           options={"learning_rate": 0.05, "gtol": 1e-4, "maxiter": 10000})
+                           options={"lr": 0.05, "gtol": 1e-4, "maxiter": 10000})
     assert res.success and res.status == 0
     assert "gtol" in res.message
     assert np.max(np.abs(res.jac)) <= 1e-4
@@ -285,22 +292,22 @@ def test_gtol_success():
     assert res.success and res.nit == 0
     # the other norm
     res = adamkit.minimize(quad_fg, np.zeros(5), jac=True,
-                           options={"learning_rate": 0.05, "gtol": 1e-4, "norm": 2,
+                           options={"lr": 0.05, "gtol": 1e-4, "norm": 2,
                                     "maxiter": 10000})
     assert res.success and np.linalg.norm(res.jac) <= 1e-4
 
 
 def test_tol_sets_gtol_like_scipy():
     a = adamkit.minimize(quad_fg, np.zeros(5), jac=True, tol=1e-3,
-                         options={"learning_rate": 0.05, "maxiter": 10000})
+                         options={"lr": 0.05, "maxiter": 10000})
     b = so.minimize(quad_fg, np.zeros(5), jac=True, tol=1e-3, method=adamkit.adam,
-                    options={"learning_rate": 0.05, "maxiter": 10000})
+                    options={"lr": 0.05, "maxiter": 10000})
     assert a.success and np.max(np.abs(a.jac)) <= 1e-3
     _same_result(a, b)
 
 
 def test_ftol_and_xtol():
-    opts = {"learning_rate": 0.05, "maxiter": 10000, "gtol": 0.0}
+    opts = {"lr": 0.05, "maxiter": 10000, "gtol": 0.0}
     res = adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={**opts, "ftol": 1e-10})
     assert res.success and "ftol" in res.message and res.nit < 10000
     res = adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={**opts, "xtol": 1e-7})
@@ -314,7 +321,7 @@ def test_ftol_and_xtol():
 
 def test_nan_stops():
     res = adamkit.minimize(lambda x: (np.nan if x[0] > 0.005 else 0.0, -np.ones(2)),
-                           np.zeros(2), jac=True, options={"learning_rate": 0.01})
+                           np.zeros(2), jac=True, options={"lr": 0.01})
     assert res.status == 3 and not res.success
     assert res.message == "NaN result encountered."
     assert res.nit == 1
@@ -323,13 +330,16 @@ def test_nan_stops():
 def test_disp(capsys):
     adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={"maxiter": 4})
     assert capsys.readouterr().out == ""
-    adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={"maxiter": 4, "disp": True})
+    # a failure is an OptimizeWarning (scipy gh-1953), the summary is printed
+    with pytest.warns(OptimizeWarning, match=MAXITER_MSG):
+        adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={"maxiter": 4, "disp": True})
     out = capsys.readouterr().out
-    assert out.startswith("Warning: " + MAXITER_MSG)
+    assert MAXITER_MSG not in out
     for line in ("Current function value:", "Iterations: 4", "Function evaluations: 5",
                  "Gradient evaluations: 5"):
         assert line in out
-    adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={"maxiter": 4, "disp": 2})
+    with pytest.warns(OptimizeWarning, match=MAXITER_MSG):
+        adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={"maxiter": 4, "disp": 2})
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["nit", "fun", "|grad|"]
     assert [ln.split()[0] for ln in out[1:3]] == ["2", "4"]
@@ -348,7 +358,7 @@ def test_bounds_respected(bounds, method):
     lb = np.array([-np.inf, -0.5, -np.inf, 0.1, -1])
     ub = np.array([0.0, np.inf, np.inf, 0.2, 1])
     xs = []
-    opts = {"learning_rate": 0.05, "maxiter": 2000, "weight_decay": 0.0}
+    opts = {"lr": 0.05, "maxiter": 2000, "weight_decay": 0.0}
     res = adamkit.minimize(quad_fg, np.full(5, 3.0), jac=True, method=method,
                            bounds=bounds, callback=xs.append, options=opts)
     xs = np.array(xs)
@@ -362,7 +372,7 @@ def test_bounds_float32_rounded_inwards():
     res = adamkit.minimize(lambda x: (float(np.sum(x)), np.ones(2, np.float32)),
                            np.array([1.0, 1.0], np.float32), jac=True,
                            bounds=[(0.1, None), (0.3, None)],
-                           options={"learning_rate": 0.1, "maxiter": 100})
+                           options={"lr": 0.1, "maxiter": 100})
     assert res.x.dtype == np.float32
     assert res.x[0] >= 0.1 and res.x[1] >= 0.3      # compared in float64
     assert_allclose(res.x, [0.1, 0.3], rtol=1e-6)
@@ -387,7 +397,7 @@ def test_bounds_projection_of_x0_and_errors():
 def test_scipy_custom_method_identical(method, jac):
     kw = {"true": dict(fun=quad_fg, jac=True), "callable": dict(fun=quad, jac=quad_grad),
           "fd": dict(fun=quad)}[jac]
-    opts = {"learning_rate": 0.02, "maxiter": 300}
+    opts = {"lr": 0.02, "maxiter": 300}
     bounds = [(None, 0.2)] + [(-2, 2)] * 4
     a = adamkit.minimize(x0=np.zeros(5), method=method, options=opts, bounds=bounds, **kw)
     b = so.minimize(x0=np.zeros(5), method=getattr(adamkit, method), options=opts,
@@ -429,17 +439,18 @@ class _Recorder:
 @pytest.mark.parametrize("method, cls, fixed", [
     ("adam", "Adam", {}), ("amsgrad", "Adam", {"amsgrad": True}),
     ("adamw", "AdamW", {}), ("adamax", "AdaMax", {}),
-    ("nadam", "Adam", {"nesterov": True}), ("rmsprop", "RMSProp", {"centered": False}),
+    ("nadam", "Adam", {"nesterov": True}), ("rmsprop", "RMSProp", {}),
 ])
 def test_optimizer_construction(monkeypatch, method, cls, fixed):
     monkeypatch.setattr(adamkit, cls, _Recorder)
     _Recorder.calls = []
     adamkit.minimize(quad_fg, np.zeros(5), jac=True, method=method,
                      options={"maxiter": 1})
-    assert _Recorder.calls[-1] == fixed          # defaults left to the object
+    # minimize's own lr default (see "Defaults"); the rest left to the object
+    assert _Recorder.calls[-1] == {**fixed, "lr": 1e-2}
     sched = schedules.constant(0.1)
     adamkit.minimize(quad_fg, np.zeros(5), jac=True, method=method,
-                     options={"maxiter": 1, "learning_rate": sched, "eps": 1e-3,
+                     options={"maxiter": 1, "lr": sched, "eps": 1e-3,
                               "preset": "someframework", "n_threads": 2,
                               "preset_options": {"epsilon": 1e-7}})
     assert _Recorder.calls[-1] == {**fixed, "lr": sched, "eps": 1e-3, "n_threads": 2,
@@ -456,14 +467,14 @@ def test_learning_rate_schedule_in_minimize():
         ts.append(t)
         return 0.1 if t < 5 else 0.0            # frozen after 5 steps
     res = adamkit.minimize(quad_fg, np.zeros(5), jac=True,
-                           options={"learning_rate": lr, "maxiter": 12,
+                           options={"lr": lr, "maxiter": 12,
                                     "return_all": True})
     assert ts == list(range(12))
     assert_array_equal(res.allvecs[5], res.x)
     assert not np.array_equal(res.allvecs[4], res.x)
     # a schedules object, composed
     res = adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={
-        "learning_rate": schedules.warmup(50) >> schedules.cosine(0.1, 2000),
+        "lr": schedules.warmup(50) >> schedules.cosine(0.1, 2000),
         "maxiter": 2050, "gtol": 0})
     assert_allclose(res.x, C, atol=1e-6)
 
@@ -475,9 +486,9 @@ def test_groups_and_lr_mult():
     assert np.all(res.x[:2] != 0.0)
     # multiplier 2 with lr 0.05 == lr 0.1 (Adam's first steps are lr-sized)
     a = adamkit.minimize(quad_fg, np.zeros(5), jac=True,
-                         options={"lr_mult": 2.0, "learning_rate": 0.05, "maxiter": 30})
+                         options={"lr_mult": 2.0, "lr": 0.05, "maxiter": 30})
     b = adamkit.minimize(quad_fg, np.zeros(5), jac=True,
-                         options={"learning_rate": 0.1, "maxiter": 30})
+                         options={"lr": 0.1, "maxiter": 30})
     assert_allclose(a.x, b.x, rtol=1e-12)
     with pytest.raises(ValueError, match="groups"):
         adamkit.minimize(quad_fg, np.zeros(5), jac=True, options={"groups": [2, 2]})
@@ -513,7 +524,7 @@ def test_batches():
 def test_seed_reproducible():
     def noisy(x, rng):
         return quad(x), quad_grad(x) + 0.5 * rng.standard_normal(x.size)
-    opts = {"learning_rate": 0.05, "maxiter": 200}
+    opts = {"lr": 0.05, "maxiter": 200}
     a = adamkit.minimize(noisy, np.zeros(5), jac=True, options={**opts, "seed": 42})
     b = adamkit.minimize(noisy, np.zeros(5), jac=True, options={**opts, "seed": 42})
     c = adamkit.minimize(noisy, np.zeros(5), jac=True, options={**opts, "seed": 43})
@@ -552,7 +563,7 @@ def _decay(lr, steps=2000):
 @pytest.mark.parametrize("method", ["adam", "nadam", "adamax"])
 def test_rosenbrock_2d(method):
     res = adamkit.minimize(rosen, [-1.2, 1.0], jac=rosen_der, method=method,
-                           options={"learning_rate": _decay(0.02), "maxiter": 20000,
+                           options={"lr": _decay(0.02), "maxiter": 20000,
                                     "gtol": 1e-6})
     assert res.success, res.message
     assert_allclose(res.x, [1.0, 1.0], atol=1e-5)
@@ -565,7 +576,7 @@ def test_rosenbrock_2d_slow_methods(method, lr, decay_steps, maxiter, atol):
     # AMSGrad's monotone second moment and RMSProp's lack of momentum make
     # slower progress down the valley: fixed budget, looser tolerance.
     res = adamkit.minimize(rosen, [-1.2, 1.0], jac=rosen_der, method=method,
-                           options={"learning_rate": _decay(lr, decay_steps),
+                           options={"lr": _decay(lr, decay_steps),
                                     "maxiter": maxiter, "gtol": 1e-6})
     assert_allclose(res.x, [1.0, 1.0], atol=atol)
 
@@ -573,7 +584,7 @@ def test_rosenbrock_2d_slow_methods(method, lr, decay_steps, maxiter, atol):
 def test_rosenbrock_100d():
     x0 = np.tile([-1.2, 1.0], 50)
     res = adamkit.minimize(rosen, x0, jac=rosen_der, method="adam",
-                           options={"learning_rate": _decay(0.02, 3000), "maxiter": 30000,
+                           options={"lr": _decay(0.02, 3000), "maxiter": 30000,
                                     "gtol": 1e-6})
     assert res.success, res.message
     assert_allclose(res.x, np.ones(100), atol=1e-5)
@@ -589,7 +600,7 @@ def test_noisy_quadratic(method, lr):
     def noisy(x, rng):
         return 0.5 * np.sum(h * (x - c) ** 2), h * (x - c) + 0.1 * rng.standard_normal(20)
     res = adamkit.minimize(noisy, np.zeros(20), jac=True, method=method,
-                           options={"learning_rate": _decay(lr, 500), "maxiter": 4000,
+                           options={"lr": _decay(lr, 500), "maxiter": 4000,
                                     "seed": 1, "gtol": 0})
     assert res.nit == 4000
     assert_allclose(res.x, c, atol=0.03)
@@ -628,7 +639,7 @@ def test_logistic_regression_breast_cancer(breast_cancer, method, lr, maxiter,
                                            ftol_reached, xtol_reached):
     loss, ref = breast_cancer
     res = adamkit.minimize(loss, np.zeros(ref.x.size), jac=True, method=method,
-                           options={"learning_rate": _decay(lr, 500), "maxiter": maxiter,
+                           options={"lr": _decay(lr, 500), "maxiter": maxiter,
                                     "gtol": 1e-7})
     assert res.fun - ref.fun < ftol_reached
     assert res.fun - ref.fun > -1e-12                  # L-BFGS-B found the optimum
