@@ -82,7 +82,7 @@ def main():
                             "rmsprop": (0.01, 1000)},
              "logreg": {"adam": (0.05, 500), "amsgrad": (0.05, 500),
                         "rmsprop": (0.01, 500)}}[args.problem]
-    runs = {m: (m, {"learning_rate": schedules.exponential_decay(lr, period, 0.5)})
+    runs = {m: (m, {"lr": schedules.exponential_decay(lr, period, 0.5)})
             for m, (lr, period) in rates.items()}
     runs["L-BFGS-B"] = ("L-BFGS-B", {})
     fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -298,5 +298,5 @@ def test_schedule_in_minimize_is_called_with_steps_taken():
         calls.append(t)
         return base(t)
     res = adamkit.minimize(lambda x: (0.5 * float(x @ x), x.copy()), np.ones(3), jac=True,
-                           options={"learning_rate": lr, "maxiter": 8})
+                           options={"lr": lr, "maxiter": 8})
     assert calls == list(range(8)) and res.nit == 8

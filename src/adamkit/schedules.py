@@ -3,7 +3,7 @@
 A *schedule* is any callable ``schedule(t) -> float`` where ``t`` is the number
 of optimizer steps already taken (``t = 0`` for the first step).  Every
 optimizer object accepts one as ``lr=`` and :func:`adamkit.minimize` accepts
-one as the ``learning_rate`` option.  The optimizer calls it once per step, so
+one as the ``lr`` option.  The optimizer calls it once per step, so
 it must be cheap and must not keep state: all schedules here are pure
 functions of ``t`` (even Caffe's stateful ``multistep`` policy is computed in
 closed form), so a restored optimizer resumes its schedule exactly.
