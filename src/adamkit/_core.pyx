@@ -457,6 +457,12 @@ cdef class Core:
         """Use ``rule`` (an ``adamkit._rules.Rule``) with hyper-parameters ``hp``: build its
         kernels and choose how its scalars are computed (in C when ``rule.c_scalars``
         names a C_SCALARS entry, else by its Python recipe)."""
+        self._use_rule(rule, hp)
+        self._initial = initial_state
+        self._st = None
+        self._b = None
+
+    cdef int _use_rule(self, object rule, dict hp) except -1:
         body = Kernel(rule.family, dict(rule.ops))
         tail = None if rule.tail_ops is None else Kernel(rule.family,
                                                          {**rule.ops, **rule.tail_ops})
@@ -468,14 +474,19 @@ cdef class Core:
                 self._chp[i] = hp[name]
         else:
             raise ValueError(f"c_scalars {rule.c_scalars!r} does not fit this rule")
+        if self._body is not None and body.buffers != self._body.buffers:
+            raise ValueError("a rule for other arrays needs other state buffers")
         self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
         self._prepare = rule.prepare
         self._fam_name = rule.family
         self._names = BUFFERS[rule.family]
         self._cmode = cmode
-        self._initial = initial_state
-        self._st = None
-        self._b = None
+        return 0
+
+    def _rule_for(self, shapes):
+        """The rule for arrays of these shapes updated together (the rule in force unless
+        it depends on them, ``Rule.arrays``)."""
+        return self._rule if self._rule.arrays is None else self._rule.arrays(tuple(shapes))
 
     def _new_state(self, cnp.ndarray p):
         """Zeroed state buffers for parameter array p (RMSProp's mean square starts at
@@ -557,6 +568,8 @@ cdef class Core:
                     raise ValueError(f"params[{i}] ({p.dtype}, {p.size} elements) does not "
                                      f"match the optimizer state ({first.dtype}, "
                                      f"{first.size})")
+        if self._rule.arrays is not None:     # the framework's rule for this set of arrays
+            self._use_rule(self._rule_for([p.shape for p in ps]), self._hp)
         splits = None
         if self._tail is not None:
             splits = [self._rule.split(p.size, p.dtype == _F32) for p in ps]

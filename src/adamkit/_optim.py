@@ -8,6 +8,7 @@ checks every input before it writes anything, then runs the C kernels in place.
 import numpy as np
 
 from . import _core, _rules
+from ._kernels import Kernel
 from ._validation import check_beta, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
@@ -63,9 +64,13 @@ class _Optimizer(_core.Core):
         """Restore a :meth:`state_dict`; the update rule (ops) must be the same."""
         if not isinstance(d, dict) or not {"t", "state", "ops"} <= set(d):
             raise ValueError("not an adamkit state_dict (needs keys 't', 'ops', 'state')")
-        if dict(d["ops"]) != dict(self._kernel.ops):
+        ops = dict(self._kernel.ops)
+        if self._rule.arrays is not None and d.get("state"):   # the rule for those arrays
+            rule = self._rule_for([(len(next(iter(st.values()))),) for st in d["state"]])
+            ops = Kernel(rule.family, dict(rule.ops)).ops
+        if dict(d["ops"]) != ops:
             raise ValueError("the state_dict was made by a different update rule: "
-                             f"{d['ops']} != {self._kernel.ops}")
+                             f"{d['ops']} != {ops}")
         t = d["t"]
         if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= 2**53:
             raise ValueError(f"state_dict['t'] must be an int in [0, 2**53], got {t!r}")

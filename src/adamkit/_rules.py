@@ -49,6 +49,8 @@ class Rule:
     split: Callable = None
     prepare: Callable = None      # (hp, grads) -> values of this step that need all grads
     c_scalars: str = None         # a C function computing `scalars` (_kernels.C_SCALARS)
+    arrays: Callable = None       # shapes -> Rule: the rule for the arrays updated together
+                                  # (a framework that compiles them together, e.g. XLA)
 
 
 # ---------------------------------------------------------------------------------------

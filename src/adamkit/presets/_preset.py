@@ -35,6 +35,8 @@ class Preset:
     from_recording: Callable = None    # (hp, meta) -> hp: a recording's own conventions
     variants: tuple = ()           # hyper-parameter changes whose rows get their own loop
     initial_state: str = None      # the hyper-parameter holding RMSProp's initial mean square
+    per_arrays: bool = False       # rule(hp) reads hp["_arrays"]: the shapes of the arrays
+                                   # updated together (None until a step shows them)
 
     @property
     def name(self):
@@ -42,14 +44,22 @@ class Preset:
 
     def make_rule(self, hp):
         """The rule for ``hp``, named after this preset; a tail row that changes no stage
-        is dropped (one loop)."""
+        is dropped (one loop). A ``per_arrays`` preset's rule also says how to find the rule
+        for the arrays a step updates together (``Rule.arrays``)."""
+        if self.per_arrays:
+            hp = {"_arrays": None, **hp}
         rule = self.rule(hp)
         if rule.family != self.family:
             raise AssertionError(f"{self.name}: a {rule.family} rule for a {self.family} preset")
         tail, split = rule.tail_ops, rule.split
         if tail is not None and {**rule.ops, **tail} == dict(rule.ops):
             tail, split = None, None
-        return dataclasses.replace(rule, name=self.name, tail_ops=tail, split=split)
+        arrays = None
+        if self.per_arrays:
+            base = {k: v for k, v in hp.items() if k != "_arrays"}
+            arrays = lambda shapes: self.make_rule({**base, "_arrays": tuple(shapes)})  # noqa: E731
+        return dataclasses.replace(rule, name=self.name, tail_ops=tail, split=split,
+                                   arrays=arrays)
 
     def refuse(self, what):
         """The error for a setting this preset does not reproduce."""
