@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from .. import _cpu, presets
+from .._kernels import Kernel
 from .._optim import Adam, RMSProp
 from . import trajectory
 
@@ -71,49 +72,57 @@ def make_optimizer(framework, optimizer, hyperparameters, n_threads=None):
 
 
 def replay(grads, params, states, meta, name="", n_threads=None, **options):
-    """Replay one recording; see the module docstring. Returns a :class:`ReplayResult`.
-    ``options`` override the preset's (e.g. ``portable=True``: every estimate by its
-    software model)."""
+    """Replay one recording; see the module docstring. ``grads``, ``params`` and ``states``
+    are one array's, or lists with one entry per array (a multi-array recording: the
+    optimizer steps them together). ``options`` override the preset's (e.g.
+    ``portable=True``: every estimate by its software model). Returns a
+    :class:`ReplayResult` (a multi-array one labels each array's entries ``[k]``)."""
+    multi = isinstance(grads, list)
+    G, P, S = (grads, params, states) if multi else ([grads], [params], [states])
     row, hp = presets.for_recording(meta)
     hp.update(options)
     framework, optimizer = row.framework, row.optimizer
     opt = make_optimizer(framework, optimizer, hp, n_threads=n_threads)
-    unknown = set(states) - set(row.states)
-    if unknown:
-        raise ValueError(f"{name}: state arrays {sorted(unknown)} are not known to the "
-                         f"{framework} {optimizer} preset ({sorted(row.states)})")
-    p = params[0].copy()
+    for st in S:
+        unknown = set(st) - set(row.states)
+        if unknown:
+            raise ValueError(f"{name}: state arrays {sorted(unknown)} are not known to the "
+                             f"{framework} {optimizer} preset ({sorted(row.states)})")
+    ps = [p[0].copy() for p in P]
     # start from the recorded initial state (framework names -> adamkit buffers)
-    needed = opt._needed_state()
-    init = {}
-    for fw_name, buf in row.states.items():
-        if fw_name in states:
-            init[buf] = states[fw_name][0].copy()
-    for buf in needed:
-        init.setdefault(buf, opt._new_state(p)[buf])
-    opt.load_state_dict({"t": 0, "ops": opt.state_dict()["ops"], "state": [init]})
-    T = grads.shape[0]
+    init = []
+    for p, st in zip(ps, S):
+        buffers = {buf: st[fw][0].reshape(-1).copy() for fw, buf in row.states.items()
+                   if fw in st}
+        fresh = opt._new_state(p)
+        init.append({buf: buffers.get(buf, fresh[buf]) for buf in opt._needed_state()})
+    ops = opt._rule_for([p.shape for p in ps]).ops
+    opt.load_state_dict({"t": 0, "ops": Kernel(row.family, dict(ops)).ops, "state": init})
+    T = G[0].shape[0]
     per_step = np.zeros(T)
-    maxes = {"params": 0.0, **{k: 0.0 for k in states}}
+    label = (lambda k, what: f"{what}[{k}]") if multi else (lambda k, what: what)
+    maxes = {}
     first_array = ""
     for t in range(1, T + 1):
-        opt.step(p, grads[t - 1])
+        opt.step(ps if multi else ps[0], [g[t - 1] for g in G] if multi else G[0][t - 1])
         worst = 0.0
-        st = opt._state[0]
-        pairs = [("params", p, params[t])] + [(k, st[row.states[k]], arr[t])
-                                              for k, arr in states.items()]
-        for label, got, want in pairs:
-            d = ulp_distance(got, want).max(initial=0.0)
-            maxes[label] = max(maxes[label], d)
-            if d and not first_array:
-                first_array = label
-            worst = max(worst, d)
+        for k, (p, want_p, st) in enumerate(zip(ps, P, S)):
+            mine = opt._state[k]
+            pairs = [(label(k, "params"), p, want_p[t])] + [
+                (label(k, fw), mine[row.states[fw]].reshape(arr[t].shape), arr[t])
+                for fw, arr in st.items()]
+            for what, got, want in pairs:
+                d = ulp_distance(got, want).max(initial=0.0)
+                maxes[what] = max(maxes.get(what, 0.0), d)
+                if d and not first_array:
+                    first_array = what
+                worst = max(worst, d)
         per_step[t - 1] = worst
     nz = np.flatnonzero(per_step)
     cpu = _cpu.from_meta(meta)
     context = {**presets.context(row, opt.hyperparameters),
                **({"recorded_cpu": cpu.describe()} if cpu else {})}
-    return ReplayResult(name, framework, optimizer, str(params.dtype), T, maxes,
+    return ReplayResult(name, framework, optimizer, str(P[0].dtype), T, maxes,
                         int(nz[0]) + 1 if nz.size else 0, per_step, first_array, context)
 
 
