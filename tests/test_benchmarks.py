@@ -41,7 +41,7 @@ def test_bench_cli_every_section_runs(tmp_path):
 def test_bench_cli_with_the_framework_peers(tmp_path):
     """With the framework environment of ``python -m adamkit setup`` present, the peers
     (torch default/foreach/fused, optax jit) are timed in the same run."""
-    from adamkit.tools.bench import _find_peer_python
+    from adamkit.tools.bench_peers import _find_peer_python
     py = _find_peer_python(None)
     if py is None:
         if os.environ.get("CI"):

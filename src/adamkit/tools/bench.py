@@ -33,11 +33,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from .bench_peers import Peers, _find_peer_python, numpy_adam, numpy_rmsprop
 
 # ---------------------------------------------------------------------------------------
 # Machine
@@ -127,160 +128,6 @@ def _loop(f):
 
 
 # ---------------------------------------------------------------------------------------
-# Peers: a worker process speaking one JSON line per request
-# ---------------------------------------------------------------------------------------
-
-_WORKER = r'''
-import json, os, sys, time
-import numpy as np
-try:
-    import torch
-except Exception:
-    torch = None
-try:
-    import jax, jax.numpy as jnp, optax
-    jax.config.update("jax_enable_x64", True)
-except Exception:
-    jax = None
-_cache = {}
-
-def _arrays(sizes, dtype):
-    rng = np.random.default_rng(0)
-    return [(rng.standard_normal(n).astype(dtype), (1e-3 * rng.standard_normal(n)).astype(dtype))
-            for n in sizes]
-
-def _setup(kind, sizes, dtype, family):
-    key = (kind, tuple(sizes), dtype, family)
-    if key in _cache:
-        return _cache[key]
-    _cache.clear()
-    arrs = _arrays(sizes, dtype)
-    if kind.startswith("torch"):
-        ps = [torch.from_numpy(p.copy()).requires_grad_(False) for p, _ in arrs]
-        for p, (_, g) in zip(ps, arrs):
-            p.grad = torch.from_numpy(g.copy())
-        kw = {"torch_default": {}, "torch_foreach": {"foreach": True},
-              "torch_forloop": {"foreach": False}, "torch_fused": {"fused": True}}[kind]
-        if family == "adam":
-            opt = torch.optim.Adam(ps, lr=1e-3, **kw)
-        else:
-            opt = torch.optim.RMSprop(ps, lr=1e-2, **{k: v for k, v in kw.items() if k != "fused"})
-        opt.step()
-        fn = opt.step
-    else:
-        tx = optax.adam(1e-3) if family == "adam" else optax.rmsprop(1e-2)
-        params = [jnp.asarray(p) for p, _ in arrs]
-        grads = [jnp.asarray(g) for _, g in arrs]
-        state = [tx.init(params)]
-        def upd(params, grads, st):
-            u, st = tx.update(grads, st, params)
-            return optax.apply_updates(params, u), st
-        jupd = jax.jit(upd, donate_argnums=(0, 2))
-        box = [params]
-        def fn():
-            box[0], state[0] = jupd(box[0], grads, state[0])
-            jax.block_until_ready(box[0])
-        fn()
-    _cache[key] = fn
-    return fn
-
-def main():
-    nt = int(os.environ.get("ADAMKIT_PEER_THREADS", "1"))
-    if torch is not None:
-        torch.set_num_threads(nt)
-    have = {"torch": torch.__version__ if torch is not None else None,
-            "optax": optax.__version__ if jax is not None else None,
-            "jax": jax.__version__ if jax is not None else None}
-    print(json.dumps(have), flush=True)
-    for line in sys.stdin:
-        req = json.loads(line)
-        try:
-            fn = _setup(req["kind"], req["sizes"], req["dtype"], req["family"])
-            k = req["k"]
-            t0 = time.perf_counter()
-            for _ in range(k):
-                fn()
-            out = {"t": (time.perf_counter() - t0) / k}
-        except Exception as exc:
-            out = {"error": f"{type(exc).__name__}: {exc}"}
-        print(json.dumps(out), flush=True)
-
-main()
-'''
-
-
-def _find_peer_python(explicit):
-    if explicit:
-        return explicit
-    env = os.environ.get("ADAMKIT_PEER_PYTHON")
-    if env:
-        return env
-    import importlib.util
-    if importlib.util.find_spec("torch") or importlib.util.find_spec("optax"):
-        return sys.executable
-    here = os.path.dirname(os.path.abspath(__file__))
-    for root in (os.getcwd(), os.path.dirname(os.path.dirname(here))):
-        cand = os.path.join(root, ".venvs", "modern", "bin", "python")
-        if os.path.exists(cand):
-            return cand
-    return None
-
-
-class Peers:
-    """Peer frameworks in worker processes, one per thread count."""
-
-    def __init__(self, python):
-        self.python = python
-        self.workers = {}
-        self.versions = {}
-
-    def _worker(self, nt):
-        if nt not in self.workers:
-            env = dict(os.environ, ADAMKIT_PEER_THREADS=str(nt), OMP_NUM_THREADS=str(nt),
-                       JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
-            if nt == 1:
-                env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen"
-                                    "=false intra_op_parallelism_threads=1").strip()
-            proc = subprocess.Popen([self.python, "-c", _WORKER], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                    text=True, env=env)
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the peer worker ({self.python}) did not start")
-            self.versions = json.loads(line)
-            self.workers[nt] = proc
-        return self.workers[nt]
-
-    def available(self, nt=1):
-        try:
-            self._worker(nt)
-        except Exception:
-            return {}
-        return {k: v for k, v in self.versions.items() if v}
-
-    def contender(self, kind, sizes, dtype, family, nt):
-        proc = self._worker(nt)
-
-        def run(k):
-            proc.stdin.write(json.dumps({"kind": kind, "sizes": list(sizes), "dtype": dtype,
-                                         "family": family, "k": k}) + "\n")
-            proc.stdin.flush()
-            out = json.loads(proc.stdout.readline())
-            if "error" in out:
-                raise RuntimeError(out["error"])
-            return float(out["t"])
-        return run
-
-    def close(self):
-        for proc in self.workers.values():
-            try:
-                proc.stdin.close()
-                proc.wait(timeout=10)
-            except Exception:
-                proc.kill()
-
-
-# ---------------------------------------------------------------------------------------
 # Contenders in this process
 # ---------------------------------------------------------------------------------------
 
@@ -294,46 +141,6 @@ def make_arrays(n, dtype, count, seed=0):
     for s in state:
         s.fill(0.0)
     return p, g, state
-
-
-def numpy_adam(p, g, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
-    """Adam in NumPy, in place, with one scratch buffer (no per-step allocation)."""
-    m, v, tmp = np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
-    t = [0]
-
-    def step():
-        t[0] += 1
-        bc1, bc2 = 1 - b1 ** t[0], (1 - b2 ** t[0]) ** 0.5
-        np.multiply(m, b1, out=m)
-        np.multiply(g, 1 - b1, out=tmp)
-        np.add(m, tmp, out=m)
-        np.multiply(v, b2, out=v)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, 1 - b2, out=tmp)
-        np.add(v, tmp, out=v)
-        np.sqrt(v, out=tmp)
-        np.divide(tmp, bc2, out=tmp)
-        np.add(tmp, eps, out=tmp)
-        np.divide(m, tmp, out=tmp)
-        np.multiply(tmp, lr / bc1, out=tmp)
-        np.subtract(p, tmp, out=p)
-    return step
-
-
-def numpy_rmsprop(p, g, lr=1e-2, rho=0.99, eps=1e-8):
-    s, tmp = np.zeros_like(p), np.empty_like(p)
-
-    def step():
-        np.multiply(s, rho, out=s)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, 1 - rho, out=tmp)
-        np.add(s, tmp, out=s)
-        np.sqrt(s, out=tmp)
-        np.add(tmp, eps, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        np.multiply(tmp, lr, out=tmp)
-        np.subtract(p, tmp, out=p)
-    return step
 
 
 def _fmt_t(s):
