@@ -44,12 +44,12 @@ python3 - "$WORK/adam_example.c" <<'EOF'
 import re, sys
 from pathlib import Path
 pat = re.compile(r"<!--\s*embedding-example:\s*adam_example\.c\s*-->\s*\n```c\n(.*?)\n```", re.S)
-for doc in ("README.md", "docs/embedding.md"):
+for doc in ("docs/embedding.md",):
     if Path(doc).is_file() and pat.search(Path(doc).read_text()):
         Path(sys.argv[1]).write_text(pat.search(Path(doc).read_text()).group(1) + "\n")
         break
 else:
-    sys.exit("no adam_example.c in README.md or docs/embedding.md")
+    sys.exit("no adam_example.c in docs/embedding.md")
 EOF
 $CC -std=c99 -O1 -g $SAN -Iadam_c/include "$WORK/adam_example.c" "$WORK/libadam_c_san.a" \
     -lm -o "$WORK/adam_example_san"

@@ -7,7 +7,7 @@
   ``python tests/test_cython_api.py --record`` and goes in the changelog.
 * The constants and structs of ``cython_adam.pxd`` are generated from ``adam_c.h`` at
   build time (``adam_c/codegen.py``); a test parses both independently and compares.
-* The README's Cython example is compiled in a temporary directory (Cython, then the C
+* The embedding guide's Cython example (docs/embedding.md) is compiled in a temporary directory (Cython, then the C
   compiler; no setuptools) and gives the same bits as adamkit.Adam / adamkit.RMSProp,
   also when several Python threads run it at once (its loops hold no GIL).
 
@@ -194,12 +194,12 @@ def test_struct_layout_checked_at_import():
 def example_source():
     pat = re.compile(r"<!--\s*embedding-example:\s*adam_cy\.pyx\s*-->\s*\n```cython\n(.*?)\n```",
                      re.S)
-    for doc in (ROOT / "README.md", ROOT / "docs" / "embedding.md"):
+    for doc in (ROOT / "docs" / "embedding.md",):
         if doc.is_file():
             m = pat.search(doc.read_text())
             if m:
                 return m.group(1) + "\n"
-    raise AssertionError("no adam_cy.pyx example in README.md or docs/embedding.md")
+    raise AssertionError("no adam_cy.pyx example in docs/embedding.md")
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """Embedding the C core without Python: C, C++ and Fortran programs against the install.
 
-The programs are the README's examples (the fenced blocks marked
-``<!-- embedding-example: NAME -->`` in README.md, or docs/embedding.md before the merge),
-built in a temporary directory exactly as the README says (pkg-config for C and C++;
+The programs are the embedding guide's examples (the fenced blocks marked
+``<!-- embedding-example: NAME -->`` in docs/embedding.md), built in a temporary directory
+exactly as the guide says (pkg-config for C and C++;
 ``get_include()``/``get_lib()`` and the shipped ``adam_c.f90`` for Fortran), run, and
 compared bit for bit with adamkit.Adam / adamkit.RMSProp.
 
@@ -61,8 +61,8 @@ def installed():
 
 
 def example(name):
-    """The source of the README's example ``name`` (README.md, else docs/embedding.md)."""
-    for doc in (ROOT / "README.md", ROOT / "docs" / "embedding.md"):
+    """The source of the embedding guide's example ``name`` (docs/embedding.md)."""
+    for doc in (ROOT / "docs" / "embedding.md",):
         if doc.is_file():
             for found, body in MARK.findall(doc.read_text()):
                 if found == name:
@@ -231,12 +231,12 @@ def test_fortran_interface_matches_header():
 
 
 def snippet(lang):
-    for doc in (ROOT / "README.md", ROOT / "docs" / "embedding.md"):
+    for doc in (ROOT / "docs" / "embedding.md",):
         if doc.is_file():
             m = re.search(r"```%s\n(.*?)\n```" % lang, doc.read_text(), re.S)
             if m:
                 return m.group(1) + "\n"
-    raise AssertionError(f"no {lang} snippet in README.md or docs/embedding.md")
+    raise AssertionError(f"no {lang} snippet in docs/embedding.md")
 
 
 @pytest.mark.parametrize("system", ["meson", "cmake"])
