@@ -7,9 +7,10 @@
   ``python tests/test_cython_api.py --record`` and goes in the changelog.
 * The constants and structs of ``cython_adam.pxd`` are generated from ``adam_c.h`` at
   build time (``adam_c/codegen.py``); a test parses both independently and compares.
-* The embedding guide's Cython example (docs/embedding.md) is compiled in a temporary directory (Cython, then the C
-  compiler; no setuptools) and gives the same bits as adamkit.Adam / adamkit.RMSProp,
-  also when several Python threads run it at once (its loops hold no GIL).
+* The embedding guide's Cython example (docs/embedding.md) is compiled in a temporary
+  directory (Cython, then the C compiler; no setuptools) and gives the same bits as
+  adamkit.Adam / adamkit.RMSProp, also when several Python threads run it at once (its
+  loops hold no GIL).
 
 Cython must be installed to build the example (it is in the ``test`` extra); without it
 the build test is skipped locally and fails in CI.

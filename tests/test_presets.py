@@ -82,10 +82,56 @@ def test_framework_and_adamkit_names_agree():
     ({"preset": "torch7", "learning_rate": 1e-3}, TypeError, "unknown keyword"),
     ({"preset": "torch7", "nesterov": True}, TypeError, "not an option"),
     ({"preset": "torch7", "beta1": 1.5}, ValueError, "beta1"),
+    # keywords of the framework that change the numerics: refused by name, unless default
+    ({"preset": "keras", "gradient_accumulation_steps": 4}, ValueError,
+     "gradient_accumulation_steps=4 is not reproduced"),
+    ({"preset": "keras_jax", "use_ema": True}, ValueError, "use_ema=True"),
+    ({"preset": "tf_keras", "adaptive_epsilon": True}, ValueError, "adaptive_epsilon"),
+    ({"preset": "mxnet", "begin_num_update": 10}, ValueError, "begin_num_update=10"),
+    ({"preset": "keras_adamw.adamw", "amsgrad": True}, ValueError, "amsgrad=True"),
+    ({"preset": "keras_adamw.adamw", "use_cosine_annealing": True, "total_iterations": 10,
+      "autorestart": False}, ValueError, "autorestart=False"),
 ])
 def test_bad_preset_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         adamkit.Adam(**kwargs)
+
+
+def test_framework_calls_and_configs_are_accepted():
+    """What users paste: a framework's constructor call or get_config(), numerics-free
+    keywords and defaults included."""
+    adamkit.Adam(preset="tensorflow", learning_rate=1e-3, use_locking=True, name="Adam",
+                 use_own_namescope_for_non_slot_vars=False)
+    tf1 = adamkit.RMSProp(preset="tensorflow", learning_rate=1e-2, decay=0.95, momentum=0.0,
+                          epsilon=1e-10, use_locking=False, centered=False, name="RMSProp")
+    assert tf1.hyperparameters["rho"] == 0.95
+    adamkit.Adam(preset="mxnet", learning_rate=1e-3, lazy_update=True, multi_precision=True,
+                 param_idx2name=None, lr_scheduler=None, begin_num_update=0, sym=None,
+                 param_dict=None)
+    config = {"name": "adam", "learning_rate": 0.0010000000474974513, "weight_decay": None,
+              "clipnorm": None, "global_clipnorm": None, "clipvalue": None, "use_ema": False,
+              "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+              "gradient_accumulation_steps": None, "beta_1": 0.9, "beta_2": 0.999,
+              "epsilon": 1e-07, "amsgrad": False}   # keras.optimizers.Adam().get_config()
+    adamkit.Adam(preset="keras_jax", **config)
+    adamkit.AdamW(preset="keras_adamw", **{       # keras_adamw.AdamW().get_config()
+        "name": "AdamW", "learning_rate": 0.001, "decay": 0.0, "beta_1": 0.9, "beta_2": 0.999,
+        "epsilon": 1e-07, "amsgrad": False, "total_iterations": 0, "weight_decays": {},
+        "use_cosine_annealing": False, "autorestart": False, "t_cur": 0, "eta_t": 1.0,
+        "eta_min": 0.0, "eta_max": 1.0, "init_verbose": True})
+
+
+def test_defaults_cli_lists_every_preset_and_the_readme_table_is_its_output():
+    r = run_cli("defaults")
+    assert r.returncode == 0, r.stderr
+    for framework, optimizer in presets.available():
+        assert f"{presets.get(framework, optimizer).name}: " in r.stdout
+    assert "torch.optim.RMSprop, torch 2.13.0" in r.stdout
+    md = run_cli("defaults", "--markdown").stdout.strip()
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    start = readme.index("<!-- generated: python -m adamkit defaults --markdown -->")
+    table = readme[start:readme.index("<!-- end generated -->", start)].split("\n", 1)[1]
+    assert table.strip() == md, "README's defaults table is stale: regenerate it"
 
 
 def test_preset_step_matches_its_replay_semantics():

@@ -171,6 +171,10 @@ def build(preset, cls_name, given):
                             "(the framework has no default)")
     for name in row.ignored:
         hp.pop(name, None)
+    for name in row.only_default:
+        if not _same(hp[name], row.defaults[name]):
+            raise row.refuse(f"{name}={hp[name]!r} is not reproduced; only the framework's "
+                             f"default {row.defaults[name]!r} is")
     for name, value in hp.items():        # what the framework detects on this machine
         if isinstance(value, Detect):
             hp[name] = value.detect()
@@ -180,6 +184,18 @@ def build(preset, cls_name, given):
         lr = _real(f"{framework} {optimizer}: {row.lr_name}", lr, 0.0)
     initial = hp.get(row.initial_state) or 0.0 if row.initial_state else 0.0
     return row.make_rule(hp), hp, lr, float(initial)
+
+
+def _same(a, b):
+    """Equal as configuration values (a tuple and a list of the same numbers are)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if a is None or b is None or isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (type(a) is type(b) and a == b)
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def _real(name, value, lo):

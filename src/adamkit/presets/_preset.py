@@ -4,6 +4,8 @@ conventions of its recordings."""
 import dataclasses
 from typing import Callable
 
+from ._context import Detect
+
 
 class PresetError(ValueError):
     """A hyper-parameter value or combination that the preset does not reproduce."""
@@ -37,6 +39,13 @@ class Preset:
     initial_state: str = None      # the hyper-parameter holding RMSProp's initial mean square
     per_arrays: bool = False       # rule(hp) reads hp["_arrays"]: the shapes of the arrays
                                    # updated together (None until a step shows them)
+    constructor: str = ""          # the framework's callable whose keywords ``defaults`` are
+                                   # ("torch.optim.Adam"; "" when the framework has none)
+    version: str = ""              # the framework release reproduced
+    options: frozenset = frozenset()       # keys of ``defaults`` that are adamkit's own, not
+                                           # the framework's (context options are too)
+    only_default: frozenset = frozenset()  # framework keywords reproduced at their default
+                                           # only; any other value is refused by name
 
     @property
     def name(self):
@@ -61,9 +70,24 @@ class Preset:
         return dataclasses.replace(rule, name=self.name, tail_ops=tail, split=split,
                                    arrays=arrays)
 
+    def framework_keywords(self):
+        """The framework's own keywords among ``defaults`` (adamkit's options left out)."""
+        return {k: v for k, v in self.defaults.items()
+                if k not in self.options and not _is_context(v)}
+
+    def adamkit_options(self):
+        """adamkit's own keywords: how the framework's code path is chosen (context
+        options, detected on this machine when not given) and switches of its raw ops."""
+        return {k: v for k, v in self.defaults.items()
+                if k in self.options or _is_context(v)}
+
     def refuse(self, what):
         """The error for a setting this preset does not reproduce."""
         return PresetError(f"{self.framework} {self.optimizer}: {what}")
+
+
+def _is_context(value):
+    return isinstance(value, Detect)
 
 
 def refuse(framework, optimizer, what):

@@ -33,6 +33,7 @@ PRESETS = (
            defaults={"learning_rate": 2e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
                      "decay_factor": 1.0},
            lr_name="learning_rate", aliases=ALIASES, states={"mean": "m", "variance": "v"},
+           constructor="blocks.algorithms.Adam", version="0.2.0 (c69c2dc)",
            api="blocks.algorithms.Adam (Theano 1.0.5)"),
     Preset("blocks", "rmsprop", "rmsprop",
            lambda hp: Rule("rmsprop", {"square": V.MS_SCAL_FMA, "denom": V.RD_MAX_SQRT,
@@ -41,5 +42,6 @@ PRESETS = (
            defaults={"learning_rate": 1.0, "decay_rate": 0.9, "max_scaling": 1e5},
            lr_name="learning_rate", aliases={"lr": "learning_rate", "alpha": "decay_rate"},
            states={"mean_square_step_tm1": "ms"},
+           constructor="blocks.algorithms.RMSProp", version="0.2.0 (c69c2dc)",
            api="blocks.algorithms.RMSProp = BasicRMSProp + Scale (Theano 1.0.5)"),
 )

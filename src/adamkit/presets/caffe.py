@@ -200,6 +200,9 @@ _RMSPROP = {"base_lr": None, "rms_decay": 0.99, "delta": 1e-8, **_SOLVER}
 _FIELDS = set(_ADAM) | set(_RMSPROP)
 _API = "(CPU, OpenBLAS 0.3.21, glibc powf; clip_gradients from the source, not verified)"
 
+#: the defaults are caffe.proto's SolverParameter fields (momentum has none: 0)
+_SOURCE = dict(constructor="caffe.proto SolverParameter", version="1.0.0 (9b89154)")
+
 PRESETS = (
     Preset("caffe", "adam", "adam", _adam_rule,
            defaults=_ADAM,
@@ -207,12 +210,12 @@ PRESETS = (
            aliases={"lr": "base_lr", "betas": ("momentum", "momentum2"), "eps": "delta",
                     "weight_decay": "weight_decay"},
            states={"history0": "m", "history1": "v"}, from_recording=from_recording,
-           api=f"caffe AdamSolver {_API}"),
+           **_SOURCE, api=f"caffe AdamSolver {_API}"),
     Preset("caffe", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults=_RMSPROP,
            required=("base_lr",), lr_name="base_lr",
            aliases={"lr": "base_lr", "alpha": "rms_decay", "eps": "delta",
                     "weight_decay": "weight_decay"},
            states={"history0": "ms"}, from_recording=from_recording,
-           api=f"caffe RMSPropSolver {_API}"),
+           **_SOURCE, api=f"caffe RMSPropSolver {_API}"),
 )

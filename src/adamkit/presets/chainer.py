@@ -101,13 +101,17 @@ PRESETS = tuple(
            aliases={**_ALIASES,
                     **({"weight_decay": "weight_decay_rate"} if opt == "adamw" else {})},
            states={"m": "m", "v": "v", "vhat": "vhat"}, meta_keys=("hooks",),
-           api=f"chainer.optimizers.{opt} 7.8.1 (NumPy)")
-    for opt, extra in (("adam", {}), ("adamw", {"weight_decay_rate": 0.0}),
-                       ("amsgrad", {"amsgrad": True}), ("adabound", {"adabound": True}),
-                       ("amsbound", {"amsgrad": True, "adabound": True}))
+           constructor=f"chainer.optimizers.{cls}", version="7.8.1",
+           options=frozenset({"hooks"}),
+           api=f"chainer.optimizers.{cls} 7.8.1 (NumPy)")
+    for opt, cls, extra in (("adam", "Adam", {}), ("adamw", "AdamW", {"weight_decay_rate": 0.0}),
+                            ("amsgrad", "AMSGrad", {"amsgrad": True}),
+                            ("adabound", "AdaBound", {"adabound": True}),
+                            ("amsbound", "AMSBound", {"amsgrad": True, "adabound": True}))
 ) + (
     Preset("chainer", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "eps_inside_sqrt": False},
            lr_name="lr", aliases={"lr": "lr", "alpha": "alpha", "eps": "eps"},
-           states={"ms": "ms"}, api="chainer.optimizers.RMSprop 7.8.1 (NumPy)"),
+           states={"ms": "ms"}, constructor="chainer.optimizers.RMSprop", version="7.8.1",
+           api="chainer.optimizers.RMSprop 7.8.1 (NumPy)"),
 )

@@ -215,30 +215,47 @@ ADAM_ALIASES = {"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "ep
 RMSPROP_ALIASES = {"lr": "learning_rate", "alpha": "rho", "eps": "epsilon"}
 RMSPROP_STATES = {"velocity": "ms", "average_gradient": "mg", "momentum": "mom"}
 #: Keras's keywords that change no bits of the update (EMA off, no accumulation).
-IGNORED = frozenset({"name", "ema_momentum", "ema_overwrite_frequency", "use_ema",
-                     "gradient_accumulation_steps", "loss_scale_factor", "jit_compile",
+#: keywords without numerics here: the EMA's settings while use_ema is off, the name, the
+#: compile switch (tf_keras compiles the update with XLA only on a GPU) and get_config's marker
+IGNORED = frozenset({"name", "ema_momentum", "ema_overwrite_frequency", "jit_compile",
                      "is_legacy_optimizer"})
+#: keywords that change the numerics, reproduced at their defaults only: the weights' EMA,
+#: gradient accumulation and loss scaling
+ONLY_DEFAULT = {"use_ema": False, "gradient_accumulation_steps": None,
+                "loss_scale_factor": None}
+#: Keras 3 names the Adam slots momentum/velocity/velocity_hat, tf_keras m/v/vhat
+ADAM_STATES = {"m": "m", "v": "v", "vhat": "vhat", "momentum": "m", "velocity": "v",
+               "velocity_hat": "vhat"}
 _VARIANTS = ({"amsgrad": True},)
 
 
-def presets(framework, backend, adam_api, rmsprop_api):
-    common = dict(lr_name="learning_rate", ignored=IGNORED)
-    adam = {**ADAM_DEFAULTS, **(ESTIMATE_OPTIONS if backend == "torch" else {})}
-    rms = {**RMSPROP_DEFAULTS, **(ESTIMATE_OPTIONS if backend in _ESTIMATING else {}),
+def presets(framework, backend, adam_api, rmsprop_api, module="keras.optimizers",
+            version="3.15.1", only_default=ONLY_DEFAULT, adam_only_default=None):
+    """The Adam, AdamW and RMSprop presets of one Keras backend (``module``: where its
+    optimizer classes live; ``adam_only_default``: Adam's own extra keywords, reproduced at
+    their defaults only)."""
+    common = dict(lr_name="learning_rate", ignored=IGNORED, version=version,
+                  only_default=frozenset(only_default))
+    adam_extra = adam_only_default or {}
+    adam = {**ADAM_DEFAULTS, **only_default, **(ESTIMATE_OPTIONS if backend == "torch" else {})}
+    rms = {**RMSPROP_DEFAULTS, **only_default,
+           **(ESTIMATE_OPTIONS if backend in _ESTIMATING else {}),
            **({"xla_isa": XLA_ISA} if backend == "jax" else {})}
     rms_variants = ({"momentum": 0.9}, {"centered": True}) + (
         ({"xla_isa": "AVX512"}, {"xla_isa": "AVX512", "momentum": 0.9},
          {"xla_isa": "AVX512", "centered": True}) if backend == "jax" else ())
     return (
-        Preset(framework, "adam", "adam", adam_rule(backend), defaults=adam,
-               aliases=ADAM_ALIASES, states={"m": "m", "v": "v", "vhat": "vhat"},
-               api=adam_api, variants=_VARIANTS, **common),
+        Preset(framework, "adam", "adam", adam_rule(backend), defaults={**adam, **adam_extra},
+               aliases=ADAM_ALIASES, states=ADAM_STATES, api=adam_api, variants=_VARIANTS,
+               constructor=f"{module}.Adam",
+               **{**common, "only_default": common["only_default"] | set(adam_extra)}),
         Preset(framework, "adamw", "adam", adam_rule(backend),
                defaults={**adam, "weight_decay": 0.004}, aliases=ADAM_ALIASES,
-               states={"m": "m", "v": "v", "vhat": "vhat"}, api=adam_api, **common),
+               states=ADAM_STATES, api=adam_api, constructor=f"{module}.AdamW", **common),
         Preset(framework, "rmsprop", "rmsprop", rmsprop_rule(backend, framework),
                defaults=rms, aliases=RMSPROP_ALIASES, states=RMSPROP_STATES,
-               api=rmsprop_api, variants=rms_variants, **common),
+               api=rmsprop_api, variants=rms_variants, constructor=f"{module}.RMSprop",
+               **common),
     )
 
 

@@ -55,6 +55,11 @@ def _scalars(hp, t, lr, f32):
 def _rule(hp):
     if hp["use_cosine_annealing"] and int(hp["total_iterations"]) < 2:
         raise PresetError("keras_adamw adamw: use_cosine_annealing needs total_iterations >= 2")
+    if hp["autorestart"] not in (None, bool(hp["use_cosine_annealing"])):
+        # keras-adamw resolves None to use_cosine_annealing (what get_config reports)
+        raise PresetError(f"keras_adamw adamw: autorestart={hp['autorestart']!r} with "
+                          f"use_cosine_annealing={hp['use_cosine_annealing']!r} is not "
+                          "reproduced")
     ops = {"first": V.M_AXPBY, "second": V.V_AXPBY, "denom": V.D_SQRT_EPS, "step": V.U_DIV,
            "apply": V.P_SUB_SCALED_L1L2 if hp["weight_decays"] else V.P_SUB_SCALED}
     return Rule("adam", ops, _scalars)
@@ -65,17 +70,26 @@ def _from_recording(hp, meta):
 
 
 
+#: keywords that change the numerics, reproduced at their defaults only: learning-rate decay,
+#: AMSGrad, the schedule's starting point (t_cur, eta_t), the weight decays taken from a
+#: model's layers, OptimizerV2's gradient hooks. zero_penalties acts on the model's
+#: regularizers (the loss), init_verbose prints: neither touches the update.
+_ONLY_DEFAULT = {"decay": 0.0, "amsgrad": False, "t_cur": 0, "eta_t": 1.0, "model": None,
+                 "gradient_aggregator": None, "gradient_transformers": None}
+
 PRESETS = (
     Preset("keras_adamw", "adamw", "adam", _rule,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": None,
                      "weight_decays": None, "use_cosine_annealing": False,
                      "total_iterations": 0, "total_iterations_wd": None, "eta_min": 0.0,
-                     "eta_max": 1.0, "lr_multipliers": None},
+                     "eta_max": 1.0, "lr_multipliers": None, "autorestart": None,
+                     **_ONLY_DEFAULT},
            lr_name="learning_rate", dtypes=("float32",),
            aliases={"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"},
            states={"m": "m", "v": "v"},
-           ignored=frozenset({"decay", "amsgrad", "zero_penalties", "autorestart",
-                              "init_verbose", "t_cur", "eta_t", "name"}),
+           ignored=frozenset({"zero_penalties", "init_verbose", "name"}),
+           only_default=frozenset(_ONLY_DEFAULT), version="1.38",
+           constructor="keras_adamw.AdamW",
            from_recording=_from_recording,
            api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),
 )

@@ -54,16 +54,21 @@ _RMS_ALIASES = {"lr": "learning_rate", "eps": "epsilon", "alpha": "rho"}
 def _presets(framework, version, folded):
     adam = _adam_scalars(folded)
     rms = _rmsprop_scalars(folded)
+    release = "0.1" if version == "0.1" else "0.2.dev1 (5d3c63c)"
+
+    def source(fn):
+        return dict(constructor=f"lasagne.updates.{fn}", version=release)
     out = [
         Preset(framework, "adam", "adam", lambda hp: Rule("adam", dict(ADAM_OPS), adam),
                defaults=_ADAM, lr_name="learning_rate", aliases=ALIASES,
-               states={"m": "m", "v": "v"},
+               states={"m": "m", "v": "v"}, **source("adam"),
                api=f"Lasagne {version} lasagne.updates.adam (Theano 1.0.5)"),
         Preset(framework, "rmsprop", "rmsprop",
                lambda hp: Rule("rmsprop", {"square": V.MS_AXPBY,
                                            "denom": V.RD_EPS_FIRST_SQRT}, rms),
                defaults={"learning_rate": 1.0, "rho": 0.9, "epsilon": 1e-6},
                lr_name="learning_rate", aliases=_RMS_ALIASES, states={"accu": "ms"},
+               **source("rmsprop"),
                api=f"Lasagne {version} lasagne.updates.rmsprop (Theano 1.0.5)"),
     ]
     if framework == "lasagne_master":
@@ -71,14 +76,14 @@ def _presets(framework, version, folded):
             Preset(framework, "amsgrad", "adam",
                    lambda hp: Rule("adam", {**ADAM_OPS, "amsgrad": 1}, adam),
                    defaults=_ADAM, lr_name="learning_rate", aliases=ALIASES,
-                   states={"m": "m", "v": "v", "v_hat": "vhat"},
+                   states={"m": "m", "v": "v", "v_hat": "vhat"}, **source("amsgrad"),
                    api="Lasagne master lasagne.updates.amsgrad (Theano 1.0.5)"),
             Preset(framework, "adamax", "adam",
                    lambda hp: Rule("adam", {"first": V.M_SCAL_FMA, "second": V.V_MAX,
                                             "denom": V.D_EPS},
                                    _adam_scalars(folded, adamax=True)),
                    defaults={**_ADAM, "learning_rate": 2e-3}, lr_name="learning_rate",
-                   aliases=ALIASES, states={"m": "m", "u": "v"},
+                   aliases=ALIASES, states={"m": "m", "u": "v"}, **source("adamax"),
                    api="Lasagne master lasagne.updates.adamax (Theano 1.0.5)"),
         ]
     return tuple(out)

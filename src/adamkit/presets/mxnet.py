@@ -125,6 +125,15 @@ def _rmsprop_rule(hp):
 
 
 _COMMON = {"wd": 0.0, "rescale_grad": 1.0, "clip_gradient": None}
+#: mx.optimizer.Optimizer's keywords that change the numerics (per-parameter lr/wd
+#: multipliers through names, symbol attributes or Parameters; the lr scheduler; the update
+#: count t starts at begin_num_update): reproduced at their defaults only
+_BASE_ONLY_DEFAULT = {"param_idx2name": None, "sym": None, "param_dict": None,
+                      "lr_scheduler": None, "begin_num_update": 0}
+#: float16 master weights only: no numerics for float32 and float64 weights
+_IGNORED = frozenset({"lazy_update", "multi_precision"})
+_MX = dict(version="1.9.1", ignored=_IGNORED, only_default=frozenset(_BASE_ONLY_DEFAULT))
+_COMMON = {**_COMMON, **_BASE_ONLY_DEFAULT}
 _ALIASES = {"lr": "learning_rate", "betas": ("beta1", "beta2"), "eps": "epsilon",
             "weight_decay": "wd"}
 
@@ -133,12 +142,12 @@ PRESETS = (
            defaults={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
                      "lazy_update": True, **_COMMON},
            lr_name="learning_rate", aliases=_ALIASES, states={"mean": "m", "var": "v"},
-           ignored=frozenset({"lazy_update"}),
+           constructor="mxnet.optimizer.Adam", **_MX,
            api="mx.optimizer.Adam 1.9.1 (adam_update; dense gradients)"),
     Preset("mxnet", "adamax", "adam", _adamax_rule,
            defaults={"learning_rate": 2e-3, "beta1": 0.9, "beta2": 0.999, **_COMMON},
            lr_name="learning_rate", aliases=_ALIASES, states={"m": "m", "u": "v"},
-           ignored=frozenset({"lazy_update"}),
+           constructor="mxnet.optimizer.Adamax", **_MX,
            api="mx.optimizer.Adamax 1.9.1 (NDArray operators; no epsilon)"),
     Preset("mxnet", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learning_rate": 1e-3, "gamma1": 0.9, "gamma2": 0.9, "epsilon": 1e-8,
@@ -147,6 +156,6 @@ PRESETS = (
            aliases={"lr": "learning_rate", "alpha": "gamma1", "eps": "epsilon",
                     "weight_decay": "wd"},
            states={"n": "ms", "g": "mg", "delta": "mom"}, dtypes=("float32",),
-           ignored=frozenset({"lazy_update"}),
+           constructor="mxnet.optimizer.RMSProp", **_MX,
            api="mx.optimizer.RMSProp 1.9.1 (rmsprop_update / rmspropalex_update)"),
 )

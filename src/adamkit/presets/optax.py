@@ -92,19 +92,23 @@ _ADAM = {"learning_rate": None, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "eps_root":
 _ALIASES = {"lr": "learning_rate", "betas": ("b1", "b2"), "eps": "eps"}
 _STATES = {"mu": "m", "nu": "v"}
 _COMMON = dict(required=("learning_rate",), lr_name="learning_rate", states=_STATES,
-               meta_keys=("jit",), variants=({"jit": False},))
+               meta_keys=("jit",), variants=({"jit": False},), version="0.2.8",
+               options=frozenset({"jit"}))
 
 PRESETS = (
     Preset("optax", "adam", "adam", _adam_rule("adam"), defaults=_ADAM, aliases=_ALIASES,
-           api="optax.adam (jax.jit by default; jit=False: eager)", **_COMMON),
+           api="optax.adam (jax.jit by default; jit=False: eager)", constructor="optax.adam",
+           **_COMMON),
     Preset("optax", "nadam", "adam", _adam_rule("nadam"), defaults={**_ADAM, "nesterov": True},
-           aliases=_ALIASES, api="optax.nadam = optax.adam(nesterov=True)", **_COMMON),
+           aliases=_ALIASES, api="optax.nadam = optax.adam(nesterov=True)",
+           constructor="optax.nadam", **_COMMON),
     Preset("optax", "adamw", "adam", _adam_rule("adamw"),
            defaults={**_ADAM, "weight_decay": 1e-4, "mask": None},
-           aliases={**_ALIASES, "weight_decay": "weight_decay"}, api="optax.adamw", **_COMMON),
+           aliases={**_ALIASES, "weight_decay": "weight_decay"}, api="optax.adamw",
+           constructor="optax.adamw", **_COMMON),
     Preset("optax", "adamax", "adam", _adamax_rule,
            defaults={"learning_rate": None, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "jit": True},
-           aliases=_ALIASES, api="optax.adamax", **_COMMON),
+           aliases=_ALIASES, api="optax.adamax", constructor="optax.adamax", **_COMMON),
     Preset("optax", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learning_rate": None, "decay": 0.9, "eps": 1e-8, "initial_scale": 0.0,
                      "eps_in_sqrt": True, "centered": False, "momentum": None,
@@ -114,6 +118,7 @@ PRESETS = (
                     "initial_accumulator": "initial_scale"},
            initial_state="initial_scale",
            api="optax.rmsprop (rsqrt: XLA's, per CPU and instruction set)",
+           constructor="optax.rmsprop",
            **{**_COMMON, "states": {"nu": "ms", "mu": "mg", "trace": "mom"},
               "variants": ({"jit": False}, {"xla_isa": "AVX512"})}),
 )

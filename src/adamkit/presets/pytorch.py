@@ -92,10 +92,12 @@ _VARIANTS = ({"fused": True},)
 PRESETS = (
     Preset("pytorch", "adam", "adam", _adam_rule("adam"), defaults=_ADAM, lr_name="lr",
            states=_STATES, ignored=frozenset({"foreach"}), variants=_VARIANTS,
+           constructor="torch.optim.Adam", version="2.13.0",
            api="torch.optim.Adam 2.13 CPU: for-loop, foreach (MKL sqrt) and fused=True"),
     Preset("pytorch", "adamw", "adam", _adam_rule("adamw"),
            defaults={**_ADAM, "weight_decay": 1e-2, "decoupled_weight_decay": True},
            lr_name="lr", states=_STATES, ignored=frozenset({"foreach"}), variants=_VARIANTS,
+           constructor="torch.optim.AdamW", version="2.13.0",
            api="torch.optim.AdamW 2.13 CPU: for-loop, foreach and fused=True"),
     Preset("pytorch", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
@@ -103,5 +105,6 @@ PRESETS = (
                      "capturable": False, "differentiable": False, **ESTIMATE_OPTIONS},
            lr_name="lr", states={"square_avg": "ms", "grad_avg": "mg", "momentum_buffer": "mom"},
            ignored=frozenset({"foreach"}),
+           constructor="torch.optim.RMSprop", version="2.13.0",
            api="torch.optim.RMSprop 2.13 CPU: for-loop and foreach (MKL sqrt)"),
 )

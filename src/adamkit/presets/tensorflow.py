@@ -115,33 +115,39 @@ def from_recording(hp, meta):
 _ADAM = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
          "use_nesterov": False, "powers": "f32prod", "scalars_f32": True}
 _ALIASES = {"lr": "learning_rate", "betas": ("beta1", "beta2"), "eps": "epsilon"}
-_NOT_NUMERIC = frozenset({"use_locking", "name"})
+_NOT_NUMERIC = frozenset({"use_locking", "name", "use_own_namescope_for_non_slot_vars"})
+#: switches of the raw ops (ResourceApplyAdam's use_nesterov) and of adamkit's (how the
+#: beta powers and the scalars are computed): not keywords of the TF1 optimizer classes
+_OPTIONS = frozenset({"use_nesterov", "powers", "scalars_f32", "amsgrad",
+                      "initial_accumulator"})
+_TF = dict(version="2.21.0", options=_OPTIONS, ignored=_NOT_NUMERIC)
 
 PRESETS = (
     Preset("tensorflow", "adam", "adam", _adam_rule, defaults=_ADAM, lr_name="learning_rate",
            aliases=_ALIASES, states={"m": "m", "v": "v"}, from_recording=from_recording,
-           ignored=_NOT_NUMERIC,
+           constructor="tensorflow.compat.v1.train.AdamOptimizer", **_TF,
            api="ResourceApplyAdam; tf.compat.v1.train.AdamOptimizer (float32 beta powers)"),
     Preset("tensorflow", "amsgrad", "adam", _adam_rule,
            defaults={**{k: v for k, v in _ADAM.items() if k != "use_nesterov"},
                      "amsgrad": True},
            lr_name="learning_rate", aliases=_ALIASES,
            states={"m": "m", "v": "v", "vhat": "vhat"}, from_recording=from_recording,
-           ignored=_NOT_NUMERIC, api="ResourceApplyAdamWithAmsgrad"),
+           **_TF, api="ResourceApplyAdamWithAmsgrad (a raw op: no defaults; AdamOptimizer's)"),
     Preset("tensorflow", "adamax", "adam", _adamax_rule,
            defaults={**{k: v for k, v in _ADAM.items() if k != "use_nesterov"},
                      "learning_rate": 2e-3},
            lr_name="learning_rate", aliases=_ALIASES, states={"m": "m", "v": "v"},
-           from_recording=from_recording, ignored=_NOT_NUMERIC, api="ResourceApplyAdaMax"),
+           from_recording=from_recording, **_TF,
+           api="ResourceApplyAdaMax (a raw op: no defaults; AdamOptimizer's, lr Keras's 2e-3)"),
     Preset("tensorflow", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learning_rate": None, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-10,
                      "centered": False, "scalars_f32": True, "initial_accumulator": 1.0},
            required=("learning_rate",), lr_name="learning_rate",
-           aliases={"lr": "learning_rate", "alpha": "rho", "eps": "epsilon",
+           aliases={"lr": "learning_rate", "alpha": "rho", "decay": "rho", "eps": "epsilon",
                     "initial_accumulator": "initial_accumulator"},
            states={"ms": "ms", "mom": "mom", "mg": "mg", "rms": "ms", "momentum": "mom"},
            from_recording=from_recording, initial_state="initial_accumulator",
-           ignored=_NOT_NUMERIC,
+           constructor="tensorflow.compat.v1.train.RMSPropOptimizer", **_TF,
            api="ResourceApply(Centered)RMSProp; tf.compat.v1.train.RMSPropOptimizer "
                "(mean square starts at 1)"),
 )

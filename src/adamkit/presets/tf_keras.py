@@ -58,27 +58,38 @@ def _legacy_rmsprop_rule(hp):
     return Rule("rmsprop", ops, _legacy_rmsprop_scalars)
 
 
+#: OptimizerV2's gradient hooks change the gradients: reproduced at their defaults (None)
+_LEGACY = dict(ignored=frozenset({"name"}), version="2.21.0",
+               only_default=frozenset({"gradient_aggregator", "gradient_transformers"}))
+_LEGACY_HOOKS = {"gradient_aggregator": None, "gradient_transformers": None}
+
+
 def legacy(meta):
     """tf-keras recordings carry both optimizer generations under one framework name; the
     variant says which."""
     return str(meta.get("variant", "")).startswith("legacy")
 
 
+#: tf_keras's optimizers have no loss scaling or gradient accumulation keywords; its Adam
+#: has adaptive_epsilon (epsilon * sqrt(1 - beta_2^t)), not reproduced
 PRESETS = keras.presets(
     "tf_keras", "tf_keras", "tf_keras.optimizers.Adam/AdamW 2.21 (new optimizer)",
-    "tf_keras RMSprop (graph-rewritten: x * rsqrt(den))") + (
+    "tf_keras RMSprop (graph-rewritten: x * rsqrt(den))", module="tf_keras.optimizers",
+    version="2.21.0", only_default={"use_ema": False},
+    adam_only_default={"adaptive_epsilon": False}) + (
     Preset("tf_keras_legacy", "adam", "adam", _legacy_adam_rule,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
-                     "amsgrad": False, "decay": 0.0},
+                     "amsgrad": False, "decay": 0.0, **_LEGACY_HOOKS},
            lr_name="learning_rate", aliases={**keras.ADAM_ALIASES, "weight_decay": "decay"},
-           states={"m": "m", "v": "v", "vhat": "vhat"}, ignored=frozenset({"name"}),
-           variants=({"amsgrad": True},),
+           states={"m": "m", "v": "v", "vhat": "vhat"}, **_LEGACY,
+           variants=({"amsgrad": True},), constructor="tf_keras.optimizers.legacy.Adam",
            api="tf_keras.optimizers.legacy.Adam 2.21 (ResourceApplyAdam[WithAmsgrad])"),
     Preset("tf_keras_legacy", "rmsprop", "rmsprop", _legacy_rmsprop_rule,
            defaults={"learning_rate": 1e-3, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
-                     "centered": False, "decay": 0.0},
+                     "centered": False, "decay": 0.0, **_LEGACY_HOOKS},
            lr_name="learning_rate", aliases=keras.RMSPROP_ALIASES,
-           states={"rms": "ms", "mg": "mg", "momentum": "mom"}, ignored=frozenset({"name"}),
+           states={"rms": "ms", "mg": "mg", "momentum": "mom"}, **_LEGACY,
            variants=({"momentum": 0.9}, {"centered": True}),
+           constructor="tf_keras.optimizers.legacy.RMSprop",
            api="tf_keras.optimizers.legacy.RMSprop 2.21"),
 )

@@ -75,16 +75,20 @@ _BLAS = {"openblas_core": _openblas.core_option("0.3.21"), "openblas_threads": _
 _ALIASES = {"lr": "learningRate", "betas": ("beta1", "beta2"), "eps": "epsilon",
             "weight_decay": "weightDecay"}
 
+#: torch/optim a5ceed7 (its rockspec's version)
+_OPTIM = "1.0.5-0 (a5ceed7)"
+
 PRESETS = (
     Preset("torch7", "adam", "adam", _adam_rule,
            defaults={"learningRate": 1e-3, "learningRateDecay": 0.0, "beta1": 0.9,
                      "beta2": 0.999, "epsilon": 1e-8, "weightDecay": 0.0, **_BLAS},
            lr_name="learningRate", aliases=_ALIASES, states={"m": "m", "v": "v"},
-           api="optim.adam (OpenBLAS 0.3.21 axpy)"),
+           constructor="optim.adam", version=_OPTIM, api="optim.adam (OpenBLAS 0.3.21 axpy)"),
     Preset("torch7", "adamax", "adam", _adamax_rule,
            defaults={"learningRate": 2e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-38,
                      "weightDecay": 0.0, **_BLAS},
            lr_name="learningRate", aliases=_ALIASES, states={"m": "m", "u": "v"},
+           constructor="optim.adamax", version=_OPTIM,
            api="optim.adamax (OpenBLAS 0.3.21 axpy)"),
     Preset("torch7", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learningRate": 1e-2, "alpha": 0.99, "epsilon": 1e-8, "weightDecay": 0.0,
@@ -92,5 +96,6 @@ PRESETS = (
            lr_name="learningRate",
            aliases={"lr": "learningRate", "alpha": "alpha", "eps": "epsilon",
                     "weight_decay": "weightDecay", "initial_accumulator": "initialMean"},
-           states={"m": "ms"}, initial_state="initialMean", api="optim.rmsprop"),
+           states={"m": "ms"}, initial_state="initialMean", constructor="optim.rmsprop",
+           version=_OPTIM, api="optim.rmsprop"),
 )

@@ -3,6 +3,7 @@ checkout has its own: ``python -m conformance setup|verify``).
 
 replay    replay trajectory files through their presets; max ULP per file
 compare   feed one gradient stream to two presets; how far they drift apart, per step
+defaults  every preset's defaults, the framework callable and release they come from
 bench     time adamkit against the memory-only kernel and the installed peers
 demo      run the kernels on a quadratic bowl
 """
@@ -117,6 +118,14 @@ def _compare(args):
     return 0
 
 
+# --- defaults ----------------------------------------------------------------------------
+
+def _defaults(args):
+    from . import defaults
+    _out(defaults.markdown() if args.markdown else defaults.text())
+    return 0
+
+
 # --- demo --------------------------------------------------------------------------------
 
 def _demo(args):
@@ -173,6 +182,10 @@ def main(argv=None):
                    help="use each framework's own defaults instead of common settings")
     c.add_argument("--plot", default=None, help="write a PNG (needs matplotlib)")
     c.set_defaults(func=_compare)
+
+    f = sub.add_parser("defaults", help="each preset's defaults and where they come from")
+    f.add_argument("--markdown", action="store_true", help="the README's summary table")
+    f.set_defaults(func=_defaults)
 
     sub.add_parser("bench", help="adamkit vs the memory-only kernel vs installed peers "
                    "(python -m adamkit bench --help)")
