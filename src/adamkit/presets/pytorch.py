@@ -247,21 +247,24 @@ class OneCycleLR(_TorchScheduler):
 
     def __init__(self, group, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
-                 final_div_factor=1e4, three_phase=False, **momentum):
+                 final_div_factor=1e4, three_phase=False, phases=None, **momentum):
         total = total_steps if total_steps is not None else epochs * steps_per_epoch
         if not (isinstance(total, int) and total > 0):
             raise ValueError(f"OneCycleLR: total steps must be a positive integer, got {total}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError("anneal_strategy must be 'cos' or 'linear'")
-        phases = [(float(pct_start * total) - 1, "initial_lr", "max_lr")]
-        if three_phase:
-            phases.append((float(2 * pct_start * total) - 2, "max_lr", "initial_lr"))
-            phases.append((total - 1, "initial_lr", "min_lr"))
-        else:
-            phases.append((total - 1, "max_lr", "min_lr"))
-        group["initial_lr"] = max_lr / div_factor
-        group["max_lr"] = max_lr
-        group["min_lr"] = group["initial_lr"] / final_div_factor
+        if phases is None:
+            phases = [(float(pct_start * total) - 1, "initial_lr", "max_lr")]
+            if three_phase:
+                phases.append((float(2 * pct_start * total) - 2, "max_lr", "initial_lr"))
+                phases.append((total - 1, "initial_lr", "min_lr"))
+            else:
+                phases.append((total - 1, "max_lr", "min_lr"))
+            group["initial_lr"] = max_lr / div_factor
+            group["max_lr"] = max_lr
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+        else:                                 # from a state_dict and the param group
+            group.update(max_lr)
         self.phases, self.total_steps = phases, total
         super().__init__(group, anneal_strategy=anneal_strategy)
 
@@ -328,7 +331,7 @@ _ARGS = {"StepLR": ("step_size", "gamma"), "MultiStepLR": ("milestones", "gamma"
          "LambdaLR": ("lr_lambda",), "MultiplicativeLR": ("lr_lambda",),
          "OneCycleLR": ("max_lr", "total_steps", "epochs", "steps_per_epoch", "pct_start",
                         "anneal_strategy", "div_factor", "final_div_factor", "three_phase",
-                        "cycle_momentum", "base_momentum", "max_momentum")}
+                        "cycle_momentum", "base_momentum", "max_momentum", "phases")}
 _DEFAULTS = {"StepLR": {"gamma": 0.1}, "MultiStepLR": {"gamma": 0.1},
              "ConstantLR": {"factor": 1.0 / 3, "total_iters": 5},
              "LinearLR": {"start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5},
@@ -351,9 +354,18 @@ def _torch_build(group, spec):
     if state is not None:                     # a scheduler's state_dict(): its attributes
         args = {k: state[k] for k in _ARGS[cls] if k in state}
         if cls == "MultiStepLR" and isinstance(args.get("milestones"), dict):
-            args["milestones"] = [k for k, n in args["milestones"].items() for _ in range(n)]
+            args["milestones"] = [int(k) for k, n in args["milestones"].items()
+                                  for _ in range(n)]
         if cls == "OneCycleLR":
-            args["anneal_strategy"] = state.get("_anneal_func_type", "cos")
+            pg = spec.get("param_group") or {}
+            if not {"initial_lr", "max_lr", "min_lr"} <= set(pg):
+                raise ValueError("pytorch OneCycleLR from a state_dict needs the param group's "
+                                 "initial_lr, max_lr and min_lr (config['param_group'])")
+            args = {"max_lr": {k: pg[k] for k in ("initial_lr", "max_lr", "min_lr")},
+                    "total_steps": state["total_steps"],
+                    "anneal_strategy": state.get("_anneal_func_type", "cos"),
+                    "phases": [(p["end_step"], p["start_lr"], p["end_lr"])
+                               for p in state["_schedule_phases"]]}
     unknown = set(args) - set(_ARGS[cls])
     if unknown:
         raise TypeError(f"pytorch {cls}: unknown arguments {sorted(unknown)}")
