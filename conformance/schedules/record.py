@@ -47,12 +47,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("group")
     ap.add_argument("--backend", default="", help="Keras 3's backend (keras group)")
+    ap.add_argument("--x64", action="store_true", help="JAX with jax_enable_x64 (optax group)")
     ap.add_argument("--only", default="", help="run only the cases whose id contains this")
     args = ap.parse_args(argv)
     if args.backend:
         os.environ["KERAS_BACKEND"] = args.backend
+    if args.x64:
+        os.environ["JAX_ENABLE_X64"] = "1"
     mod = importlib.import_module(args.group)
-    name = args.group + (f"-{args.backend}" if args.backend else "")
+    name = args.group + (f"-{args.backend}" if args.backend else "") + ("-x64" if args.x64 else "")
     arrays, cases = {}, []
     t0 = time.time()
     for case_id, config, run in mod.cases(args):
