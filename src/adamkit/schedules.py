@@ -55,7 +55,7 @@ __all__ = [
     "Schedule", "constant", "exponential_decay", "inverse_time_decay",
     "inverse_sqrt_decay", "keras_decay", "caffe", "cosine", "sgdr",
     "warmup", "then", "from_config", "FrameworkSchedule",
-    "tensorflow", "keras", "pytorch", "optax", "mxnet", "chainer",
+    "tensorflow", "pytorch", "optax",
 ]
 
 ScheduleLike = Union["Schedule", Callable[[int], float], float]
