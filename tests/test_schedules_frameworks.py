@@ -175,3 +175,17 @@ def test_framework_schedules_compose():
     s = S.warmup(10) >> S.pytorch.CosineAnnealingLR(0.1, T_max=100)
     assert s(10) == 0.1 and s(5) == 0.05
     assert (S.tensorflow.exponential_decay(0.1, 10, 0.5) * 2)(0) == float(np.float32(0.1)) * 2
+
+
+def test_replay_builds_the_recorded_schedule(tmp_path):
+    """A trajectory whose metadata carries the framework's schedule replays with it."""
+    from adamkit.tools import replay, trajectory
+    z, meta = _load("torch_sched")
+    case = next(c for c in meta["cases"] if c["kind"] == "run")
+    cid = case["id"]
+    rec = {"framework": "pytorch", "optimizer": "adam", "schedule": case["config"]["schedule"],
+           "hyperparameters": {"lr": 0.01}}
+    path = str(tmp_path / "run.npz")
+    trajectory.save(path, z[f"{cid}/grads"], z[f"{cid}/params"], {}, rec, lr=z[f"{cid}/lr"])
+    result = replay.replay_file(path)
+    assert result.identical, result

@@ -13,12 +13,13 @@ namespace has ``from_config(config)`` for the JSON description a recording carri
 :func:`adamkit.schedules.from_config` dispatches on the framework's name.
 """
 
+from .presets import keras as _keras
 from .presets import optax as _optax
 from .presets import pytorch as _pytorch
 from .presets import tensorflow as _tf
 from .schedules import Schedule
 
-__all__ = ["FrameworkSchedule", "tensorflow", "pytorch", "optax", "from_config"]
+__all__ = ["FrameworkSchedule", "tensorflow", "keras", "pytorch", "optax", "from_config"]
 
 
 class FrameworkSchedule(Schedule):
@@ -112,6 +113,71 @@ class tensorflow:  # noqa: N801 - a namespace named after the framework
         "float64"`` for a float64 ``learning_rate``)."""
         name, kw = _tf.tf1_from_config(config)
         return _tf1(name, kw)
+
+
+# --------------------------------------------------------------------------
+# Keras 3 (keras.optimizers.schedules)
+# --------------------------------------------------------------------------
+
+def _k(cls, kw):
+    kw = _args(kw)
+    run = {k: kw.pop(k) for k in ("backend", "mode", "floatx")}
+    config = {k: v for k, v in kw.items() if v is not None or k == "warmup_target"}
+    fn = _keras.keras_schedule(cls, config, **run)
+    return FrameworkSchedule("keras", cls, fn, {**config, **run}, dtype=run["floatx"])
+
+
+class keras:  # noqa: N801
+    """``keras.optimizers.schedules`` (Keras 3.15) as a Keras optimizer evaluates them at
+    each step, on ``backend`` ("tensorflow", "jax" or "torch") run as ``mode`` (TF:
+    "function", as ``model.fit``, or "eager"; JAX: "jit", as the JAX trainer, or "eager";
+    torch: "eager"; default: the trainer's), in ``floatx`` (``keras.config.floatx()``).
+    Arguments as the classes'; ``from_config`` takes ``{"class", "config": get_config(),
+    "backend", "mode", "floatx"}``."""
+
+    @staticmethod
+    def ExponentialDecay(initial_learning_rate, decay_steps, decay_rate,  # noqa: N802
+                         staircase=False, *, backend="tensorflow", mode=None,
+                         floatx="float32"):
+        return _k("ExponentialDecay", locals())
+
+    @staticmethod
+    def InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate,  # noqa: N802
+                         staircase=False, *, backend="tensorflow", mode=None,
+                         floatx="float32"):
+        return _k("InverseTimeDecay", locals())
+
+    @staticmethod
+    def PolynomialDecay(initial_learning_rate, decay_steps,  # noqa: N802
+                        end_learning_rate=0.0001, power=1.0, cycle=False, *,
+                        backend="tensorflow", mode=None, floatx="float32"):
+        return _k("PolynomialDecay", locals())
+
+    @staticmethod
+    def CosineDecay(initial_learning_rate, decay_steps, alpha=0.0,  # noqa: N802
+                    warmup_target=None, warmup_steps=0, *, backend="tensorflow", mode=None,
+                    floatx="float32"):
+        return _k("CosineDecay", locals())
+
+    @staticmethod
+    def CosineDecayRestarts(initial_learning_rate, first_decay_steps, t_mul=2.0,  # noqa: N802
+                            m_mul=1.0, alpha=0.0, *, backend="tensorflow", mode=None,
+                            floatx="float32"):
+        return _k("CosineDecayRestarts", locals())
+
+    @staticmethod
+    def PiecewiseConstantDecay(boundaries, values, *, backend="tensorflow",  # noqa: N802
+                               mode=None, floatx="float32"):
+        return _k("PiecewiseConstantDecay", locals())
+
+    @staticmethod
+    def from_config(config):
+        cfg = {k: v for k, v in dict(config["config"]).items() if k != "name"}
+        run = {k: config[k] for k in ("backend", "mode", "floatx") if k in config}
+        run.setdefault("backend", "tensorflow")
+        run.setdefault("mode", None)
+        run.setdefault("floatx", "float32")
+        return _k(config["class"], {**cfg, **run})
 
 
 # --------------------------------------------------------------------------
@@ -258,7 +324,7 @@ class optax:  # noqa: N801
         return _ox(name, {"config": config}, fn=fn)
 
 
-NAMESPACES = {"tensorflow": tensorflow, "pytorch": pytorch, "optax": optax}
+NAMESPACES = {"tensorflow": tensorflow, "keras": keras, "pytorch": pytorch, "optax": optax}
 ALIASES = {"tf": "tensorflow", "tf1": "tensorflow", "torch": "pytorch"}
 
 

@@ -55,7 +55,7 @@ __all__ = [
     "Schedule", "constant", "exponential_decay", "inverse_time_decay",
     "inverse_sqrt_decay", "keras_decay", "caffe", "cosine", "sgdr",
     "warmup", "then", "from_config", "FrameworkSchedule",
-    "tensorflow", "pytorch", "optax",
+    "tensorflow", "keras", "pytorch", "optax",
 ]
 
 ScheduleLike = Union["Schedule", Callable[[int], float], float]
@@ -451,6 +451,7 @@ def then(*schedules: ScheduleLike, boundaries: Optional[Sequence[int]] = None) -
 from ._schedules_fw import (  # noqa: E402
     FrameworkSchedule,
     from_config,
+    keras,
     optax,
     pytorch,
     tensorflow,
