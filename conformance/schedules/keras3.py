@@ -3,7 +3,8 @@
 back through a probe: ``keras.optimizers.SGD(schedule)`` updating a variable held at 0 with
 a gradient of 1, so the variable becomes ``-lr`` exactly (``p - g * lr``, with or without
 an fma). The step runs as each backend's trainer runs it (TF: ``tf.function`` without XLA;
-JAX: ``jax.jit(optimizer.stateless_apply)``, x64 on as in conformance/adapters; torch:
+JAX: ``jax.jit(optimizer.stateless_apply)``; with ``--x64`` (jax_enable_x64, as
+conformance/adapters runs the JAX backend) Python floats become float64 tensors; torch:
 eager) and, with ``--only eager``-like ids, eagerly (TF and JAX). floatx float32 and
 float64. And ``keras.optimizers.Adam(ExponentialDecay)`` for 300 steps per mode.
 
@@ -14,10 +15,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+X64 = os.environ.get("JAX_ENABLE_X64") == "1"          # record.py --x64
 if BACKEND == "jax":
     import jax
 
-    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", X64)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -34,7 +36,7 @@ def versions():
         out["tensorflow"] = tf.__version__
     elif BACKEND == "jax":
         import jaxlib
-        out.update(jax=jax.__version__, jaxlib=jaxlib.__version__, jax_enable_x64=True)
+        out.update(jax=jax.__version__, jaxlib=jaxlib.__version__, jax_enable_x64=X64)
     else:
         import torch
         out["torch"] = torch.__version__
@@ -65,8 +67,10 @@ CASES = [
                                     values=[0.1, 0.05, 0.01, 1e-3])),
 ]
 CASES64 = [0, 3, 5, 6, 8, 10, 12]            # the float64 (floatx) cases: one per class+
+#: eager steps are slow (TF eager ~10 ms, JAX eager more): eager modes run t = 0..1000, and
 #: JAX eager re-traces and compiles ops.cond's branches at every call (seconds per step):
-#: CosineDecay with warmup and CosineDecayRestarts run fewer steps there
+#: CosineDecay with warmup and CosineDecayRestarts run t = 0..299 there
+N_EAGER = 1001
 N_COND_EAGER = 300
 MODES = {"tensorflow": ("function", "eager"), "jax": ("jit", "eager"), "torch": ("eager",)}
 
@@ -150,20 +154,24 @@ def _adam_run(mode):
 def cases(args):
     out = []
     for mode in MODES[BACKEND]:
-        for floatx in ("float32", "float64"):
+        for floatx in ("float32", "float64") if BACKEND != "jax" or X64 else ("float32",):
             for i, (cls, kw) in enumerate(CASES):
                 if floatx == "float64" and i not in CASES64:
                     continue
                 config = {"class": cls, "config": getattr(SCH, cls)(**kw).get_config(),
                           "backend": BACKEND, "mode": mode, "floatx": floatx}
+                if BACKEND == "jax":
+                    config["x64"] = X64
                 cond = cls == "CosineDecayRestarts" or "warmup_target" in kw
-                n = N_COND_EAGER if (BACKEND, mode) == ("jax", "eager") and cond else N
+                n = N_EAGER if mode == "eager" and BACKEND != "torch" else N
+                n = N_COND_EAGER if (BACKEND, mode) == ("jax", "eager") and cond else n
                 out.append((f"{cls}-{i}-{mode}-{floatx}", config,
                             lambda cls=cls, kw=kw, mode=mode, floatx=floatx, n=n:
                             _values(cls, kw, mode, floatx, n)))
         out.append((f"adam-ExponentialDecay-{mode}", {
             "optimizer": "keras.optimizers.Adam", "hyperparameters": {},
             "schedule": {"class": E2E[0], "config": getattr(SCH, E2E[0])(**E2E[1]).get_config(),
-                         "backend": BACKEND, "mode": mode, "floatx": "float32"}},
+                         "backend": BACKEND, "mode": mode, "floatx": "float32",
+                         **({"x64": X64} if BACKEND == "jax" else {})}},
             lambda mode=mode: _adam_run(mode)))
     return out

@@ -72,6 +72,12 @@ def main(argv=None):
             kind = "values"
         cases.append({"id": case_id, "kind": kind, "config": config})
         print(f"{case_id}: {time.time() - t1:.1f}s", flush=True)
+        _save(name, mod, argv, t0, cases, arrays)        # after every case: resumable view
+    path = _save(name, mod, argv, t0, cases, arrays)
+    print(f"wrote {path} ({len(cases)} cases)")
+
+
+def _save(name, mod, argv, t0, cases, arrays):
     meta = {"group": name, "versions": mod.versions(), "python": sys.version.split()[0],
             "numpy": np.__version__, "cpu": cpu_name(), "platform": platform.platform(),
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -80,8 +86,9 @@ def main(argv=None):
             "seconds": round(time.time() - t0, 1), "cases": cases}
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name + ".npz")
-    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
-    print(f"wrote {path} ({len(cases)} cases)")
+    np.savez_compressed(path + ".tmp.npz", meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(path + ".tmp.npz", path)
+    return path
 
 
 if __name__ == "__main__":

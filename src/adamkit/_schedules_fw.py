@@ -121,7 +121,7 @@ class tensorflow:  # noqa: N801 - a namespace named after the framework
 
 def _k(cls, kw):
     kw = _args(kw)
-    run = {k: kw.pop(k) for k in ("backend", "mode", "floatx")}
+    run = {k: kw.pop(k) for k in ("backend", "mode", "floatx", "x64")}
     config = {k: v for k, v in kw.items() if v is not None or k == "warmup_target"}
     fn = _keras.keras_schedule(cls, config, **run)
     return FrameworkSchedule("keras", cls, fn, {**config, **run}, dtype=run["floatx"])
@@ -131,49 +131,52 @@ class keras:  # noqa: N801
     """``keras.optimizers.schedules`` (Keras 3.15) as a Keras optimizer evaluates them at
     each step, on ``backend`` ("tensorflow", "jax" or "torch") run as ``mode`` (TF:
     "function", as ``model.fit``, or "eager"; JAX: "jit", as the JAX trainer, or "eager";
-    torch: "eager"; default: the trainer's), in ``floatx`` (``keras.config.floatx()``).
-    Arguments as the classes'; ``from_config`` takes ``{"class", "config": get_config(),
-    "backend", "mode", "floatx"}``."""
+    torch: "eager"; default: the trainer's), for variables of ``floatx``
+    (``keras.config.floatx()``); ``x64``: JAX with ``jax_enable_x64`` (the schedule then
+    runs in float64). Arguments as the classes'; ``from_config`` takes ``{"class",
+    "config": get_config(), "backend", "mode", "floatx", "x64"}``. On the torch backend
+    the cosine schedules are refused: torch.cos is MKL's, not reproduced."""
 
     @staticmethod
     def ExponentialDecay(initial_learning_rate, decay_steps, decay_rate,  # noqa: N802
                          staircase=False, *, backend="tensorflow", mode=None,
-                         floatx="float32"):
+                         floatx="float32", x64=False):
         return _k("ExponentialDecay", locals())
 
     @staticmethod
     def InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate,  # noqa: N802
                          staircase=False, *, backend="tensorflow", mode=None,
-                         floatx="float32"):
+                         floatx="float32", x64=False):
         return _k("InverseTimeDecay", locals())
 
     @staticmethod
     def PolynomialDecay(initial_learning_rate, decay_steps,  # noqa: N802
                         end_learning_rate=0.0001, power=1.0, cycle=False, *,
-                        backend="tensorflow", mode=None, floatx="float32"):
+                        backend="tensorflow", mode=None, floatx="float32", x64=False):
         return _k("PolynomialDecay", locals())
 
     @staticmethod
     def CosineDecay(initial_learning_rate, decay_steps, alpha=0.0,  # noqa: N802
                     warmup_target=None, warmup_steps=0, *, backend="tensorflow", mode=None,
-                    floatx="float32"):
+                    floatx="float32", x64=False):
         return _k("CosineDecay", locals())
 
     @staticmethod
     def CosineDecayRestarts(initial_learning_rate, first_decay_steps, t_mul=2.0,  # noqa: N802
                             m_mul=1.0, alpha=0.0, *, backend="tensorflow", mode=None,
-                            floatx="float32"):
+                            floatx="float32", x64=False):
         return _k("CosineDecayRestarts", locals())
 
     @staticmethod
     def PiecewiseConstantDecay(boundaries, values, *, backend="tensorflow",  # noqa: N802
-                               mode=None, floatx="float32"):
+                               mode=None, floatx="float32", x64=False):
         return _k("PiecewiseConstantDecay", locals())
 
     @staticmethod
     def from_config(config):
         cfg = {k: v for k, v in dict(config["config"]).items() if k != "name"}
-        run = {k: config[k] for k in ("backend", "mode", "floatx") if k in config}
+        run = {k: config[k] for k in ("backend", "mode", "floatx", "x64") if k in config}
+        run.setdefault("x64", False)
         run.setdefault("backend", "tensorflow")
         run.setdefault("mode", None)
         run.setdefault("floatx", "float32")
