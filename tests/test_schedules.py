@@ -21,26 +21,39 @@ def test_constant():
     assert isinstance(s, S.Schedule) and isinstance(s(0), float)
 
 
+def _powf(x, y):
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    libm.powf.restype, libm.powf.argtypes = ctypes.c_float, [ctypes.c_float] * 2
+    return np.float32(libm.powf(float(x), float(y)))
+
+
 @pytest.mark.parametrize("staircase", [False, True])
 def test_exponential_decay_tf_formula(staircase):
+    """TensorFlow's ops on a Python float learning rate, transcribed: float32 throughout,
+    the step Cast to float32, glibc powf (the framework comparison is in
+    test_schedules_frameworks.py)."""
+    f = np.float32
     lr, steps, rate = 0.1, 7, 0.96
     s = S.exponential_decay(lr, steps, rate, staircase=staircase)
     for t in T:
-        p = t / steps
+        p = f(t) / f(steps)
         if staircase:
-            p = math.floor(p)
-        assert s(t) == lr * rate ** p
-    assert S.exponential_decay(0.1, 10, 0.5, staircase=True)(25) == 0.025
-    assert_allclose(S.exponential_decay(0.1, 10, 0.5)(25), 0.1 * 0.5 ** 2.5, rtol=1e-15)
+            p = np.floor(p)
+        assert s(t) == float(f(lr) * _powf(f(rate), p))
+    assert S.exponential_decay(0.1, 10, 0.5, staircase=True)(25) == float(f(0.1) * f(0.25))
+    assert_allclose(S.exponential_decay(0.1, 10, 0.5)(25), 0.1 * 0.5 ** 2.5, rtol=1e-7)
 
 
 @pytest.mark.parametrize("staircase", [False, True])
 def test_inverse_time_decay_tf_formula(staircase):
+    f = np.float32
     lr, steps, rate = 0.1, 5, 0.5
     s = S.inverse_time_decay(lr, steps, rate, staircase=staircase)
     for t in T:
-        p = math.floor(t / steps) if staircase else t / steps
-        assert s(t) == lr / (1 + rate * p)
+        p = f(t) / f(steps)
+        if staircase:
+            p = np.floor(p)
+        assert s(t) == float(f(lr) / (f(1) + f(rate) * p))
     assert S.inverse_time_decay(1.0, 1, 1.0)(3) == 0.25
 
 

@@ -34,7 +34,17 @@ Examples
 >>> s(0), s(50), s(100), s(999)
 (0.0, 0.0005, 0.001, 0.0)
 >>> S.exponential_decay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)(25)
-0.025
+0.02500000037252903
+
+The frameworks' own schedules, in each framework's arithmetic, are in one namespace per
+framework, under the framework's names: ``S.tensorflow`` (``tf.compat.v1.train``),
+``S.keras`` (Keras 3, per backend), ``S.pytorch`` (``torch.optim.lr_scheduler``),
+``S.optax``, ``S.mxnet``, ``S.chainer``; :func:`from_config` builds one from the JSON
+description a recording carries. Every value of those is verified bit for bit against the
+framework (``tests/test_schedules_frameworks.py``).
+
+>>> S.pytorch.StepLR(0.1, step_size=30, gamma=0.1)(60)
+0.0010000000000000002
 """
 from __future__ import annotations
 
@@ -44,7 +54,8 @@ from typing import Callable, Optional, Sequence, Union
 __all__ = [
     "Schedule", "constant", "exponential_decay", "inverse_time_decay",
     "inverse_sqrt_decay", "keras_decay", "caffe", "cosine", "sgdr",
-    "warmup", "then",
+    "warmup", "then", "from_config", "FrameworkSchedule",
+    "tensorflow", "keras", "pytorch", "optax",
 ]
 
 ScheduleLike = Union["Schedule", Callable[[int], float], float]
@@ -133,65 +144,38 @@ def constant(learning_rate: float) -> Schedule:
     return Constant(learning_rate)
 
 
-class ExponentialDecay(Schedule):
-    def __init__(self, learning_rate, decay_steps, decay_rate, staircase=False):
-        if decay_steps <= 0:
-            raise ValueError("decay_steps must be positive")
-        self.learning_rate = float(learning_rate)
-        self.decay_steps = float(decay_steps)
-        self.decay_rate = float(decay_rate)
-        self.staircase = bool(staircase)
-
-    def __call__(self, t: int) -> float:
-        p = t / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return float(self.learning_rate * self.decay_rate ** p)
-
-
 def exponential_decay(learning_rate: float, decay_steps: int, decay_rate: float,
-                      staircase: bool = False) -> Schedule:
-    r"""TensorFlow's exponential decay.
+                      staircase: bool = False, dtype: str = "float32") -> Schedule:
+    r"""TensorFlow's exponential decay, exactly as TensorFlow computes it.
 
     .. math:: \eta_t = \eta \cdot r^{\,t / s}
               \quad(\text{staircase: } r^{\lfloor t / s \rfloor})
 
-    exactly as ``tf.compat.v1.train.exponential_decay(learning_rate,
-    global_step, decay_steps, decay_rate, staircase)`` and
-    ``tf.keras.optimizers.schedules.ExponentialDecay``, with
-    ``global_step = t`` (TensorFlow passes ``optimizer.iterations``, the number
-    of steps already taken, like adamkit).  Computed in float64 (TensorFlow
-    computes in the dtype of ``learning_rate``, float32 for a Python float).
+    This is :func:`tensorflow.exponential_decay <adamkit.schedules.tensorflow>`:
+    ``tf.compat.v1.train.exponential_decay(learning_rate, global_step, decay_steps,
+    decay_rate, staircase)`` with ``global_step = t`` (the TF1 optimizers increment it after
+    each update), computed in float32 as TensorFlow does for a Python float
+    ``learning_rate`` (``dtype="float64"``: a float64 ``learning_rate`` tensor): every op
+    rounded to float32, glibc's ``powf``, flush-to-zero; the value is a float32 number.
+    ``tf.keras.optimizers.schedules.ExponentialDecay`` (tf_keras) gives the same values;
+    Keras 3 and optax have their own (``schedules.keras``, ``schedules.optax``).
     """
-    return ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase)
-
-
-class InverseTimeDecay(Schedule):
-    def __init__(self, learning_rate, decay_steps, decay_rate, staircase=False):
-        if decay_steps <= 0:
-            raise ValueError("decay_steps must be positive")
-        self.learning_rate = float(learning_rate)
-        self.decay_steps = float(decay_steps)
-        self.decay_rate = float(decay_rate)
-        self.staircase = bool(staircase)
-
-    def __call__(self, t: int) -> float:
-        p = t / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return float(self.learning_rate / (1.0 + self.decay_rate * p))
+    return tensorflow.exponential_decay(learning_rate, decay_steps, decay_rate, staircase,
+                                        dtype=dtype)
 
 
 def inverse_time_decay(learning_rate: float, decay_steps: int, decay_rate: float,
-                       staircase: bool = False) -> Schedule:
-    r"""TensorFlow's inverse-time decay.
+                       staircase: bool = False, dtype: str = "float32") -> Schedule:
+    r"""TensorFlow's inverse-time decay, exactly as TensorFlow computes it.
 
     .. math:: \eta_t = \frac{\eta}{1 + r\, t / s}
               \quad(\text{staircase: } \lfloor t / s \rfloor)
 
-    as ``tf.keras.optimizers.schedules.InverseTimeDecay``.
+    ``tf.compat.v1.train.inverse_time_decay`` (and tf_keras' ``InverseTimeDecay``) in
+    float32 (``dtype``), op by op as TensorFlow's kernels: see :func:`exponential_decay`.
     """
-    return InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase)
+    return tensorflow.inverse_time_decay(learning_rate, decay_steps, decay_rate, staircase,
+                                         dtype=dtype)
 
 
 class InverseSqrtDecay(Schedule):
@@ -461,3 +445,14 @@ def then(*schedules: ScheduleLike, boundaries: Optional[Sequence[int]] = None) -
             pieces[k] = Warmup(w.steps, w.start_factor,
                                target=w.target * pieces[k + 1](0))
     return _Then(pieces, starts)
+
+
+# the frameworks' own schedules (their arithmetic lives in adamkit.presets.<framework>)
+from ._schedules_fw import (  # noqa: E402
+    FrameworkSchedule,
+    from_config,
+    keras,
+    optax,
+    pytorch,
+    tensorflow,
+)

@@ -16,7 +16,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from ._context import ESTIMATE_OPTIONS, XLA_ISA, estimate_ops, xla_ops
 from ._floats import F, T, adam_scalars, ftz, mkl_sqrt, powT, rmsprop_scalars
-from ._preset import Preset, refuse
+from ._preset import Preset, PresetError, refuse
 from ._reductions import sum_eigen, sum_xla
 
 _TF_LIKE = ("tensorflow", "tensorflow_eager", "tf_keras")
@@ -273,3 +273,222 @@ PRESETS = (
     + presets("keras_torch", "torch", "keras.optimizers.Adam/AdamW 3.15, torch backend",
               "keras.optimizers.RMSprop 3.15 (torch)")
 )
+
+
+# -- schedules --
+# keras.optimizers.schedules (Keras 3.15) as the optimizer evaluates them each step
+# (``self._learning_rate(self._iterations)``, the int64 counter Cast to floatx), per backend
+# and mode. Python numbers become floatx tensors; glibc powf/cosf/logf on a scalar (pow/cos/
+# log in float64), flush-to-zero on TF and XLA. Under jax.jit, XLA's rewrites (``x / c``
+# -> ``x * (1 / c)``, ``pow(x, 0.5)`` -> sqrt, ``pow(x, 2)`` -> ``x * x``, constants
+# folded) and LLVM's fma contraction of ``a * b + c``. Evidence:
+# conformance/schedules/record.py keras3 --backend ... (tests/data/schedules/keras3-*.npz).
+
+class _KerasOps:
+    """The scalar arithmetic of one backend and mode: in floatx, or on JAX with x64 in
+    float64 (``ops.convert_to_tensor`` of a Python float is then float64)."""
+
+    def __init__(self, backend, mode, floatx, x64=False):
+        from ._schedules import Libm, check_dtype, ftz
+        if backend not in ("tensorflow", "jax", "torch"):
+            raise ValueError(f"keras backend must be tensorflow, jax or torch, not {backend!r}")
+        modes = {"tensorflow": ("function", "eager"), "jax": ("jit", "eager"),
+                 "torch": ("eager",)}[backend]
+        mode = modes[0] if mode is None else mode
+        if mode not in modes:
+            raise ValueError(f"keras {backend}: mode must be one of {modes}, not {mode!r}")
+        self.backend, self.mode, self.floatx = backend, mode, check_dtype(floatx)
+        self.jit = mode == "jit"
+        # Grappler's constant folding (tf.function) and XLA both make x / c into x * (1 / c)
+        self.recip = mode in ("jit", "function")
+        wide = backend == "jax" and bool(x64)
+        # on TF a Python float becomes a float32 tensor whatever floatx is
+        dtype = "float64" if wide else "float32" if backend == "tensorflow" else self.floatx
+        self.m = Libm(dtype, flush=backend != "torch")
+        self.T = self.m.T
+        self.z = ftz if backend != "torch" else (lambda x: x)
+
+    def in_cond(self):
+        """The ops inside an ``ops.cond`` branch: under tf.function a branch is its own
+        function, which Grappler's constant folding leaves as written."""
+        if self.mode != "function":
+            return self
+        import copy
+        inner = copy.copy(self)
+        inner.recip = False
+        return inner
+
+    def cast(self, x):
+        """ops.cast(python number, floatx): TF's tf.cast goes through a float32 tensor."""
+        T = self.T
+        if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+            return T(int(x))
+        return T(F(x)) if self.backend == "tensorflow" else T(x)
+
+    def fma(self, a, b, c):
+        """a * b + c: one rounding under jit (LLVM contracts), else two."""
+        if not self.jit:
+            return self.z(self.z(a * b) + c)
+        from ._floats import fmaT
+        return self.z(fmaT(a, b, c, self.T is F))
+
+    def div_const(self, x, c):
+        """x / c for a constant c: under jit x * (1 / c)."""
+        return self.z(x * (self.T(1) / c)) if self.recip else self.z(x / c)
+
+    def pow(self, x, y):
+        """pow(x, constant y): XLA and Grappler make 2 a square, 0.5 a sqrt, 1 nothing."""
+        if self.recip and y == 2.0:
+            return self.z(x * x)
+        if self.recip and y == 0.5:
+            return np.sqrt(x)
+        if self.recip and y == 1.0:
+            return x
+        return self.m.pow(x, y)
+
+
+def _k_exponential(o, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                   name=None):
+    T, lr, ds, rate = o.T, o.T(initial_learning_rate), o.cast(decay_steps), o.cast(decay_rate)
+
+    def rate_at(t):
+        p = o.div_const(T(t), ds)
+        if staircase:
+            p = np.floor(p)
+        return o.z(lr * o.m.pow(rate, p))
+    return rate_at
+
+
+def _k_inverse_time(o, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                    name=None):
+    T, lr, ds, rate = o.T, o.T(initial_learning_rate), o.cast(decay_steps), o.cast(decay_rate)
+
+    def rate_at(t):
+        if o.jit and not staircase:       # rate * (t * (1 / ds)) -> t * (rate * (1 / ds))
+            return o.z(lr / o.fma(T(t), o.z(rate * (T(1) / ds)), T(1)))
+        p = o.div_const(T(t), ds)
+        if staircase:
+            p = np.floor(p)
+        return o.z(lr / o.fma(rate, p, T(1)))
+    return rate_at
+
+
+def _k_polynomial(o, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                  cycle=False, name=None):
+    T, lr = o.T, o.T(initial_learning_rate)
+    end, pw, ds = o.cast(end_learning_rate), o.cast(power), o.cast(decay_steps)
+    span = o.z(lr - end)
+
+    def rate_at(t):
+        gs = T(t)
+        if cycle:
+            mult = T(1) if gs == 0 else np.ceil(o.div_const(gs, T(decay_steps)))
+            steps = o.z(ds * mult)
+            one_minus_p = T(1) - o.z(gs / steps)
+        else:
+            gs = min(gs, ds)
+            one_minus_p = o.fma(-gs, T(1) / ds, T(1)) if o.jit else T(1) - o.div_const(gs, ds)
+        return o.fma(span, o.pow(one_minus_p, pw), end)
+    return rate_at
+
+
+def _k_cos_arg(o, x, n):
+    """pi * (x / n): XLA and Grappler make it x * (pi * (1 / n)) (constants pushed down)."""
+    T = o.T
+    if o.recip:
+        return o.z(x * (T(np.pi) * (T(1) / n)))
+    return o.z(T(np.pi) * o.z(x / n))
+
+
+def _k_cosine(o, initial_learning_rate, decay_steps, alpha=0.0, name=None, warmup_target=None,
+              warmup_steps=0):
+    T, lr, ds = o.T, o.T(initial_learning_rate), o.cast(decay_steps)
+    a1, al = T(1 - alpha), T(alpha)
+
+    def decay(x, n, start):
+        c1 = o.z(T(1) + o.m.cos(_k_cos_arg(o, x, n)))
+        if o.recip:                      # (1 - alpha) * (0.5 * c1): constants pushed down
+            return o.z(start * o.fma(o.z(a1 * T(0.5)), c1, al))
+        return o.z(start * o.fma(a1, o.z(T(0.5) * c1), al))
+    if warmup_target is None:
+        return lambda t: decay(min(T(t), ds), ds, lr)
+    wt, ws = o.cast(warmup_target), o.cast(warmup_steps)
+    delta = o.z(wt - lr)
+    o = o.in_cond()
+
+    def rate_at(t):
+        gs = min(T(t), o.z(ds + ws))
+        if gs < ws:
+            if o.jit:                    # delta * (gs * (1 / ws)) -> gs * (delta * (1 / ws))
+                return o.fma(gs, o.z(delta * (T(1) / ws)), lr)
+            return o.fma(delta, o.z(gs / ws), lr)
+        return decay(o.z(gs - ws), ds, wt)
+    return rate_at
+
+
+def _k_restarts(o, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+                name=None):
+    T, m, lr = o.T, o.m, o.T(initial_learning_rate)
+    fds, al, tm, mm = (o.cast(x) for x in (first_decay_steps, alpha, t_mul, m_mul))
+    one = T(1)
+    one_m_tm = o.z(one - tm)
+
+    c = o.in_cond()
+
+    def rate_at(t):
+        cf = o.div_const(T(t), fds)
+        if tm == one:
+            i = np.floor(cf)
+            cf = c.z(cf - i)
+        else:
+            i = np.floor(c.div_const(m.log(c.fma(-cf, one_m_tm, one)), m.log(tm)))
+            sum_r = c.div_const(c.z(one - m.pow(tm, i)), one_m_tm)
+            cf = c.z(c.z(cf - sum_r) / m.pow(tm, i))
+        b = one + m.cos(o.z(T(np.pi) * cf))
+        if o.recip:          # (1 - alpha) * ((0.5 * m_fac) * b) -> ((1 - alpha) * 0.5) * m_fac * b
+            return o.z(lr * o.fma(o.z(o.z(o.z(one - al) * T(0.5)) * m.pow(mm, i)), b, al))
+        cd = o.z(o.z(T(0.5) * m.pow(mm, i)) * b)
+        return o.z(lr * o.fma(o.z(one - al), cd, al))
+    return rate_at
+
+
+def _k_piecewise(o, boundaries, values, name=None):
+    if len(boundaries) != len(values) - 1:
+        raise ValueError("PiecewiseConstantDecay needs one boundary fewer than values")
+    bs, vs = [int(b) for b in boundaries], [o.T(v) for v in values]
+
+    def rate_at(t):
+        for b, v in zip(bs, vs):
+            if t <= b:
+                return v
+        return vs[-1]
+    return rate_at
+
+
+KERAS_SCHEDULES = {"ExponentialDecay": _k_exponential, "InverseTimeDecay": _k_inverse_time,
+                   "PolynomialDecay": _k_polynomial, "CosineDecay": _k_cosine,
+                   "CosineDecayRestarts": _k_restarts, "PiecewiseConstantDecay": _k_piecewise}
+
+
+def keras_schedule(cls, config, backend="tensorflow", mode=None, floatx="float32", x64=False):
+    """The rate function of ``keras.optimizers.schedules.<cls>(**config)`` (``config`` as
+    ``get_config()`` gives it) on ``backend``, run as ``mode`` (TF: "function" or "eager";
+    JAX: "jit" or "eager"; torch: "eager"; default: as the backend's trainer runs it): the
+    value a variable of dtype ``floatx`` is updated with (``x64``: JAX's jax_enable_x64,
+    under which the schedule runs in float64 and is then cast, flushing, to floatx)."""
+    if cls not in KERAS_SCHEDULES:
+        raise ValueError(f"keras: no schedule {cls!r}; known: {sorted(KERAS_SCHEDULES)}")
+    if backend == "torch" and cls in ("CosineDecay", "CosineDecayRestarts"):
+        raise PresetError(f"keras {cls} on the torch backend: torch.cos runs MKL's vmsCos/"
+                          "vmdCos (not glibc's cos; about 3% of float32 values differ by an "
+                          "ulp), which adamkit does not reproduce")
+    if backend == "jax" and cls in ("CosineDecay", "CosineDecayRestarts"):
+        raise PresetError(f"keras {cls} on the JAX backend is not reproduced yet: Keras' "
+                          "ops.cos/floor cast to floatx inside a float64 (x64) schedule, and "
+                          "ops.cond compiles its branches with XLA even eagerly")
+    o = _KerasOps(backend, mode, floatx, x64)
+    fn = KERAS_SCHEDULES[cls](o, **config)
+    if o.T is F or o.floatx == "float64":       # the value, cast exactly to floatx
+        return lambda t: float(fn(int(t)))
+    from ._schedules import ftz
+    return lambda t: float(ftz(F(fn(int(t)))))

@@ -122,3 +122,212 @@ PRESETS = (
            **{**_COMMON, "states": {"nu": "ms", "mu": "mg", "trace": "mom"},
               "variants": ({"jit": False}, {"xla_isa": "AVX512"})}),
 )
+
+
+# -- schedules --
+import numpy as np  # noqa: E402
+
+from ._floats import fma_, fmaf  # noqa: E402
+
+# optax 0.2.8 schedules as ``scale_by_learning_rate`` evaluates them: on the int32 count
+# of ``scale_by_schedule``, in JAX's dtypes, the value then cast to the updates' dtype.
+# jnp.power/jnp.cos of a scalar are glibc's powf/cosf (pow/cos in float64), eagerly and
+# under jit. Dtypes: ``count / n`` (true_divide of int32) is float32 even with x64, so
+# exponential_decay, polynomial_schedule and linear_schedule are float32 throughout;
+# ``jnp.minimum(count, float)`` and ``jnp.maximum(0.0, sign(.))`` are the default float
+# (float64 with x64), weakly typed: cosine_decay_schedule and piecewise_constant_schedule
+# (and a constant), which ``join_schedules``' ``jnp.where`` rounds to float32 when another
+# piece is float32. Under jit XLA turns ``x / constant`` into ``x * (1 / constant)``,
+# ``(pi * c) / n`` into ``c * (pi * (1 / n))``, ``x ** 0.5`` into sqrt, ``x ** 2.0`` into
+# x * x, and LLVM contracts ``a * b + c`` and ``c - a * b`` into fmas. Evidence:
+# conformance/schedules/record.py optax_sched [--x64] (tests/data/schedules/optax_sched*.npz).
+
+class _OptaxOps:
+    def __init__(self, jit, x64):
+        from ._schedules import Libm
+        self.jit = bool(jit)
+        self.f32, self.dflt = Libm("float32"), Libm("float64" if x64 else "float32")
+
+    def fma(self, a, b, c):
+        if not self.jit:
+            return a * b + c
+        T = type(a)
+        return T(fmaf(float(a), float(b), float(c))) if T is np.float32 else \
+            np.float64(fma_(float(a), float(b), float(c)))
+
+    def div_const(self, x, k):
+        T = type(x)
+        return x * (T(1) / T(k)) if self.jit else x / T(k)
+
+
+def optax_exponential_decay(init_value, transition_steps, decay_rate, transition_begin=0,
+                            staircase=False, end_value=None, *, jit=True, x64=False):
+    o = _OptaxOps(jit, x64)
+    F = np.float32
+    if transition_steps <= 0 or decay_rate == 0:
+        return lambda t: float(o.dflt.T(init_value))
+    begin = max(int(transition_begin), 0)
+    init, rate = F(init_value), F(decay_rate)
+    clip = None if end_value is None else (max if decay_rate < 1.0 else min)
+
+    def rate_at(t):
+        dc = int(t) - begin
+        p = o.div_const(F(dc), transition_steps)
+        if staircase:
+            p = np.floor(p)
+        v = init if dc <= 0 else init * o.f32.pow(rate, p)
+        return float(v if clip is None else clip(v, F(end_value)))
+    return _float32(rate_at)
+
+
+def optax_polynomial_schedule(init_value, end_value, power, transition_steps,
+                              transition_begin=0, *, jit=True, x64=False):
+    o = _OptaxOps(jit, x64)
+    F = np.float32
+    if transition_steps <= 0:
+        return lambda t: float(o.dflt.T(init_value))
+    begin = max(int(transition_begin), 0)
+    span, end = F(init_value - end_value), F(end_value)
+    integer = isinstance(power, (int, np.integer)) and not isinstance(power, bool)
+    if integer and power < 0:
+        raise ValueError("optax polynomial_schedule: a negative integer power is not supported")
+
+    def rate_at(t):
+        c = F(min(max(int(t) - begin, 0), transition_steps))
+        if jit:
+            frac = o.fma(-c, F(1) / F(transition_steps), F(1))
+        else:
+            frac = F(1) - c / F(transition_steps)
+        if integer:                      # lax.integer_pow: binary powering
+            x = _integer_pow(frac, int(power))
+        elif jit and power == 1.0:
+            x = frac
+        elif jit and power == 2.0:
+            x = frac * frac
+        elif jit and power == 0.5:           # XLA: pow(x, 0.5) -> sqrt(x)
+            x = np.sqrt(frac)
+        else:
+            x = o.f32.pow(frac, F(power))
+        return float(o.fma(span, x, end))
+    return _float32(rate_at)
+
+
+def _float32(fn):
+    """Mark a rate function whose value is a (strongly typed) float32 array."""
+    fn.float32 = True
+    return fn
+
+
+def _integer_pow(x, n):
+    """lax.integer_pow's square-and-multiply (XLA's expansion of x**n)."""
+    acc = None
+    while n:
+        if n & 1:
+            acc = x if acc is None else acc * x
+        n >>= 1
+        if n:
+            x = x * x
+    return type(x)(1) if acc is None else acc
+
+
+def optax_linear_schedule(init_value, end_value, transition_steps, transition_begin=0, *,
+                          jit=True, x64=False):
+    return optax_polynomial_schedule(init_value, end_value, 1, transition_steps,
+                                     transition_begin, jit=jit, x64=x64)
+
+
+def optax_cosine_decay_schedule(init_value, decay_steps, alpha=0.0, exponent=1.0, *,
+                                jit=True, x64=False):
+    if not decay_steps > 0:
+        raise ValueError("optax cosine_decay_schedule requires positive decay_steps")
+    o = _OptaxOps(jit, x64)
+    m, T = o.dflt, o.dflt.T
+    init, a1, al, ds = T(init_value), T(1 - alpha), T(alpha), T(float(decay_steps))
+
+    def rate_at(t):
+        c = min(T(int(t)), ds)
+        # under jit XLA makes (pi * c) / ds into (pi * c) * (1 / ds), then c * (pi * (1 / ds))
+        arg = c * (T(np.pi) * (T(1) / ds)) if jit else T(np.pi) * c / ds
+        cd = T(0.5) * (T(1) + m.cos(arg))
+        if jit and exponent == 1.0:
+            x = cd
+        elif jit and exponent == 2.0:
+            x = cd * cd
+        else:
+            x = m.pow(cd, T(exponent))
+        return float(init * o.fma(a1, x, al))
+    return rate_at
+
+
+def optax_warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_steps,
+                                       end_value=0.0, exponent=1.0, *, jit=True, x64=False):
+    alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
+    return optax_join_schedules(
+        [optax_linear_schedule(init_value, peak_value, warmup_steps, jit=jit, x64=x64),
+         optax_cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent,
+                                     jit=jit, x64=x64)], [warmup_steps])
+
+
+def optax_piecewise_constant_schedule(init_value, boundaries_and_scales=None, *, jit=True,
+                                      x64=False):
+    o = _OptaxOps(jit, x64)
+    T = o.dflt.T
+    steps = sorted((int(k), T(s)) for k, s in (boundaries_and_scales or {}).items())
+    if any(s < 0 for _, s in steps):
+        raise ValueError("optax piecewise_constant_schedule expects non-negative scales")
+
+    def rate_at(t):
+        v = T(init_value)
+        for threshold, scale in steps:
+            if threshold <= t:               # indicator 0: v * 0 + (1 * scale) * v
+                v = scale * v
+        return float(v)
+    return rate_at
+
+
+def optax_constant_schedule(value, *, jit=True, x64=False):
+    return lambda t: float(value)
+
+
+def optax_join_schedules(schedules, boundaries, *, jit=True, x64=False):
+    """Schedule i from boundary i-1 on, on the count since that boundary."""
+    pieces, bounds = list(schedules), [int(b) for b in boundaries]
+    f32 = any(getattr(p, "float32", False) for p in pieces)
+
+    def rate_at(t):
+        out = pieces[0](t)
+        for b, s in zip(bounds, pieces[1:]):
+            if not t < b:
+                out = s(t - b)
+        return float(np.float32(out)) if f32 else out
+    return _float32(rate_at) if f32 else rate_at
+
+
+#: optax.<name> -> its rate function (plus jit= and x64=)
+OPTAX_SCHEDULES = {
+    "exponential_decay": optax_exponential_decay,
+    "polynomial_schedule": optax_polynomial_schedule,
+    "linear_schedule": optax_linear_schedule,
+    "cosine_decay_schedule": optax_cosine_decay_schedule,
+    "warmup_cosine_decay_schedule": optax_warmup_cosine_decay_schedule,
+    "piecewise_constant_schedule": optax_piecewise_constant_schedule,
+    "constant_schedule": optax_constant_schedule, "join_schedules": optax_join_schedules}
+
+
+def optax_schedule(config, jit=None, x64=None):
+    """The rate function of ``{"function": "optax.<name>", "args": {...}}`` (a
+    ``join_schedules`` config: ``"schedules": [...]``, ``"boundaries": [...]``); ``jit``
+    and ``x64`` from the arguments, else from the config (default: jit, no x64)."""
+    jit = bool(config.get("jit", True)) if jit is None else jit
+    x64 = bool(config.get("x64", False)) if x64 is None else x64
+    name = str(config["function"]).rsplit(".", 1)[-1]
+    if name not in OPTAX_SCHEDULES:
+        raise ValueError(f"optax: no schedule {name!r}; known: {sorted(OPTAX_SCHEDULES)}")
+    if name == "join_schedules":
+        return optax_join_schedules([optax_schedule(s, jit, x64) for s in config["schedules"]],
+                                    config["boundaries"])
+    args = dict(config.get("args") or {})
+    if "boundaries_and_scales" in args:
+        args["boundaries_and_scales"] = {int(k): v for k, v in
+                                         args["boundaries_and_scales"].items()}
+    return OPTAX_SCHEDULES[name](**args, jit=jit, x64=x64)

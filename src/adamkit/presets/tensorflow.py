@@ -151,3 +151,161 @@ PRESETS = (
            api="ResourceApply(Centered)RMSProp; tf.compat.v1.train.RMSPropOptimizer "
                "(mean square starts at 1)"),
 )
+
+
+# -- schedules --
+# tf.compat.v1.train's learning-rate decays (TF 2.21: thin wrappers of
+# tensorflow/python/keras/optimizer_v2/learning_rate_schedule.py), op by op in the dtype of
+# ``learning_rate`` (float32 for a Python float): one TF kernel per op, each rounding once
+# (scalar Eigen ops: no FMA); Pow, Cos, Log, Exp of a 0-d tensor run Eigen's scalar path,
+# i.e. glibc's powf/cosf/logf/expf (pow/cos/log/exp in float64); ``global_step`` (int64)
+# is Cast to the dtype. ``math_ops.cast`` of a Python float first makes a float32 tensor, so
+# in a float64 schedule the hyper-parameters are float64(float32(x)); a Python number in a
+# binary op (``1 - alpha``, ``0.5 * x``) is converted straight to the other operand's dtype.
+# Evidence: conformance/schedules/record.py tf1 (tests/data/schedules/tf1.npz).
+
+def _tf_cast(x, T):
+    """math_ops.cast(python number, T): via a float32 (or int32) tensor."""
+    return T(int(x)) if isinstance(x, (int, np.integer)) else T(F(x))
+
+
+def _tf_schedule(dtype):
+    from ._schedules import Libm, check_dtype
+    m = Libm(check_dtype(dtype), flush=True)
+    return m, m.T
+
+
+def tf_exponential_decay(learning_rate, decay_steps, decay_rate, staircase=False,
+                         dtype="float32"):
+    m, T = _tf_schedule(dtype)
+    if not decay_steps > 0:
+        raise ValueError("decay_steps must be > 0")
+    lr, ds, rate = T(learning_rate), _tf_cast(decay_steps, T), _tf_cast(decay_rate, T)
+
+    def rate_at(t):
+        p = T(t) / ds
+        if staircase:
+            p = np.floor(p)
+        return float(m.z(lr * m.pow(rate, p)))
+    return rate_at
+
+
+def tf_natural_exp_decay(learning_rate, decay_steps, decay_rate, staircase=False,
+                         dtype="float32"):
+    """exp(-decay_rate) as a float32 op (expf), handed to exponential_decay."""
+    from ._schedules import Libm
+    rate = Libm("float32", flush=True).exp(-F(decay_rate))
+    return tf_exponential_decay(learning_rate, decay_steps, rate, staircase, dtype)
+
+
+def tf_inverse_time_decay(learning_rate, decay_steps, decay_rate, staircase=False,
+                          dtype="float32"):
+    m, T = _tf_schedule(dtype)
+    if not decay_steps > 0:
+        raise ValueError("decay_steps must be > 0")
+    lr, ds, rate = T(learning_rate), _tf_cast(decay_steps, T), _tf_cast(decay_rate, T)
+
+    def rate_at(t):
+        p = T(t) / ds
+        if staircase:
+            p = np.floor(p)
+        return float(m.z(lr / (T(1) + rate * p)))
+    return rate_at
+
+
+def tf_polynomial_decay(learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                        cycle=False, dtype="float32"):
+    m, T = _tf_schedule(dtype)
+    if not decay_steps > 0:
+        raise ValueError("decay_steps must be > 0")
+    lr, end = T(learning_rate), _tf_cast(end_learning_rate, T)
+    pw, ds = _tf_cast(power, T), _tf_cast(decay_steps, T)
+    ds_py = T(decay_steps)                       # gs / self.decay_steps: converted to T
+
+    def rate_at(t):
+        gs, steps = T(t), ds
+        if cycle:
+            mult = T(1.0) if gs == 0 else np.ceil(gs / ds_py)
+            steps = steps * mult
+        else:
+            gs = min(gs, steps)
+        p = gs / steps
+        return float(m.z(m.z((lr - end) * m.pow(T(1) - p, pw)) + end))
+    return rate_at
+
+
+def tf_cosine_decay(learning_rate, decay_steps, alpha=0.0, dtype="float32"):
+    m, T = _tf_schedule(dtype)
+    if T is not F:
+        raise ValueError("tf cosine_decay: constant(math.pi) is float32, so TF computes it "
+                         "in float32 only")
+    lr, ds = T(learning_rate), _tf_cast(decay_steps, T)
+    pi = F(np.pi)
+
+    def rate_at(t):
+        gs = min(T(t), ds)
+        cd = T(0.5) * (T(1.0) + m.cos(pi * (gs / ds)))
+        return float(m.z(lr * m.z(T(1 - alpha) * cd + T(alpha))))
+    return rate_at
+
+
+def tf_cosine_decay_restarts(learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                             alpha=0.0, dtype="float32"):
+    m, T = _tf_schedule(dtype)
+    if T is not F:
+        raise ValueError("tf cosine_decay_restarts: float32 only (constant(math.pi))")
+    lr, fds = T(learning_rate), _tf_cast(first_decay_steps, T)
+    al, tm, mm = _tf_cast(alpha, T), _tf_cast(t_mul, T), _tf_cast(m_mul, T)
+    pi, one = F(np.pi), T(1.0)
+
+    def rate_at(t):
+        cf = T(t) / fds
+        if tm == one:
+            i = np.floor(cf)
+            cf = cf - i
+        else:
+            i = np.floor(m.log(one - cf * (one - tm)) / m.log(tm))
+            sum_r = (one - m.pow(tm, i)) / (one - tm)
+            cf = (cf - sum_r) / m.pow(tm, i)
+        cd = m.z(m.z(T(0.5) * m.pow(mm, i)) * (one + m.cos(pi * cf)))
+        return float(m.z(lr * m.z(m.z((one - al) * cd) + al)))
+    return rate_at
+
+
+def tf_piecewise_constant(boundaries, values, dtype="float32"):
+    """x <= b[0]: v[0]; b[i-1] < x <= b[i]: v[i]; x > b[-1]: v[-1] (int64 comparisons)."""
+    from ._schedules import check_dtype
+    T = F if check_dtype(dtype) == "float32" else float
+    if len(boundaries) != len(values) - 1:
+        raise ValueError("piecewise_constant needs len(values) == len(boundaries) + 1")
+    bs, vs = [int(b) for b in boundaries], [float(T(v)) for v in values]
+
+    def rate_at(t):
+        for b, v in zip(bs, vs):
+            if t <= b:
+                return v
+        return vs[-1]
+    return rate_at
+
+
+#: tf.compat.v1.train.<name> -> its rate function (keyword names as TF's, no global_step)
+TF1_SCHEDULES = {"exponential_decay": tf_exponential_decay,
+                 "natural_exp_decay": tf_natural_exp_decay,
+                 "inverse_time_decay": tf_inverse_time_decay,
+                 "polynomial_decay": tf_polynomial_decay, "cosine_decay": tf_cosine_decay,
+                 "cosine_decay_restarts": tf_cosine_decay_restarts,
+                 "piecewise_constant": tf_piecewise_constant}
+
+
+def tf1_from_config(config):
+    """``{"function": "tf.compat.v1.train.exponential_decay", "args": {...}}`` (global_step
+    and name dropped; a float64 ``learning_rate`` is said with ``"dtype": "float64"``) ->
+    (name, keyword arguments) of :data:`TF1_SCHEDULES`."""
+    name = str(config["function"]).rsplit(".", 1)[-1]
+    if name not in TF1_SCHEDULES:
+        raise ValueError(f"tensorflow: no schedule {name!r}; known: {sorted(TF1_SCHEDULES)}")
+    args = {k: v for k, v in dict(config.get("args") or {}).items()
+            if k not in ("global_step", "name", "x")}
+    if "dtype" in config:
+        args["dtype"] = config["dtype"]
+    return name, args

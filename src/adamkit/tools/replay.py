@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from .. import _cpu, presets
+from .. import _cpu, presets, schedules
 from .._kernels import Kernel
 from .._optim import Adam, RMSProp
 from . import trajectory
@@ -80,6 +80,8 @@ def replay(grads, params, states, meta, name="", n_threads=None, **options):
     multi = isinstance(grads, list)
     G, P, S = (grads, params, states) if multi else ([grads], [params], [states])
     row, hp = presets.for_recording(meta)
+    if meta.get("schedule"):            # the framework's schedule, in its own arithmetic
+        hp[row.lr_name] = schedules.from_config(meta["framework"], meta["schedule"])
     hp.update(options)
     framework, optimizer = row.framework, row.optimizer
     opt = make_optimizer(framework, optimizer, hp, n_threads=n_threads)
