@@ -49,6 +49,9 @@ CASES = [
          description="Adam + optimizer_hooks.WeightDecay(0.01): g += rate*p before the rule"),
     Case("adam", "hookclip", {"alpha": 0.003, "hooks": [["GradientClipping", 5.0]]},
          description="Adam + optimizer_hooks.GradientClipping(5.0): global-norm clipping"),
+    Case("adam", "hookclip_large", {"alpha": 0.003, "hooks": [["GradientClipping", 5.0]]},
+         stream="large", description="the same over 40011 elements: OpenBLAS's threaded dot "
+                                     "(float64) and its kernels' tails"),
 ]
 
 _CLASSES = {"adam": "Adam", "adamw": "AdamW", "amsgrad": "AMSGrad", "adabound": "AdaBound",
