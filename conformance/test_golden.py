@@ -52,3 +52,22 @@ def test_ulp_distance():
     assert d[0] == 1 and d[1] == 0 and d[2] == 0 and d[3] == 0 and d[4] > 1e9
     tiny = np.array([np.finfo(np.float64).smallest_subnormal, -np.finfo(np.float64).smallest_subnormal])
     assert ulp_distance(tiny[:1], tiny[1:])[0] == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ulp_distance_counts_every_step_at_every_magnitude(dtype):
+    """One, two and 1000 steps apart at magnitudes from subnormal to huge, both signs, and
+    across zero: exact counts (float64's int64 patterns exceed float64's 53 bits)."""
+    info = np.finfo(dtype)
+    for x in (info.smallest_subnormal, info.tiny, 1.0, 2.043135627725876, 1e30, info.max / 4):
+        for sign in (1, -1):
+            a = np.array([sign * x], dtype=dtype)
+            for k in (1, 2, 1000):
+                b = a.copy()
+                for _ in range(k):
+                    b = np.nextafter(b, dtype(np.inf) * sign)
+                assert ulp_distance(a, b)[0] == k and ulp_distance(b, a)[0] == k
+    one = np.array([info.smallest_subnormal], dtype=dtype)
+    assert ulp_distance(one, -one)[0] == 2
+    big = np.array([info.max], dtype=dtype)
+    assert ulp_distance(big, -big)[0] > 1e9

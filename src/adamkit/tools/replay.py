@@ -29,11 +29,16 @@ def ulp_distance(a, b):
     itype, bits = (np.int32, 31) if a.dtype == np.float32 else (np.int64, 63)
 
     def ordered(x):
-        i = x.view(itype).astype(np.int64) if itype is np.int32 else x.view(itype)
+        """The bit patterns as integers in the order of the values (-0 and +0 equal)."""
+        i = x.view(itype).astype(np.int64)
         return np.where(i < 0, -(i & ((1 << bits) - 1)), i)
 
-    with np.errstate(over="ignore"):
-        d = np.abs(ordered(a).astype(np.float64) - ordered(b).astype(np.float64))
+    # The difference of two int64 can overflow and a float64 holds only 53 bits of it, so
+    # it is formed from 32-bit halves, each difference exact: exact below 2**53 ULP
+    ia, ib = ordered(a), ordered(b)
+    hi = (ia >> 32).astype(np.float64) - (ib >> 32).astype(np.float64)
+    lo = (ia & 0xFFFFFFFF).astype(np.float64) - (ib & 0xFFFFFFFF).astype(np.float64)
+    d = np.abs(hi * 4294967296.0 + lo)
     nan_a, nan_b = np.isnan(a), np.isnan(b)
     d = np.where(nan_a & nan_b, 0.0, d)
     d = np.where(nan_a ^ nan_b, float(2 ** bits), d)
