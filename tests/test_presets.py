@@ -205,3 +205,10 @@ def test_keras_adamw_takes_one_lr_multiplier():
     half.step(a, g)
     full.step(b, g)
     assert 0 < abs(a[0]) < abs(b[0])
+
+
+def test_from_framework_refuses_what_it_cannot_read():
+    with pytest.raises(TypeError, match="not a framework optimizer adamkit reads"):
+        adamkit.from_framework(object())
+    with pytest.raises(TypeError, match="only a constructor"):
+        adamkit.from_framework(object(), learning_rate_x=1)

@@ -8,11 +8,11 @@ scipy.optimize-style ``minimize``.
 import os as _os
 
 from ._kernels import effective_n_threads, openmp_enabled
-from ._optim import Adam, AdaMax, AdamW, RMSProp
+from ._optim import Adam, AdaMax, AdamW, RMSProp, from_framework
 
 __version__ = "0.1.0"
 
-__all__ = ["Adam", "AdamW", "AdaMax", "RMSProp", "get_include", "get_lib",
+__all__ = ["Adam", "AdamW", "AdaMax", "RMSProp", "from_framework", "get_include", "get_lib",
            "effective_n_threads", "openmp_enabled", "show_config"]
 
 try:  # the scipy-style front end (issue 4)

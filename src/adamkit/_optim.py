@@ -5,6 +5,8 @@ via ``preset=``), the step count and the state buffers of the arrays it updates.
 checks every input before it writes anything, then runs the C kernels in place.
 """
 
+import inspect
+
 import numpy as np
 
 from . import _core, _rules
@@ -284,3 +286,40 @@ class RMSProp(_Optimizer):
         rule = _rules.native_rmsprop(momentum=hp["momentum"], centered=centered,
                                      weight_decay=hp["weight_decay"], maximize=maximize)
         self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"])
+
+
+_CLASS_OF = {"adamw": AdamW, "adamax": AdaMax, "rmsprop": RMSProp}
+
+
+def from_framework(obj, /, *, traced=None, group=None, scheduler=None, learning_rate=None,
+                   n_threads=None, **call):
+    """The adamkit optimizer that reproduces a framework's optimizer object, bit for bit.
+
+    ``obj`` is the framework's own object: a ``torch.optim`` Adam/AdamW/RMSprop; a Keras 3
+    ``keras.optimizers`` Adam/AdamW/RMSprop (on the backend and floatx in force), a
+    ``tf_keras.optimizers`` (new or legacy) or Keras 2.3.1 optimizer, a
+    ``keras_adamw.AdamW``; a ``tf.compat.v1.train`` AdamOptimizer/RMSPropOptimizer; an
+    ``mx.optimizer`` Adam/Adamax/RMSProp; a ``chainer.optimizers`` optimizer with its
+    hooks; or the optax constructor (``optax.adam``) with its call's keywords in ``call``.
+    Its hyper-parameters and its learning-rate schedule come along.
+
+    What the object cannot tell is asked, never guessed: ``traced`` (whether the training
+    step runs under tf.function, ``model.fit``'s default, or jax.jit; Keras on TF/JAX,
+    tf_keras and optax compute differently then), ``group`` (which torch param group, when
+    they differ), ``scheduler`` (the torch lr scheduler(s) attached), ``learning_rate``
+    (instead of one the object holds opaquely: a TF1 tensor, an optax schedule function).
+
+    Returns an :class:`Adam`, :class:`AdamW`, :class:`AdaMax` or :class:`RMSProp` with
+    ``preset`` set; raises :class:`~adamkit.presets.PresetError` or ``ValueError`` with the
+    question to answer, ``TypeError`` for an object no preset reads.
+    """
+    from . import presets
+    setting = presets.Setting(traced=traced, group=group, scheduler=scheduler,
+                              learning_rate=learning_rate, call=call)
+    if call and not inspect.isfunction(obj):
+        raise TypeError(f"unexpected keywords {sorted(call)}: only a constructor (optax) "
+                        "takes its call's keywords")
+    framework, optimizer, hp = presets.from_framework(obj, setting)
+    row = presets.get(framework, optimizer)
+    cls = _CLASS_OF.get(optimizer, RMSProp if row.family == "rmsprop" else Adam)
+    return cls(preset=f"{framework}.{optimizer}", n_threads=n_threads, **hp)

@@ -17,6 +17,7 @@ mapped to the framework's. :func:`available` lists the (framework, optimizer) pa
 ``conformance/notes/`` records, per framework, the operation sequence and the evidence.
 """
 
+import inspect
 import math
 import numbers
 
@@ -37,10 +38,10 @@ from . import (
     torch7,
 )
 from ._context import Detect
-from ._preset import Preset, PresetError
+from ._preset import Preset, PresetError, Setting
 
-__all__ = ["PRESETS", "ALIASES", "Preset", "PresetError", "UnknownPreset", "available",
-           "build", "get", "for_recording"]
+__all__ = ["PRESETS", "ALIASES", "Preset", "PresetError", "Setting", "UnknownPreset",
+           "available", "build", "get", "for_recording", "from_framework"]
 
 MODULES = (blocks, caffe, chainer, keras, keras2, keras_adamw, lasagne, mxnet, optax, pytorch,
            tensorflow, textbook, tf_keras, torch7)
@@ -196,6 +197,27 @@ def _same(a, b):
         return bool(a == b)
     except Exception:
         return False
+
+
+#: the top-level module of a framework's objects -> the preset modules that read them
+_OBJECT_MODULES = {"torch": (pytorch,), "tensorflow": (tensorflow,), "keras": (keras, keras2),
+                   "tf_keras": (tf_keras,), "keras_adamw": (keras_adamw,),
+                   "mxnet": (mxnet,), "chainer": (chainer,), "optax": (optax,)}
+
+
+def from_framework(obj, setting):
+    """The (framework, optimizer, hyper-parameters) of the preset that reproduces the
+    framework's optimizer object ``obj`` (or constructor, for optax), run as ``setting``
+    (:class:`Setting`) says. Each framework module's ``from_framework`` reads its own
+    objects; an object it cannot place raises with the question to answer."""
+    where = obj.__module__ if inspect.isfunction(obj) else type(obj).__module__
+    root = (where or "").split(".")[0]
+    for module in _OBJECT_MODULES.get(root, ()):
+        found = module.from_framework(obj, setting)
+        if found is not None:
+            return found
+    raise TypeError(f"{type(obj).__module__}.{type(obj).__qualname__} is not a framework "
+                    f"optimizer adamkit reads; it reads objects of {sorted(_OBJECT_MODULES)}")
 
 
 def _real(name, value, lo):

@@ -92,3 +92,33 @@ def _is_context(value):
 
 def refuse(framework, optimizer, what):
     return PresetError(f"{framework} {optimizer}: {what}")
+
+
+@dataclasses.dataclass
+class Setting:
+    """How a framework's optimizer object is run, beside the object itself (what
+    :func:`adamkit.from_framework` is told): ``traced`` (the step under tf.function,
+    model.fit's default, or jax.jit), the torch ``group`` index and lr ``scheduler``, a
+    ``learning_rate`` that replaces an opaque one (a TF1 tensor, an optax schedule
+    function), and ``call``: the keywords of a constructor call (optax)."""
+
+    traced: object = None
+    group: object = None
+    scheduler: object = None
+    learning_rate: object = None
+    call: dict = dataclasses.field(default_factory=dict)
+
+    def need_traced(self, what):
+        """``traced`` as a bool; None is a question only the user can answer."""
+        if self.traced is None:
+            raise PresetError(f"{what} computes differently when its step is traced "
+                              "(tf.function, model.fit, jax.jit) and eagerly: pass "
+                              "traced=True or traced=False")
+        if not isinstance(self.traced, bool):
+            raise TypeError(f"traced must be True or False, got {self.traced!r}")
+        return self.traced
+
+
+def choice(framework, optimizer, hp):
+    """What a framework object translates to: the preset and its keywords."""
+    return (framework, optimizer, dict(hp))

@@ -115,3 +115,33 @@ PRESETS = tuple(
            states={"ms": "ms"}, constructor="chainer.optimizers.RMSprop", version="7.8.1",
            api="chainer.optimizers.RMSprop 7.8.1 (NumPy)"),
 )
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+def from_framework(obj, setting):
+    """A ``chainer.optimizers`` Adam/AdamW/AMSGrad/AdaBound/AMSBound/RMSprop with its
+    ``hyperparam`` and its optimizer hooks (WeightDecay, GradientClipping, in order)."""
+    found = {p.constructor.rsplit(".", 1)[-1]: p for p in PRESETS}.get(type(obj).__name__)
+    if found is None or not hasattr(obj, "hyperparam"):
+        return None
+    hp = dict(obj.hyperparam.get_dict())
+    hooks = []
+    hookable = getattr(obj, "_hookable", obj)        # Chainer 7 keeps them there
+    for registry in ("_pre_update_hooks", "_post_update_hooks"):
+        for hook in (getattr(hookable, registry, None) or {}).values():
+            kind = type(hook).__name__
+            if kind == "WeightDecay" and registry == "_pre_update_hooks":
+                hooks.append(["WeightDecay", float(hook.rate)])
+            elif kind == "GradientClipping" and registry == "_pre_update_hooks":
+                hooks.append(["GradientClipping", float(hook.threshold)])
+            else:
+                raise refuse("chainer", found.optimizer,
+                             f"the {kind} hook ({registry[1:-6]}) is not reproduced")
+    if found.family == "adam":
+        hp["hooks"] = hooks
+    elif hooks:
+        raise refuse("chainer", found.optimizer, "hooks are reproduced with Adam only")
+    if setting.learning_rate is not None:
+        hp[found.lr_name] = setting.learning_rate
+    return "chainer", found.optimizer, hp

@@ -492,3 +492,46 @@ def keras_schedule(cls, config, backend="tensorflow", mode=None, floatx="float32
         return lambda t: float(fn(int(t)))
     from ._schedules import ftz
     return lambda t: float(ftz(F(fn(int(t)))))
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+_CLASSES = {"Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop"}
+_MODES = {("tensorflow", True): "function", ("tensorflow", False): "eager",
+          ("jax", True): "jit", ("jax", False): "eager", ("torch", True): "eager",
+          ("torch", False): "eager"}
+
+
+def from_framework(obj, setting):
+    """A Keras 3 ``keras.optimizers.Adam``/``AdamW``/``RMSprop``: its ``get_config()``
+    (a ``LearningRateSchedule`` included), the backend and ``keras.config.floatx()`` in
+    force, and whether the training step is traced (``setting.traced``: tf.function or
+    jax.jit, as ``model.fit`` runs it, or eager; not asked on the torch backend)."""
+    import keras  # the user's: already imported
+    if not keras.__version__.startswith("3.") or not isinstance(obj, keras.optimizers.Optimizer):
+        return None
+    name = type(obj).__name__
+    optimizer = _CLASSES.get(name)
+    if optimizer is None:
+        raise PresetError(f"keras.optimizers.{name} has no adamkit preset "
+                          f"(it has {sorted(_CLASSES)})")
+    backend = keras.backend.backend()
+    traced = True if backend == "torch" else setting.need_traced(f"Keras on {backend}")
+    framework = f"keras_{backend}" + ("" if traced or backend == "torch" else "_eager")
+    floatx = keras.config.floatx()
+    config = {k: v for k, v in obj.get_config().items() if k != "name"}
+    lr = config["learning_rate"]
+    if setting.learning_rate is not None:
+        config["learning_rate"] = setting.learning_rate
+    elif isinstance(lr, dict):                  # a serialized LearningRateSchedule
+        x64 = False
+        if backend == "jax":
+            import jax
+            x64 = bool(jax.config.jax_enable_x64)
+        from .._schedules_fw import keras as _namespace
+        config["learning_rate"] = _namespace.from_config(
+            {"class": lr["class_name"], "config": lr["config"], "backend": backend,
+             "mode": _MODES[(backend, traced)], "floatx": floatx, "x64": x64})
+    if floatx != "float32":
+        config["floatx"] = floatx
+    return framework, optimizer, config

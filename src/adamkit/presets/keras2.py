@@ -12,7 +12,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import T, adam_scalars, fmaT, powT, rmsprop_scalars
-from ._preset import Preset
+from ._preset import Preset, PresetError
 
 
 def _decay(hp, t, f32):
@@ -101,3 +101,22 @@ PRESETS = (
            states={"accumulator": "ms"}, version="2.3.1", constructor="keras.optimizers.RMSprop",
            api="keras.optimizers.RMSprop 2.3.1 (Theano)"),
 )
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+def from_framework(obj, setting):
+    """A Keras 2.3.1 ``keras.optimizers.Adam``/``Adamax``/``RMSprop`` (Theano backend):
+    its ``get_config()``."""
+    import keras
+    if not keras.__version__.startswith("2.") or not isinstance(obj, keras.optimizers.Optimizer):
+        return None
+    config = {k: v for k, v in obj.get_config().items() if k != "name"}
+    name = type(obj).__name__
+    optimizer = {"Adam": "amsgrad" if config.get("amsgrad") else "adam", "Adamax": "adamax",
+                 "RMSprop": "rmsprop"}.get(name)
+    if optimizer is None:
+        raise PresetError(f"keras 2 {name} has no adamkit preset")
+    if setting.learning_rate is not None:
+        config["learning_rate"] = setting.learning_rate
+    return "keras2", optimizer, config

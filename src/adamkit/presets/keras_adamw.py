@@ -93,3 +93,18 @@ PRESETS = (
            from_recording=_from_recording,
            api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),
 )
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+def from_framework(obj, setting):
+    """A ``keras_adamw.AdamW`` (TF_KERAS=1): its ``get_config()`` and the settings it keeps
+    outside it (``lr_multipliers``, ``total_iterations_wd``)."""
+    if type(obj).__name__ != "AdamW" or not hasattr(obj, "get_config"):
+        return None
+    config = {k: v for k, v in obj.get_config().items() if k != "name"}
+    config["lr_multipliers"] = getattr(obj, "lr_multipliers", None) or None
+    config["total_iterations_wd"] = getattr(obj, "total_iterations_wd", None)
+    if setting.learning_rate is not None:
+        config["learning_rate"] = setting.learning_rate
+    return "keras_adamw", "adamw", config

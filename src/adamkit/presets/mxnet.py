@@ -159,3 +159,25 @@ PRESETS = (
            constructor="mxnet.optimizer.RMSProp", **_MX,
            api="mx.optimizer.RMSProp 1.9.1 (rmsprop_update / rmspropalex_update)"),
 )
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+_ATTRS = {"adam": ("beta1", "beta2", "epsilon", "lazy_update"), "adamax": ("beta1", "beta2"),
+          "rmsprop": ("gamma1", "gamma2", "epsilon", "centered", "clip_weights")}
+
+
+def from_framework(obj, setting):
+    """An ``mx.optimizer.Adam``/``Adamax``/``RMSProp`` object: its attributes."""
+    optimizer = {"Adam": "adam", "Adamax": "adamax", "RMSProp": "rmsprop"}.get(
+        type(obj).__name__)
+    if optimizer is None or not hasattr(obj, "rescale_grad"):
+        return None
+    hp = {k: getattr(obj, k) for k in _ATTRS[optimizer]}
+    hp.update(learning_rate=obj.lr, wd=obj.wd, rescale_grad=obj.rescale_grad,
+              clip_gradient=obj.clip_gradient, lr_scheduler=obj.lr_scheduler,
+              begin_num_update=obj.begin_num_update, param_dict=obj.param_dict or None,
+              param_idx2name=getattr(obj, "idx2name", None) or None)
+    if setting.learning_rate is not None:
+        hp["learning_rate"] = setting.learning_rate
+    return "mxnet", optimizer, hp

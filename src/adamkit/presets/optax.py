@@ -12,7 +12,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from ._context import ESTIMATE_OPTIONS, XLA_ISA, estimate_ops, xla_ops
 from ._floats import T, adam_scalars, powT, rmsprop_scalars
-from ._preset import Preset, refuse
+from ._preset import Preset, PresetError, refuse
 
 
 def _bc(b, t, f32):
@@ -331,3 +331,25 @@ def optax_schedule(config, jit=None, x64=None):
         args["boundaries_and_scales"] = {int(k): v for k, v in
                                          args["boundaries_and_scales"].items()}
     return OPTAX_SCHEDULES[name](**args, jit=jit, x64=x64)
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+def from_framework(obj, setting):
+    """The optax constructor itself (``optax.adam``), with the keywords of its call in
+    ``setting.call`` and ``setting.traced`` (the update under jax.jit, or eager): a
+    GradientTransformation does not keep its arguments. A schedule function as
+    ``learning_rate`` cannot be read: give an ``adamkit.schedules.optax`` one."""
+    found = {p.optimizer: p for p in PRESETS}.get(getattr(obj, "__name__", ""))
+    if found is None or not callable(obj):
+        return None
+    call = dict(setting.call)
+    if setting.learning_rate is not None:
+        call["learning_rate"] = setting.learning_rate
+    lr = call.get("learning_rate")
+    from .._schedules_fw import FrameworkSchedule
+    if callable(lr) and not isinstance(lr, FrameworkSchedule):
+        raise PresetError("optax: a schedule function cannot be read back; pass "
+                          "learning_rate=adamkit.schedules.optax.<the same schedule>(...)")
+    call["jit"] = setting.need_traced("optax")
+    return "optax", found.optimizer, call

@@ -400,3 +400,66 @@ def torch_schedule(lr, spec):
             s.step()
         return group["lr"]
     return Recursion(first, step)
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+_CLASSES = {"Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop"}
+
+
+def _scheduler_spec(s, group):
+    """A torch scheduler object as a spec of ``torch_schedule`` (fresh: not yet stepped)."""
+    cls = type(s).__name__
+    if cls in ("LambdaLR", "MultiplicativeLR"):
+        raise TypeError(f"pytorch {cls}: its function cannot be read from the object; use "
+                        f"adamkit.schedules.pytorch.{cls}(lr, lr_lambda=...) as learning_rate")
+    if cls in ("SequentialLR", "ChainedScheduler"):
+        spec = {"class": cls, "schedulers": [_scheduler_spec(x, group) for x in s._schedulers]}
+        if cls == "SequentialLR":
+            spec["milestones"] = list(s._milestones)
+        return spec
+    if getattr(s, "last_epoch", 0) != 0:
+        raise ValueError(f"pytorch {cls} has already stepped (last_epoch={s.last_epoch}): "
+                         "translate the optimizer and its scheduler before training")
+    spec = {"class": cls, "state_dict": s.state_dict()}
+    if cls == "OneCycleLR":
+        spec["param_group"] = {k: group[k] for k in ("initial_lr", "max_lr", "min_lr")}
+    return spec
+
+
+def from_framework(obj, setting):
+    """A ``torch.optim.Adam``/``AdamW``/``RMSprop`` object: one param group's
+    hyper-parameters (``setting.group``, needed when the groups differ) and the lr
+    scheduler(s) that drive it (``setting.scheduler``: one, or a list stepped together)."""
+    optimizer = _CLASSES.get(type(obj).__name__)
+    if optimizer is None or not hasattr(obj, "param_groups"):
+        return None
+    groups = obj.param_groups
+    index = setting.group
+    if index is None:
+        keys = [{k: v for k, v in g.items() if k not in ("params", "param_names")}
+                for g in groups]
+        if any(k != keys[0] for k in keys[1:]):
+            raise ValueError(f"the torch {type(obj).__name__} has {len(groups)} param groups "
+                             "with different hyper-parameters: which one? pass group=i (one "
+                             "adamkit optimizer per group)")
+        index = 0
+    group = groups[index]
+    row = {p.optimizer: p for p in PRESETS}[optimizer]
+    hp = {k: group[k] for k in row.defaults if k in group}
+    lr = group.get("initial_lr", group["lr"])
+    hp["lr"] = float(lr)
+    sched = setting.scheduler
+    if sched is not None:
+        specs = [_scheduler_spec(s, group) for s in (sched if isinstance(sched, (list, tuple))
+                                                      else [sched])]
+        from .._schedules_fw import pytorch as _namespace
+        hp["lr"] = _namespace.from_config({"lr": hp["lr"],
+                                           "scheduler": specs[0] if len(specs) == 1
+                                           else specs})
+    elif "initial_lr" in group:
+        raise ValueError("a learning-rate scheduler drives this torch optimizer (its group "
+                         "has initial_lr): pass scheduler=")
+    if setting.learning_rate is not None:
+        hp["lr"] = setting.learning_rate
+    return "pytorch", optimizer, hp

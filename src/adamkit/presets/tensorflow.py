@@ -309,3 +309,34 @@ def tf1_from_config(config):
     if "dtype" in config:
         args["dtype"] = config["dtype"]
     return name, args
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+def from_framework(obj, setting):
+    """A ``tf.compat.v1.train.AdamOptimizer`` or ``RMSPropOptimizer`` object. A learning
+    rate that is a tensor or a function (``exponential_decay(...)`` of ``global_step``)
+    cannot be read back: pass ``learning_rate=`` (``adamkit.schedules.tensorflow...`` with
+    the same arguments)."""
+    name = type(obj).__name__
+    if name == "AdamOptimizer":
+        optimizer, lr = "adam", getattr(obj, "_lr", None)
+        hp = {"beta1": obj._beta1, "beta2": obj._beta2, "epsilon": obj._epsilon}
+    elif name == "RMSPropOptimizer":
+        optimizer, lr = "rmsprop", getattr(obj, "_learning_rate", None)
+        hp = {"rho": obj._decay, "momentum": obj._momentum, "epsilon": obj._epsilon,
+              "centered": bool(obj._centered)}
+    else:
+        return None
+    if setting.learning_rate is not None:
+        lr = setting.learning_rate
+    elif not isinstance(lr, (int, float)) or isinstance(lr, bool):
+        raise ValueError(f"the TF1 {name}'s learning rate is a {type(lr).__name__}, which "
+                         "adamkit cannot read back: pass learning_rate= (a number, or e.g. "
+                         "adamkit.schedules.tensorflow.exponential_decay(...) with the same "
+                         "arguments as tf.compat.v1.train.exponential_decay)")
+    for key, value in hp.items():
+        if not isinstance(value, (int, float)):
+            raise ValueError(f"the TF1 {name}'s {key} is a {type(value).__name__}, not a "
+                             "number: adamkit reads Python numbers only")
+    return "tensorflow", optimizer, {"learning_rate": lr, **hp}

@@ -12,7 +12,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from . import keras, tensorflow
 from ._floats import F, T, adam_scalars, rmsprop_scalars
-from ._preset import Preset
+from ._preset import Preset, PresetError
 
 
 def _legacy_lr(hp, t, lr, f32):
@@ -93,3 +93,32 @@ PRESETS = keras.presets(
            constructor="tf_keras.optimizers.legacy.RMSprop",
            api="tf_keras.optimizers.legacy.RMSprop 2.21"),
 )
+
+
+# -- from the framework's object ------------------------------------------------------------
+
+def from_framework(obj, setting):
+    """A ``tf_keras.optimizers`` Adam/AdamW/RMSprop (new) or ``.legacy`` Adam/RMSprop, as
+    ``model.fit`` runs it (a tf.function; eager is not reproduced). Learning-rate schedule
+    objects are refused (not verified under tf_keras)."""
+    import tf_keras
+    if not isinstance(obj, (tf_keras.optimizers.Optimizer,
+                            tf_keras.optimizers.legacy.Optimizer)):
+        return None
+    legacy = isinstance(obj, tf_keras.optimizers.legacy.Optimizer)
+    framework = "tf_keras_legacy" if legacy else "tf_keras"
+    name = type(obj).__name__
+    optimizer = {"Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop"}.get(name)
+    if optimizer is None or (legacy and optimizer == "adamw"):
+        raise PresetError(f"{framework} {name} has no adamkit preset")
+    if not setting.need_traced("tf_keras"):
+        raise PresetError("tf_keras run eagerly is not reproduced (the presets are "
+                          "model.fit's tf.function)")
+    config = {k: v for k, v in obj.get_config().items()
+              if k not in ("name", "is_legacy_optimizer", "jit_compile")}
+    if setting.learning_rate is not None:
+        config["learning_rate"] = setting.learning_rate
+    elif isinstance(config["learning_rate"], dict):
+        raise PresetError(f"{framework}: learning-rate schedule objects are not reproduced; "
+                          "pass learning_rate= an adamkit schedule if you know one matches")
+    return framework, optimizer, config
