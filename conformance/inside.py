@@ -21,7 +21,7 @@ def bootstrap():
                 f"_s = _u.spec_from_file_location('_adamkit_editable_loader', "
                 f"{loader.origin!r})\n"
                 "_m = _u.module_from_spec(_s); _s.loader.exec_module(_m); _m.init()\n")
-    import adamkit                            # an installed package: link it alone
+    import adamkit  # an installed package: link it alone
     link_dir = tempfile.mkdtemp(prefix="adamkit-link-")
     os.symlink(os.path.dirname(adamkit.__file__), os.path.join(link_dir, "adamkit"))
     return f"import sys\nsys.path.insert(0, {link_dir!r})\n"
