@@ -123,7 +123,7 @@ def _worker(fin, fout):
     def slots():
         by = {}
         for w in opt.weights[1:]:
-            prefix, _, i = w.name.rpartition("_")
+            prefix, _, i = w.name.split("/")[-1].rpartition("_")     # ".../m_3" -> m, 3
             if K.int_shape(w) == K.int_shape(weights[int(i)]) and prefix in ("m", "v", "vhat"):
                 by.setdefault(prefix, {})[int(i)] = K.get_value(w)
         return {n: [d[i] for i in range(len(weights))] for n, d in by.items()}
@@ -136,6 +136,8 @@ def _worker(fin, fout):
     hist = model.fit(x, y.astype(dtype), batch_size=job["batch"], epochs=1, shuffle=False,
                      verbose=0, callbacks=[Record()])
     grads, params, states, lr, arrays = rec.result()
+    if not states[0]:
+        raise RuntimeError(f"no optimizer slots found in {[w.name for w in opt.weights]}")
     stored = {k: float(K.get_value(getattr(opt, k))) for k in ("learning_rate", "beta_1",
                                                                 "beta_2", "decay")}
     meta = {

@@ -228,15 +228,23 @@ def replay(grads, params, states, meta, name="", n_threads=None, lr=None, **opti
                         arrays=names)
 
 
-def replay_file(path, n_threads=None, lr_source=None, **options):
-    """Replay a trajectory ``.npz`` file (golden or live recording), read with the checked
-    loader of :mod:`adamkit.tools.trajectory`.
+def lr_sources(traj):
+    """The learning-rate sources a recording can be replayed with (``replay_file``'s
+    ``lr_source``): ``"recorded"`` if it records each step's rate (else None: its
+    hyper-parameter), then ``"schedule"`` if adamkit has its schedule."""
+    out = ["recorded" if traj.lr is not None else None]
+    if schedule_from_meta(traj.meta, 1.0) is not None:
+        out.append("schedule")
+    return out
+
+
+def replay_trajectory(traj, name="", n_threads=None, lr_source=None, **options):
+    """Replay a loaded :class:`~adamkit.tools.trajectory.Trajectory`.
 
     ``lr_source`` says which learning rate each step takes: ``"recorded"`` the file's
-    ``lr`` member, ``"schedule"`` adamkit's schedule for ``meta["schedule"]``,
-    ``"constant"`` the recorded hyper-parameter; None (the default) the file's ``lr``
-    member if it has one, else the hyper-parameter."""
-    traj = trajectory.load(path)
+    ``lr`` member, ``"schedule"`` adamkit's schedule for ``meta["schedule"]`` (from each
+    group's recorded initial rate), ``"constant"`` the recorded hyper-parameter; None
+    (the default) the file's ``lr`` member if it has one, else the hyper-parameter."""
     lr, source = None, ""
     if lr_source == "schedule":
         lr = []
@@ -244,18 +252,26 @@ def replay_file(path, n_threads=None, lr_source=None, **options):
             row, hp = presets.for_recording(meta_g)
             s = schedule_from_meta(traj.meta, hp[row.lr_name])
             if s is None:
-                raise ValueError(f"{os.path.basename(path)}: no schedule adamkit has "
+                raise ValueError(f"{name}: no schedule adamkit has "
                                  f"({(traj.meta.get('schedule') or {}).get('pieces')})")
             lr.append(s)
         source = "schedule"
     elif lr_source in (None, "recorded") and traj.lr is not None:
         lr, source = traj.lr, "recorded"
     elif lr_source == "recorded":
-        raise ValueError(f"{os.path.basename(path)}: the file records no learning rates")
+        raise ValueError(f"{name}: the file records no learning rates")
     elif lr_source not in (None, "constant"):
         raise ValueError(f"lr_source must be None, 'recorded', 'schedule' or 'constant', "
                          f"not {lr_source!r}")
-    r = replay(traj.grads, traj.params, traj.states, traj.meta,
-               name=os.path.basename(path), n_threads=n_threads, lr=lr, **options)
+    r = replay(traj.grads, traj.params, traj.states, traj.meta, name=name,
+               n_threads=n_threads, lr=lr, **options)
     r.lr_source = source
     return r
+
+
+def replay_file(path, n_threads=None, lr_source=None, **options):
+    """Replay a trajectory ``.npz`` file (golden or live recording), read with the checked
+    loader of :mod:`adamkit.tools.trajectory`; ``lr_source`` as for
+    :func:`replay_trajectory`."""
+    return replay_trajectory(trajectory.load(path), os.path.basename(path), n_threads,
+                             lr_source, **options)
