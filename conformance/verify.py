@@ -192,9 +192,9 @@ def _row_printer(out):
         if r is None:
             out(f"{name.replace('.npz', ''):77s} {status}{'  -- ' + note if note else ''}")
             return
-        stem, _, source = name.partition("#")
+        stem, _, lr_source = name.partition("#")
         variant = stem[:-4].split("-")[2] if stem.count("-") >= 3 else ""
-        variant += f" ({source})" if source else ""
+        variant += f" ({lr_source})" if lr_source else ""
         worst = "0" if r.worst == 0 else f"{r.worst:.0f}"
         out(f"{r.framework:22s} {r.optimizer:9s} {variant:24s} {r.dtype:7s} {source:6s} "
             f"{r.steps:5d} {worst:>8s}  {status}{'  -- ' + note if note else ''}")
