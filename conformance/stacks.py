@@ -13,6 +13,11 @@ limit to an older instruction set (XLA's ``--xla_cpu_max_isa``, OpenBLAS's
 ``OPENBLAS_CORETYPE``), so that both paths are proven on one machine; each recording says
 which path it took (its ``cpu`` and ``env``), and its replay takes the same.
 
+The ``*_train_adapter`` entries record real training instead of a gradient stream: the
+model of ``make_streams.py`` (an MLP on the digits) trained with the framework's own
+training API and schedules, every parameter array replayed together
+(notes/real-training.md).
+
 Keras 3's eager TensorFlow mode (``keras_adapter`` with ``KERAS_ADAPTER_MODE=eager`` and
 ``KERAS_BACKEND=tensorflow``; preset ``keras_tensorflow_eager``) replays at 0 ULP too
 (notes/keras-recipes.md) but takes about 9 minutes on two cores, so it is left out of the
@@ -39,6 +44,16 @@ STACKS = {
             ("keras_adapter", {"KERAS_BACKEND": "torch"}),
             ("keras_adapter", {"KERAS_BACKEND": "jax", "KERAS_ADAPTER_MODE": "eager"}),
             ("tf_keras_adapter", {}),
+            # real training (notes/real-training.md): a small model, the framework's own
+            # training loop and schedules, several arrays replayed together
+            ("torch_train_adapter", {}),
+            ("optax_train_adapter", {"JAX_ENABLE_X64": "0"}),
+            ("optax_train_adapter", {"JAX_ENABLE_X64": "1"}),
+            ("tensorflow_train_adapter", {}),
+            ("keras_train_adapter", {"KERAS_BACKEND": "tensorflow"}),
+            ("keras_train_adapter", {"KERAS_BACKEND": "jax"}),
+            ("keras_train_adapter", {"KERAS_BACKEND": "torch"}),
+            ("tf_keras_train_adapter", {}),
         ],
     },
     "legacy": {
@@ -58,6 +73,9 @@ STACKS = {
              {"tag": "skylakex", "only": "hookclip", "requires": ["avx512vl"]}),
             ("lasagne_adapter", {}),
             ("keras2_adapter", {}),
+            ("mxnet_train_adapter", {}),
+            ("chainer_train_adapter", {}),
+            ("keras2_train_adapter", {}),
         ],
     },
     "kerasadamw": {
@@ -67,6 +85,7 @@ STACKS = {
         ],
         "adapters": [
             ("keras_adamw_adapter", {"TF_KERAS": "1"}),
+            ("keras_adamw_train_adapter", {"TF_KERAS": "1"}),
         ],
     },
 }

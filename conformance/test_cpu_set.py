@@ -55,7 +55,7 @@ def test_the_set_covers_the_cpu_dependent_paths():
 def test_a_failing_replay_says_where_and_on_which_path(tmp_path):
     """verify's FAIL row names the first differing step and array and the CPU path it was
     replayed on (a recording altered by one bit at step 5)."""
-    from .verify import replay_row
+    from .verify import replay_rows
     src = os.path.join(HERE, "cpu", "optax-rmsprop-default-float64.npz")
     with np.load(src) as z:
         arrays = {k: z[k] for k in z.files}
@@ -64,7 +64,7 @@ def test_a_failing_replay_says_where_and_on_which_path(tmp_path):
     arrays["params"] = params
     bad = tmp_path / "optax-rmsprop-default-float64.npz"
     np.savez_compressed(bad, **arrays)
-    r, status, note = replay_row(str(bad))
+    (r, status, note, _), = replay_rows(str(bad))
     assert status == "FAIL" and r.worst == 1
     assert "first differs at step 5 in params" in note
     assert "xla_isa=AVX512" in note and "recorded on" in note or "xla_isa=AVX512" in note

@@ -4,7 +4,9 @@ framework took (this CPU's natively, and the framework's own ISA limits: stacks.
 
 Every recording is replayed twice: with this CPU's estimate instructions where they give
 the frameworks' bits, and with every estimate computed by its portable software model
-(``portable=True``, what another machine does); both must give the recorded bits.
+(``portable=True``, what another machine does); both must give the recorded bits. A
+recording of real training is replayed with the learning rate it recorded at each step
+and, when adamkit has its schedule, with that schedule (a second row, ``#schedule``).
 
 A stack whose environment is missing is skipped locally (run ``python -m conformance
 setup``) and fails in CI (CI=true): there, no conformance case may be skipped.
@@ -37,7 +39,9 @@ def test_live_stack_replays_bit_for_bit(stack, tmp_path):
     for r, status, _, name in results:
         if r is None:
             continue
-        p = replay_file(str(rec / name), portable=True)
+        file, _, source = name.partition("#")     # "<file>#schedule": adamkit's schedule
+        p = replay_file(str(rec / file), portable=True, lr_source=source or None,
+                        n_threads=1 if r.arrays else None)
         if p.max_ulp != r.max_ulp:
             portable.append((name, r.max_ulp, p.max_ulp))
     assert not portable, portable

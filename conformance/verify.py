@@ -23,7 +23,8 @@ import tempfile
 import time
 
 from adamkit import _cpu, presets
-from adamkit.tools.replay import replay_file
+from adamkit.tools import trajectory
+from adamkit.tools.replay import lr_sources, replay_trajectory
 
 from . import pins as _pins
 from .make_streams import write_streams
@@ -108,30 +109,54 @@ def _pin(name):
     return None
 
 
-def replay_row(path):
-    """Replay one file: (result or None, status, note)."""
+def replay_rows(path):
+    """Replay one file: [(result or None, status, note, row name)]. One row (a recording of
+    real training is replayed with the learning rate it recorded at each step), and a
+    second one, named ``<file>#schedule``, replayed with adamkit's schedule when the
+    recording's schedule is one that adamkit has."""
     name = os.path.basename(path)
     for pattern, why in _pins.NOT_REPRODUCED.items():
         if fnmatch.fnmatch(name, pattern):
-            return None, "not reproduced", why
+            return [(None, "not reproduced", why, name)]
     try:
-        r = replay_file(path)
+        traj = trajectory.load(path)
+        sources = lr_sources(traj)
     except Exception as exc:
-        return None, "ERROR", f"{type(exc).__name__}: {exc}"
+        return [(None, "ERROR", f"{type(exc).__name__}: {exc}", name)]
+    # several arrays of a model: one thread (the bits do not depend on it, and two OpenMP
+    # threads on two busy cores make these replays three times slower)
+    n_threads = 1 if traj.multi else None
+    rows = []
+    for source in sources:
+        row_name = name + ("#schedule" if source == "schedule" else "")
+        try:
+            r = replay_trajectory(traj, row_name, n_threads=n_threads, lr_source=source)
+        except Exception as exc:
+            rows.append((None, "ERROR", f"{type(exc).__name__}: {exc}", row_name))
+            continue
+        rows.append((r, *_status(row_name, r), row_name))
+    return rows
+
+
+def _status(name, r):
     pin = _pin(name)
     if pin is not None:
         ulp, why = pin
         if r.worst == 0:
-            return r, "identical (pin obsolete)", why
-        return r, ("pinned" if r.worst <= ulp else "FAIL (pin exceeded)"), why
+            return "identical (pin obsolete)", why
+        return ("pinned" if r.worst <= ulp else "FAIL (pin exceeded)"), why
     if r.identical:
-        return r, "identical", ""
-    return r, "FAIL", _hint(r)
+        return "identical", ""
+    return "FAIL", _hint(r)
 
 
 def _hint(r):
     """Where a failing replay first differs, and whether the CPU path may explain it."""
     text = f"first differs at step {r.first_diff_step} in {r.first_diff_array}"
+    if r.arrays and "[" in r.first_diff_array:
+        text += f" ({r.arrays[int(r.first_diff_array.split('[')[1].rstrip(']'))]})"
+    if r.lr_source:
+        text += f"; lr: {r.lr_source}"
     recorded, host = r.context.get("recorded_cpu"), _cpu.host()
     if recorded and recorded != host.describe():
         text += f"; recorded on {recorded}, replayed on {host.describe()}"
@@ -149,10 +174,10 @@ def live_results(stack, streams_dir, dest, only="", out=lambda s: None, rows=Non
     files = record_stack(stack, streams_dir, dest, only, out)
     results = []
     for path in files:
-        row = (*replay_row(path), os.path.basename(path))
-        results.append(row)
-        if rows is not None:
-            rows("live", *row)
+        for row in replay_rows(path):
+            results.append(row)
+            if rows is not None:
+                rows("live", *row)
     return results
 
 
@@ -165,9 +190,11 @@ _HEAD = (f"{'framework':22s} {'optimizer':9s} {'variant':24s} {'dtype':7s} {'src
 def _row_printer(out):
     def row(source, r, status, note, name):
         if r is None:
-            out(f"{name[:-4]:77s} {status}{'  -- ' + note if note else ''}")
+            out(f"{name.replace('.npz', ''):77s} {status}{'  -- ' + note if note else ''}")
             return
-        variant = name[:-4].split("-")[2] if name.count("-") >= 3 else ""
+        stem, _, lr_source = name.partition("#")
+        variant = stem[:-4].split("-")[2] if stem.count("-") >= 3 else ""
+        variant += f" ({lr_source})" if lr_source else ""
         worst = "0" if r.worst == 0 else f"{r.worst:.0f}"
         out(f"{r.framework:22s} {r.optimizer:9s} {variant:24s} {r.dtype:7s} {source:6s} "
             f"{r.steps:5d} {worst:>8s}  {status}{'  -- ' + note if note else ''}")
@@ -192,7 +219,8 @@ def verify(live=True, setup=False, only="", out=print, require_all=None):
     for path in sorted(glob.glob(os.path.join(HERE, "golden", "*.npz"))):
         if only and only not in os.path.basename(path):
             continue
-        rows("golden", *replay_row(path), os.path.basename(path))
+        for row in replay_rows(path):
+            rows("golden", *row)
     missing = []
     if live:
         streams = tempfile.mkdtemp(prefix="adamkit-streams-")

@@ -95,3 +95,61 @@ def test_the_loader_refuses_malformed_files(tmp_path):
         trajectory.load(tmp_path / "notnpy.npz")
     with pytest.raises(ValueError, match="inflate"):
         trajectory.load(path, max_bytes=1000)
+
+
+def _record_groups(tmp_path, T=25):
+    """adamkit's own pytorch preset, two parameter groups (their own lr and L2 weight
+    decay), each rate halved every 10 steps: the layout of a real-training recording."""
+    from adamkit import schedules
+    rng = np.random.default_rng(5)
+    ps = [rng.standard_normal(s) for s in SHAPES]
+    groups = [([0, 2], {"lr": 0.01, "weight_decay": 0.001}), ([1], {"lr": 0.02,
+                                                                   "weight_decay": 0.0})]
+    opts = [adamkit.Adam(preset="pytorch", lr=schedules.pytorch.StepLR(
+        hp["lr"], step_size=10, gamma=0.5), weight_decay=hp["weight_decay"])
+        for _, hp in groups]
+    G = [np.empty((T, *s)) for s in SHAPES]
+    P = [np.empty((T + 1, *s)) for s in SHAPES]
+    S = [{"exp_avg": np.zeros((T + 1, *s)), "exp_avg_sq": np.zeros((T + 1, *s))}
+         for s in SHAPES]
+    lr = np.empty((T, len(SHAPES)))
+    for k, p in enumerate(ps):
+        P[k][0] = p
+    for t in range(T):
+        gs = [rng.standard_normal(s) for s in SHAPES]
+        for (idx, hp), opt in zip(groups, opts):
+            lr[t, idx] = opt.lr(t)
+            opt.step([ps[k] for k in idx], [gs[k] for k in idx])
+            for j, k in enumerate(idx):
+                S[k]["exp_avg"][t + 1] = opt._state[j]["m"].reshape(SHAPES[k])
+                S[k]["exp_avg_sq"][t + 1] = opt._state[j]["v"].reshape(SHAPES[k])
+        for k in range(len(SHAPES)):
+            G[k][t], P[k][t + 1] = gs[k], ps[k]
+    meta = {"framework": "torch", "optimizer": "adam", "variant": "groups", "T": T,
+            "hyperparameters_effective": {"lr": 0.01, "weight_decay": 0.001},
+            "param_groups": [{"arrays": idx, "hyperparameters": hp} for idx, hp in groups],
+            "schedule": {"pieces": [{"name": "StepLR", "args": {"step_size": 10,
+                                                                 "gamma": 0.5}}]},
+            "arrays": [{"name": f"a{k}", "shape": list(s)} for k, s in enumerate(SHAPES)]}
+    path = tmp_path / "groups.npz"
+    trajectory.save(path, G, P, S, meta, lr=lr)
+    return path
+
+
+def test_param_groups_recorded_rates_and_schedules(tmp_path):
+    path = _record_groups(tmp_path)
+    traj = trajectory.load(path)
+    assert traj.lr.shape == (25, 3)
+    for source in (None, "recorded", "schedule"):
+        r = replay_file(str(path), lr_source=source)
+        assert r.identical, (source, r.max_ulp)
+        assert r.lr_source == (source or "recorded")
+    r = replay_file(str(path), lr_source="constant")      # the rate halves at step 11
+    assert r.first_diff_step == 11
+
+
+def test_a_per_array_lr_member_must_have_one_column_per_array(tmp_path):
+    path = _record_groups(tmp_path)
+    _rewrite(path, tmp_path / "bad.npz", lr=np.zeros((25, 2)))
+    with pytest.raises(ValueError, match="lr"):
+        trajectory.load(tmp_path / "bad.npz")

@@ -15,6 +15,11 @@ Usage (inside the framework's own environment)::
                ``extra_meta`` a dict merged into the file's ``meta`` (at least ``api``,
                ``hyperparameters_effective``, ``state_arrays``).
 
+A real-training adapter (``_train.py``) sets ``TRAINING = True`` and defines
+``train(case, data)`` instead of ``run``, returning ``(recording, extra_meta)``:
+``recording`` a ``_train.Recorder``'s ``result()`` (several arrays and the learning rate
+of every step), written as a multi-array file; its cases name the model in ``stream``.
+
 The gradient streams are made once in the main environment (``streams.py``) and handed
 over as ``DIR/stream-<name>-<dtype>.npz`` holding ``p0`` and ``grads``; adapters never draw
 random numbers, so the two NumPy versions of the stacks cannot disagree on the data.
@@ -38,6 +43,7 @@ sys.path.insert(0, HERE)
 # framework's environment, where adamkit is not installed)
 sys.path.insert(0, os.path.join(ROOT, "src", "adamkit", "tools"))
 
+import _train  # noqa: E402
 import trajectory  # noqa: E402
 
 
@@ -129,14 +135,25 @@ def main(argv=None):
             name = f"{mod.FRAMEWORK}-{case.optimizer}-{variant}-{dtype}"
             if args.only and args.only not in name:
                 continue
-            with np.load(os.path.join(args.streams, f"stream-{case.stream}-{dtype}.npz")) as z:
-                p0, grads = z["p0"], z["grads"]
-                stream_meta = json.loads(str(z["meta"]))
             t0 = time.perf_counter()
-            params, states, extra = mod.run(case, p0.copy(), grads)
-            params = np.asarray(params)
-            if params.dtype != grads.dtype or params.shape != (grads.shape[0] + 1, grads.shape[1]):
-                raise RuntimeError(f"{name}: adapter returned params {params.dtype} {params.shape}")
+            lr = None
+            if getattr(mod, "TRAINING", False):
+                data = _train.Data(args.streams, case.stream, dtype)
+                (grads, params, states, lr, arrays), extra = mod.train(case, data)
+                stream_meta = data.meta
+                T, n = grads[0].shape[0], sum(g[0].size for g in grads)
+                if any(p.dtype != np.dtype(dtype) for p in params):
+                    raise RuntimeError(f"{name}: adapter returned {[p.dtype for p in params]}")
+                extra = {**extra, "arrays": arrays}
+            else:
+                with np.load(os.path.join(args.streams, f"stream-{case.stream}-{dtype}.npz")) as z:
+                    p0, grads = z["p0"], z["grads"]
+                    stream_meta = json.loads(str(z["meta"]))
+                params, states, extra = mod.run(case, p0.copy(), grads)
+                params = np.asarray(params)
+                T, n = grads.shape
+                if params.dtype != grads.dtype or params.shape != (T + 1, n):
+                    raise RuntimeError(f"{name}: adapter returned params {params.dtype} {params.shape}")
             meta = {
                 "framework": mod.FRAMEWORK,
                 "version": versions,
@@ -146,8 +163,8 @@ def main(argv=None):
                 "case_description": case.description,
                 "hyperparameters": case.hyperparameters,
                 "dtype": dtype,
-                "n": int(grads.shape[1]),
-                "T": int(grads.shape[0]),
+                "n": int(n),
+                "T": int(T),
                 "seed": stream_meta.get("seed"),
                 "set": "live",
                 "stream": stream_meta,
@@ -159,7 +176,8 @@ def main(argv=None):
                 "seconds": round(time.perf_counter() - t0, 3),
             }
             meta.update(extra)
-            trajectory.save(os.path.join(args.out, name + ".npz"), grads, params, states, meta)
+            trajectory.save(os.path.join(args.out, name + ".npz"), grads, params, states, meta,
+                            lr=lr)
             written += 1
     print(f"{args.adapter}: wrote {written} trajectory files to {args.out}")
 

@@ -13,13 +13,16 @@ namespace has ``from_config(config)`` for the JSON description a recording carri
 :func:`adamkit.schedules.from_config` dispatches on the framework's name.
 """
 
+from .presets import chainer as _chainer
 from .presets import keras as _keras
+from .presets import mxnet as _mxnet
 from .presets import optax as _optax
 from .presets import pytorch as _pytorch
 from .presets import tensorflow as _tf
 from .schedules import Schedule
 
-__all__ = ["FrameworkSchedule", "tensorflow", "keras", "pytorch", "optax", "from_config"]
+__all__ = ["FrameworkSchedule", "tensorflow", "keras", "pytorch", "optax", "mxnet", "chainer",
+           "from_config"]
 
 
 class FrameworkSchedule(Schedule):
@@ -327,7 +330,42 @@ class optax:  # noqa: N801
         return _ox(name, {"config": config}, fn=fn)
 
 
-NAMESPACES = {"tensorflow": tensorflow, "keras": keras, "pytorch": pytorch, "optax": optax}
+# --------------------------------------------------------------------------
+# MXNet and Chainer
+# --------------------------------------------------------------------------
+
+class mxnet:  # noqa: N801
+    """``mx.lr_scheduler`` (MXNet 1.9.1) as the optimizer evaluates it at each update."""
+
+    @staticmethod
+    def FactorScheduler(base_lr, step, factor=1.0, stop_factor_lr=1e-8):  # noqa: N802
+        """``base_lr`` times ``factor`` once per ``step`` updates, a recursion in doubles."""
+        kw = {"base_lr": base_lr, "step": step, "factor": factor,
+              "stop_factor_lr": stop_factor_lr}
+        return FrameworkSchedule("mxnet", "FactorScheduler", _mxnet.factor_scheduler(**kw), kw)
+
+    @staticmethod
+    def from_config(config):
+        return mxnet.FactorScheduler(**{k: v for k, v in config.items() if k != "class"})
+
+
+class chainer:  # noqa: N801
+    """Chainer 7.8.1's ``ExponentialShift`` extension on the learning-rate attribute."""
+
+    @staticmethod
+    def ExponentialShift(init, rate, every=1, target=None):  # noqa: N802
+        """``init * rate ** k`` after ``k`` shifts, one every ``every`` iterations."""
+        kw = {"init": init, "rate": rate, "every": every, "target": target}
+        return FrameworkSchedule("chainer", "ExponentialShift",
+                                 _chainer.exponential_shift(**kw), kw)
+
+    @staticmethod
+    def from_config(config):
+        return chainer.ExponentialShift(**{k: v for k, v in config.items() if k != "class"})
+
+
+NAMESPACES = {"tensorflow": tensorflow, "keras": keras, "pytorch": pytorch, "optax": optax,
+              "mxnet": mxnet, "chainer": chainer}
 ALIASES = {"tf": "tensorflow", "tf1": "tensorflow", "torch": "pytorch"}
 
 

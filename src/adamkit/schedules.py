@@ -55,7 +55,7 @@ __all__ = [
     "Schedule", "constant", "exponential_decay", "inverse_time_decay",
     "inverse_sqrt_decay", "keras_decay", "caffe", "cosine", "sgdr",
     "warmup", "then", "from_config", "FrameworkSchedule",
-    "tensorflow", "keras", "pytorch", "optax",
+    "tensorflow", "keras", "pytorch", "optax", "mxnet", "chainer",
 ]
 
 ScheduleLike = Union["Schedule", Callable[[int], float], float]
@@ -450,8 +450,10 @@ def then(*schedules: ScheduleLike, boundaries: Optional[Sequence[int]] = None) -
 # the frameworks' own schedules (their arithmetic lives in adamkit.presets.<framework>)
 from ._schedules_fw import (  # noqa: E402
     FrameworkSchedule,
+    chainer,
     from_config,
     keras,
+    mxnet,
     optax,
     pytorch,
     tensorflow,

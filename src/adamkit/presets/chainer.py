@@ -145,3 +145,18 @@ def from_framework(obj, setting):
     if setting.learning_rate is not None:
         hp[found.lr_name] = setting.learning_rate
     return "chainer", found.optimizer, hp
+
+
+# -- schedules -------------------------------------------------------------------------------
+
+def exponential_shift(init, rate, every=1, target=None):
+    """``chainer.training.extensions.ExponentialShift(attr, rate, init, target)`` triggered
+    every ``every`` iterations (Chainer 7.8.1): after ``k`` shifts the attribute is
+    ``init * rate ** k`` (Python floats), clipped at ``target``; the update after ``t``
+    iterations has had ``t // every`` shifts."""
+    def at(t):
+        value = init * rate ** (int(t) // int(every))
+        if target is not None and (rate > 1 and value > target or rate < 1 and value < target):
+            value = target
+        return value
+    return at

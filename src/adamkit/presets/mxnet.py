@@ -12,7 +12,7 @@ import math
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import F, T, adam_scalars, rmsprop_scalars
-from ._preset import Preset, refuse
+from ._preset import Preset, PresetError, refuse
 
 
 @functools.lru_cache(maxsize=1024)      # pure; the same hyper-parameter text every step
@@ -181,3 +181,23 @@ def from_framework(obj, setting):
     if setting.learning_rate is not None:
         hp["learning_rate"] = setting.learning_rate
     return "mxnet", optimizer, hp
+
+
+# -- schedules -------------------------------------------------------------------------------
+
+def factor_scheduler(base_lr, step, factor, stop_factor_lr=1e-8):
+    """``mx.lr_scheduler.FactorScheduler(step, factor, stop_factor_lr)`` with the
+    optimizer's ``base_lr``, as MXNet 1.9.1 evaluates it at update ``t + 1``: a Python
+    recursion in doubles, ``base_lr *= factor`` each time the update count passes another
+    ``step`` (not ``base_lr * factor**k``), floored at ``stop_factor_lr``."""
+    if step < 1 or not factor <= 1.0:
+        raise PresetError("mxnet FactorScheduler: step must be >= 1 and factor <= 1")
+    rates = [float(base_lr)]                 # rates[k]: after k decays
+
+    def at(t):
+        k = int(t) // int(step)
+        while len(rates) <= k:
+            lr = rates[-1] * factor
+            rates.append(stop_factor_lr if lr < stop_factor_lr else lr)
+        return rates[k]
+    return at

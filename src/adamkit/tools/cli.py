@@ -32,7 +32,7 @@ def _replay(args):
     _out(f"{'file':52s} {'steps':>5s} {'max ULP':>9s}  first diff  worst array")
     for path in args.files:
         try:
-            r = replay_file(path, n_threads=args.threads)
+            r = replay_file(path, n_threads=args.threads, lr_source=args.lr)
         except Exception as exc:  # report and go on: one bad file must not hide the rest
             bad += 1
             _out(f"{os.path.basename(path):52s} ERROR {type(exc).__name__}: {exc}")
@@ -163,6 +163,10 @@ def main(argv=None):
     r = sub.add_parser("replay", help="replay trajectory files; exit 1 unless all identical")
     r.add_argument("files", nargs="+")
     r.add_argument("--threads", type=int, default=None)
+    r.add_argument("--lr", choices=("recorded", "schedule", "constant"), default=None,
+                   help="each step's learning rate: the file's recorded rates (the default "
+                        "when it has them), adamkit's schedule for meta['schedule'], or the "
+                        "recorded hyper-parameter")
     r.set_defaults(func=_replay)
 
     c = sub.add_parser("compare", help="drift between two presets on one gradient stream")

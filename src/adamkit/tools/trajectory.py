@@ -15,7 +15,10 @@ after every step, read back from the framework. Two layouts:
   *shape), ``params_<k>`` (T+1, *shape) and ``state_<name>_<k>`` (T+1, *shape).
 
 Both may hold ``lr`` (T,): the learning rate the framework used at each step, where it
-can be read back (its schedule is described in ``meta["schedule"]``). ``meta`` is a 0-d
+can be read back (its schedule is described in ``meta["schedule"]``), as the value of the
+optimizer's learning-rate hyper-parameter (a decay the optimizer applies itself, such as
+Keras 2's ``decay``, is not in it); a several-array file may hold it as (T, K), one rate
+per array (parameter groups with their own rates). ``meta`` is a 0-d
 unicode array holding a JSON document (framework, version, optimizer, variant,
 hyperparameters_effective, dtype, T, cpu, env, paths, command, environment, ...).
 
@@ -42,9 +45,9 @@ _MAX_STEPS = 10**6
 
 class Trajectory:
     """One recorded run: per array ``grads[k]`` (T, *shape), ``params[k]`` (T+1, *shape)
-    and ``states[k]`` (a dict of (T+1, *shape) arrays), the learning rates ``lr`` (or None)
-    and ``meta``. For a one-array file, ``grads``, ``params`` and ``states`` are that
-    array's (not lists) and ``multi`` is False."""
+    and ``states[k]`` (a dict of (T+1, *shape) arrays), the learning rates ``lr`` ((T,),
+    (T, K) or None) and ``meta``. For a one-array file, ``grads``, ``params`` and
+    ``states`` are that array's (not lists) and ``multi`` is False."""
 
     def __init__(self, grads, params, states, meta, lr=None):
         self.grads, self.params, self.states = grads, params, states
@@ -149,8 +152,10 @@ def _expected(path, zf, infos, meta):
     missing = [name for name in expected if name not in infos]
     if missing:
         raise ValueError(f"{path}: missing {missing}")
-    if "lr" in infos:
-        expected["lr"] = ((T,), np.dtype(np.float64))
+    if "lr" in infos:               # one rate per step, or (several arrays) one per array
+        lr_shape = _header(zf, infos["lr"])[0]
+        per_array = meta.get("arrays") is not None and lr_shape == (T, len(shapes))
+        expected["lr"] = ((T, len(shapes)) if per_array else (T,), np.dtype(np.float64))
     pattern = re.compile(r"state_(\w+?)(_\d+)?$")
     for name in infos:
         m = pattern.match(name)
