@@ -115,6 +115,10 @@ class BlockSum:
         self._send = np.empty(k * self.size, dtype=self.dtype) if k > 1 else None
         self._gcounts = [b - a for a, b in self.shards]
         self._gdispls = [a for a, _ in self.shards]
+        # equal counts everywhere: MPI_Alltoall / MPI_Allgather (MPICH's v-variants are
+        # 2-2.5x slower for large messages on this machine: docs/mpi.md)
+        self._even = self.size % P == 0
+        self._a2a_even = self._even and len({len(nd) for nd in self.nodes}) == 1
         vc = [1 + (b - a) for a, b in self.block_ranges]
         self._vcounts, self._vdispls = vc, np.concatenate([[0], np.cumsum(vc)[:-1]]).tolist()
         self._vbuf = np.empty(sum(vc), dtype=np.float64)
@@ -159,8 +163,11 @@ class BlockSum:
                 for j, e in enumerate(entries):
                     send[at + j * (b - a):at + (j + 1) * (b - a)] = e[2][a:b]
         t = self._type
-        self.comm.Alltoallv([send, (self._scounts, self._sdispls), t],
-                            [self._recv, (self._rcounts, self._rdispls), t])
+        if self._a2a_even:
+            self.comm.Alltoall([send, t], [self._recv, t])
+        else:
+            self.comm.Alltoallv([send, (self._scounts, self._sdispls), t],
+                                [self._recv, (self._rcounts, self._rdispls), t])
         for e in entries:
             self.pool.give(e[2])
         m = self.shard[1] - self.shard[0]
@@ -177,7 +184,10 @@ class BlockSum:
 
     def allgather(self, mine: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Every rank's shard into ``out`` (``size`` elements, ``dtype``)."""
-        self.comm.Allgatherv(mine, [out, (self._gcounts, self._gdispls), self._type])
+        if self._even:
+            self.comm.Allgather([mine, self._type], [out, self._type])
+        else:
+            self.comm.Allgatherv(mine, [out, (self._gcounts, self._gdispls), self._type])
         return out
 
     def allreduce(self, grads: Sequence[Any], out: Optional[np.ndarray] = None

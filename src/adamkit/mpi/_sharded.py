@@ -230,7 +230,10 @@ class ShardedOptimizer:
 
     def _gather(self, ps: list) -> None:
         for p, (counts, displs, t) in zip(ps, self._gathers):
-            if p.size:
+            if p.size and len(set(counts)) == 1 and displs == [counts[0] * q for q in
+                                                               range(len(counts))]:
+                self.comm.Allgather(MPI.IN_PLACE, [p.reshape(-1), t])
+            elif p.size:
                 self.comm.Allgatherv(MPI.IN_PLACE, [p.reshape(-1), (counts, displs), t])
 
     def step(self, params: Any, grads: Any, lr_mult: Optional[Sequence[float]] = None
