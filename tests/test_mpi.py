@@ -208,6 +208,25 @@ def installed():
     return inc, lib
 
 
+def parse_bits(stdout):
+    """``label index value`` lines: a C99 hex float, or the integer bits of a double."""
+    got = {}
+    for line in stdout.splitlines():
+        label, i, v = line.split()
+        if "x" in v.lower() or "p" in v.lower():
+            got[label, int(i)] = float.fromhex(v)
+        else:
+            got[label, int(i)] = float(np.array(int(v), dtype=np.int64).view(np.float64))
+    return got
+
+
+def assert_same_as_python(stdout, P):
+    res = doc_problem()["res"]
+    got = parse_bits(stdout)
+    assert [got["x", i] for i in range(res.x.size)] == res.x.tolist(), P
+    assert got["f", 0] == res.fun and res.nit == 200
+
+
 def test_c_example_same_bits_as_python(mpi, installed, tmp_path):
     require(mpi["mpicc"] is not None, "mpicc is not installed")
     inc, lib = installed
@@ -216,14 +235,30 @@ def test_c_example_same_bits_as_python(mpi, installed, tmp_path):
            f"-L{lib}", "-ladam_c", "-lm", "-o", "adam_mpi"]
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"{cmd}\n{r.stdout}\n{r.stderr}"
-    res = doc_problem()["res"]
     for P in RANKS:
-        got = {}
-        for line in mpirun(mpi, P, "./adam_mpi", cwd=tmp_path).splitlines():
-            label, i, v = line.split()
-            got[label, int(i)] = float.fromhex(v)
-        assert [got["x", i] for i in range(res.x.size)] == res.x.tolist(), P
-        assert got["f", 0] == res.fun and res.nit == 200
+        assert_same_as_python(mpirun(mpi, P, "./adam_mpi", cwd=tmp_path), P)
+
+
+def test_fortran_example_same_bits_as_python(installed, tmp_path):
+    """With Debian's MPICH (libmpich-dev: mpifort and its own mpiexec), when installed;
+    the mpich wheel has no Fortran compiler wrapper."""
+    mpifort = shutil.which("mpifort")
+    require(mpifort is not None, "mpifort is not installed (Debian: libmpich-dev)")
+    mpiexec = os.path.join(os.path.dirname(os.path.realpath(mpifort)), "mpiexec")
+    mpiexec = mpiexec if os.access(mpiexec, os.X_OK) else shutil.which("mpiexec.mpich")
+    require(mpiexec is not None, "no mpiexec next to mpifort")
+    inc, lib = installed
+    (tmp_path / "adam_mpi.f90").write_text(doc_example("adam_mpi.f90"))
+    for cmd in ([mpifort, "-c", str(inc / "adam_c.f90")],
+                [mpifort, "-O2", "-ffp-contract=off", "adam_mpi.f90", "adam_c.o", f"-L{lib}",
+                 "-ladam_c", "-lm", "-o", "adam_mpi_f"]):
+        r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"{cmd}\n{r.stdout}\n{r.stderr}"
+    for P in RANKS:
+        r = subprocess.run([mpiexec, "-n", str(P), "./adam_mpi_f"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        assert_same_as_python(r.stdout, P)
 
 
 # ---------------------------------------------------------------------------------------
