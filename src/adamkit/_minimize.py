@@ -78,10 +78,12 @@ Design
 This module holds the public functions and the table of methods; the options and the
 checks of ``x0`` and the bounds are in ``_minimize_options`` (the :class:`Options`
 dataclass), the calls of ``fun`` in ``_minimize_objective`` (:class:`Objective`) and the
-loop in ``_minimize_loop``.  The six methods are generated from the table
-``_METHODS`` by ``_method_factory``: the scipy signature is written once, in
-``_minimize_method``; each generated function has the full signature (scipy's
-arguments, the method's hyper-parameters, the common options) as ``__signature__`` for
+loop in ``_minimize_loop``; :class:`Engine` says where the objective is evaluated and the
+optimizer stepped (this process; ``adamkit.mpi`` runs the same ``run`` across MPI ranks),
+and ``_blocks`` holds the ``blocks`` option's fixed summation order.  The six methods
+are generated from the table ``_METHODS`` by ``_method_factory``: the scipy signature is
+written once, in ``_minimize_method``; each generated function has the full signature
+(scipy's arguments, the method's hyper-parameters, the common options) as ``__signature__`` for
 :func:`inspect.signature` and help(), and is typed through a ``ParamSpec`` so that type
 checkers see scipy's custom-method signature.  Only scipy's public API is used
 (``OptimizeResult``, ``OptimizeWarning``, ``Bounds``); NumPy >= 2 makes the real floor

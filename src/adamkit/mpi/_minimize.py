@@ -201,10 +201,10 @@ def minimize(fun: Callable, x0: Any, args: tuple = (),
     Notes
     -----
     Per iteration: ``fun`` on this rank's blocks, one ``MPI_Allgatherv`` of the block
-    values (with an error flag), one ``MPI_Alltoallv`` and one ``MPI_Allgatherv`` of the
+    values (with an error flag), one ``MPI_Alltoall(v)`` and one allgather of the
     gradient (a reduce-scatter in the tree's order and an allgather: about what a ring
     allreduce sends when each rank's blocks form one subtree, e.g. ``B`` a power of two
-    times ``P``), and with ``shard=True`` an ``MPI_Allgatherv`` of the iterate.
+    times ``P``), and with ``shard=True`` an allgather of the iterate.
     """
     comm = MPI.COMM_WORLD if comm is None else comm
     meth = "adam" if method is None else method

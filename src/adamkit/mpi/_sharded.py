@@ -25,7 +25,7 @@ from mpi4py import MPI
 from .. import _optim
 from .._blocks import split_range
 from .._validation import check_real
-from ._comm import agree, mpi_type
+from ._comm import agree, gather, mpi_type
 
 __all__ = ["ShardedOptimizer"]
 
@@ -57,7 +57,7 @@ class ShardedOptimizer:
     elements; rank ``r`` of ``P`` owns elements ``[N r // P, N (r+1) // P)``, holds the
     optimizer state (``m``, ``v``, ...) of those only and updates them with
     ``optimizer(**kwargs)`` objects (any class, preset and schedule), then every rank's
-    updated elements are gathered (``MPI_Allgatherv``), so the parameters are the same
+    updated elements are gathered (an allgather), so the parameters are the same
     on every rank after each step, bit for bit those of one unsharded optimizer.
 
     Parameters
@@ -74,7 +74,7 @@ class ShardedOptimizer:
     -----
     Memory per rank: the state of ``N / P`` elements (``state_nbytes``).  Per step, with
     :meth:`step` (whole gradients given): the update of ``N / P`` elements and one
-    ``MPI_Allgatherv`` per parameter array.  :meth:`step_shard` takes only this rank's
+    allgather per parameter array.  :meth:`step_shard` takes only this rank's
     shard of the gradient, as :meth:`adamkit.mpi.BlockSum.reduce_scatter` returns it:
     that is ZeRO-1's reduce-scatter, update, all-gather.
 
@@ -229,12 +229,9 @@ class ShardedOptimizer:
         self._t += 1
 
     def _gather(self, ps: list) -> None:
-        for p, (counts, displs, t) in zip(ps, self._gathers):
-            if p.size and len(set(counts)) == 1 and displs == [counts[0] * q for q in
-                                                               range(len(counts))]:
-                self.comm.Allgather(MPI.IN_PLACE, [p.reshape(-1), t])
-            elif p.size:
-                self.comm.Allgatherv(MPI.IN_PLACE, [p.reshape(-1), (counts, displs), t])
+        for p, (counts, displs, _) in zip(ps, self._gathers):
+            if p.size:
+                gather(self.comm, p.reshape(-1), counts, displs)
 
     def step(self, params: Any, grads: Any, lr_mult: Optional[Sequence[float]] = None
              ) -> None:

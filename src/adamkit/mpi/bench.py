@@ -6,10 +6,10 @@ vector, timed in interleaved rounds within one run:
 * ``allreduce+adam``: sum this rank's blocks, ``MPI_Allreduce`` (MPI's own order, which
   depends on the number of ranks and the algorithm MPI picks), full Adam on every rank;
 * ``tree+adam``: :class:`BlockSum.allreduce` (the fixed tree: local subtrees,
-  ``MPI_Alltoallv``, tree merge of the slices, ``MPI_Allgatherv``), full Adam on every
+  ``MPI_Alltoall(v)``, tree merge of the slices, an allgather), full Adam on every
   rank -- what :func:`adamkit.mpi.minimize` does;
 * ``tree+zero1``: :class:`BlockSum.reduce_scatter`, Adam on this rank's shard only
-  (:class:`ShardedOptimizer.step_shard`), ``MPI_Allgatherv`` of the parameters.
+  (:class:`ShardedOptimizer.step_shard`), an allgather of the parameters.
 
 Printed per method and size, on rank 0: the time per step (median over the steps of the
 slowest rank's time), the bytes this rank sends per step, the optimizer state and the
@@ -59,14 +59,10 @@ class _Case:
             self.g = np.empty(n, dtype)
             self.opt = adamkit.Adam(lr=1e-3)
             self.sent = 2 * (P - 1) * n // P * itemsize
-            self.buffers = n * itemsize
         else:
             self.sums = BlockSum(comm, nblocks, n, dtype)
-            k = len(self.sums.nodes[comm.rank])
             a2a = sum(c for q, c in enumerate(self.sums._scounts) if q != comm.rank)
             self.sent = (a2a + (P - 1) * n // P) * itemsize
-            self.buffers = (self.sums._recv.nbytes + (k * n * itemsize if k > 1 else 0)
-                            + (n * itemsize if method == "tree+adam" else 0))
             if method == "tree+adam":
                 self.g = np.empty(n, dtype)
                 self.opt = adamkit.Adam(lr=1e-3)
@@ -85,6 +81,15 @@ class _Case:
             self.opt.step(self.p, self.g)
         else:
             self.opt.step_shard(self.p, self.sums.reduce_scatter(self.grads))
+
+    @property
+    def buffers(self) -> int:
+        """Bytes of the gradient buffers this method holds besides the block gradients
+        (after a step): the summed gradient, the partial sums, send and receive buffers."""
+        held = [getattr(self, "g", None)]
+        if self.sums is not None:
+            held += self.sums.pool.free + [self.sums._recv, self.sums._send]
+        return sum(a.nbytes for a in held if a is not None)
 
     @property
     def state(self) -> int:
