@@ -202,10 +202,22 @@ def run_ranks(outdir):
     p = np.load(os.path.join(ckdir, "p.npy"))
     opt = am.ShardedOptimizer("Adam", comm=comm, lr=0.02, betas=(0.8, 0.99))
     opt.load_state_dict(shards)
+    full = opt.full_state_dict()            # the unsharded optimizer's state_dict
+    q = p.copy()
     for t in range(CKPT_STEPS, 2 * CKPT_STEPS):
         opt.step(p, ckpt_grads(t))
     out["ckpt.p"] = p
     out["ckpt.t"] = opt.t
+    one = adamkit.Adam(lr=0.02, betas=(0.8, 0.99))     # resumed without MPI
+    one.load_state_dict(full)
+    for t in range(CKPT_STEPS, 2 * CKPT_STEPS):
+        one.step(q, ckpt_grads(t))
+    out["ckpt.unsharded_p"] = q
+    try:                                    # shards of ranks 0 and 1 of 4 only
+        am.ShardedOptimizer("Adam", comm=comm, lr=0.02).load_state_dict(shards[:2])
+        out["error_missing_shards"] = "no error"
+    except Exception as e:  # recorded for the test
+        out["error_missing_shards"] = f"{type(e).__name__}: {e}"
 
     # errors: a block that raises on the rank holding it; a callback's StopIteration on
     # the last rank only; a bad option on one rank; x0 that differs between ranks
@@ -223,6 +235,18 @@ def run_ranks(outdir):
             "blocks": 7, "maxiter": -1 if r == P - 1 else 10}),
         "error_x0": lambda: am.minimize(fun, x0 + (r == P - 1), comm=comm, **kw),
     }
+    def clip_shard():
+        opt = am.ShardedOptimizer("Adam", comm=comm, preset="keras_tensorflow",
+                                  global_clipnorm=1.0)
+        opt.step_shard(np.zeros(8), np.zeros(opt.shard[1] - opt.shard[0]))
+        opt.step_shard(np.zeros(8), np.zeros(8 * (r + 1) // P - 8 * r // P))
+
+    def layout():
+        opt = am.ShardedOptimizer("Adam", comm=comm)
+        opt.step(np.zeros(8), np.ones(8))
+        opt.step(np.zeros(9), np.ones(9))
+    cases["error_step_shard_clip"] = clip_shard
+    cases["error_layout"] = layout
     for name, call in cases.items():
         try:
             call()

@@ -143,8 +143,18 @@ def test_zero1_reduce_scatter_update_allgather(runs):
 
 
 def test_checkpoint_of_4_ranks_resumes_on_any_number(runs):
-    everywhere(runs, "ckpt.p", cases.ckpt_single())
+    p = cases.ckpt_single()
+    everywhere(runs, "ckpt.p", p)
     everywhere(runs, "ckpt.t", 2 * cases.CKPT_STEPS)
+    everywhere(runs, "ckpt.unsharded_p", p)      # full_state_dict() into adamkit.Adam
+    for P, ranks in runs.items():                # shards of 2 of the 4 ranks: elements
+        for r, got in enumerate(ranks):          # [0, 50) only
+            lo, hi = split_range(cases.CKPT_N, P, r)
+            err = str(got["error_missing_shards"])
+            if hi > 50:
+                assert err.startswith("ValueError: the shards cover"), err
+            else:
+                assert err.startswith("RankError: rank ") and "the shards cover" in err, err
 
 
 def test_a_rank_that_raises_makes_every_rank_raise(runs):
@@ -168,6 +178,12 @@ def test_a_rank_that_raises_makes_every_rank_raise(runs):
                 assert err == "no error"
             else:
                 assert err.startswith("ValueError: x0 or the options differ")
+    everywhere(runs, "error_step_shard_clip", "ValueError: preset 'keras_tensorflow' "
+               "computes a norm of all the gradients (clipping): use step() with the whole "
+               "gradients")
+    for P, ranks in runs.items():
+        for got in ranks:
+            assert str(got["error_layout"]).startswith("ValueError: the parameters")
     # StopIteration in the callback of the last rank only stops every rank
     everywhere(runs, "stop.nit", 5)
     everywhere(runs, "stop.status", 99)
