@@ -229,6 +229,17 @@ cdef class Core:
         self._cmode = cmode
         return 0
 
+    def _with_rule(self, rule):
+        """Use ``rule`` instead of the rule in force, with the same hyper-parameters and
+        initial state, before the first step. ``adamkit.mpi``'s sharded optimizer gives
+        each piece of an array the rule with that piece's own segments (``split``) and
+        the clipping values computed from the whole gradient (``prepare``)."""
+        if self._st is not None:
+            raise RuntimeError("_with_rule() after the first step")
+        with self._mutating("_with_rule()"):
+            self._use_rule(rule, self._hp)
+            self._b = None
+
     def _rule_for(self, shapes):
         """The rule for arrays of these shapes updated together (the rule in force unless
         it depends on them, ``Rule.arrays``)."""

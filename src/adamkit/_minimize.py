@@ -78,10 +78,12 @@ Design
 This module holds the public functions and the table of methods; the options and the
 checks of ``x0`` and the bounds are in ``_minimize_options`` (the :class:`Options`
 dataclass), the calls of ``fun`` in ``_minimize_objective`` (:class:`Objective`) and the
-loop in ``_minimize_loop``.  The six methods are generated from the table
-``_METHODS`` by ``_method_factory``: the scipy signature is written once, in
-``_minimize_method``; each generated function has the full signature (scipy's
-arguments, the method's hyper-parameters, the common options) as ``__signature__`` for
+loop in ``_minimize_loop``; :class:`Engine` says where the objective is evaluated and the
+optimizer stepped (this process; ``adamkit.mpi`` runs the same ``run`` across MPI ranks),
+and ``_blocks`` holds the ``blocks`` option's fixed summation order.  The six methods
+are generated from the table ``_METHODS`` by ``_method_factory``: the scipy signature is
+written once, in ``_minimize_method``; each generated function has the full signature
+(scipy's arguments, the method's hyper-parameters, the common options) as ``__signature__`` for
 :func:`inspect.signature` and help(), and is typed through a ``ParamSpec`` so that type
 checkers see scipy's custom-method signature.  Only scipy's public API is used
 (``OptimizeResult``, ``OptimizeWarning``, ``Bounds``); NumPy >= 2 makes the real floor
@@ -98,6 +100,7 @@ from typing import Any, Callable, Concatenate, Optional, ParamSpec, Union
 import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
+from ._blocks import BlockObjective, check_block_options
 from ._minimize_loop import fixed_result, solve
 from ._minimize_objective import Objective
 from ._minimize_options import (
@@ -297,6 +300,12 @@ _COMMON_OPTIONS_DOC = """preset : str, optional
     seed : {None, int, numpy.random.Generator, SeedSequence}
         When given, ``rng=np.random.default_rng(seed)`` is passed to ``fun`` (and
         ``jac``) if they have an ``rng`` parameter; without it no ``rng`` is passed.
+    blocks : int or sequence, optional
+        The objective is a sum over ``B`` blocks: ``fun(x, b, *args)`` (``blocks=B``) or
+        ``fun(x, blocks[b], *args)`` gives block ``b``'s value and gradient (``jac=True``
+        or a callable ``jac``), and the terms are added by one fixed binary tree over the
+        block indices (``adamkit._blocks``): the order :func:`adamkit.mpi.minimize` keeps
+        on any number of ranks.  ``nfev``/``njev`` count evaluations of the sum.
     groups : sequence of int, optional
         Sizes of consecutive parameter groups splitting ``x`` (sum = n), each updated
         as a separate array by the optimizer.
@@ -345,8 +354,9 @@ def _warn_unused(method: str, hess, hessp, constraints) -> None:
                       stacklevel=user_stacklevel())
 
 
-def _make_optimizer(method: _Method, hyper: dict, opts: Options):
-    """The optimizer object (looked up in adamkit at call time), which checks ``hyper``."""
+def _optimizer_spec(method: _Method, hyper: dict, opts: Options) -> tuple:
+    """``(class, keywords)`` of the optimizer object (looked up in adamkit at call time,
+    it checks ``hyper`` when constructed)."""
     kw = dict(method.fixed)
     kw.update((k, v) for k, v in hyper.items() if v is not None)
     if opts.preset is None:
@@ -356,8 +366,35 @@ def _make_optimizer(method: _Method, hyper: dict, opts: Options):
         kw.update(opts.preset_options or {})
     if opts.n_threads is not None:
         kw["n_threads"] = opts.n_threads
-    cls = getattr(importlib.import_module(__package__ or "adamkit"), method.optimizer)
-    return cls(**kw)
+    return getattr(importlib.import_module(__package__ or "adamkit"), method.optimizer), kw
+
+
+class Engine:
+    """Where a run evaluates the objective and steps the optimizer: in this process (this
+    class) or across the ranks of an MPI communicator (``adamkit.mpi``, a subclass)."""
+
+    def options(self, opts: Options, n: int) -> Options:
+        return opts
+
+    def optimizer(self, cls: type, kw: dict):
+        return cls(**kw)
+
+    def objective(self, fun: Callable, jac: Any, args: tuple, x: np.ndarray, opts: Options,
+                  box: Any) -> Objective:
+        if opts.blocks is not None:
+            check_block_options(jac, opts)
+            return BlockObjective(fun, jac, args, x, copy_x=opts.copy_x, blocks=opts.blocks)
+        return Objective(
+            fun, jac, args, x, copy_x=opts.copy_x, box=box, rel_step=opts.finite_diff_rel_step,
+            batches=None if opts.batches is None else iter(opts.batches),
+            rng=None if opts.seed is None else np.random.default_rng(opts.seed),
+            own_buffer=opts.groups is not None)
+
+    def callback(self, callback: Optional[Callable]) -> Optional[Callable]:
+        return callback
+
+    def start(self, x: np.ndarray, opts: Options) -> None:
+        """Every check has passed; ``fun`` is called next."""
 
 
 def _minimize_method(method: _Method, fun: Callable, x0: Any, args: tuple = (),
@@ -365,26 +402,32 @@ def _minimize_method(method: _Method, fun: Callable, x0: Any, args: tuple = (),
                      bounds: Any = None, constraints: Any = (),
                      callback: Optional[Callable] = None, **options: Any) -> OptimizeResult:
     """The body of every method: check everything, then run the loop."""
+    return run(Engine(), method, fun, x0, args, jac, hess, hessp, bounds, constraints,
+               callback, options)
+
+
+def run(engine: Engine, method: _Method, fun: Callable, x0: Any, args: Any, jac: Any,
+        hess: Any, hessp: Any, bounds: Any, constraints: Any, callback: Optional[Callable],
+        options: dict) -> OptimizeResult:
+    """One run of ``method`` on ``engine``: every check, then the loop."""
     _warn_unused(method.name, hess, hessp, constraints)
     solver, hyper, unknown = split_options(method.name, method.hyperparameters, options)
     if unknown:
         warnings.warn(f"Unknown solver options: {', '.join(map(str, unknown))}",
                       OptimizeWarning, stacklevel=user_stacklevel())
     x = prepare_x0(x0)
-    opts = Options(**solver, given=frozenset(solver), n=x.size)
+    opts = engine.options(Options(**solver, given=frozenset(solver), n=x.size), x.size)
     box = prepare_bounds(bounds, x.size, x.dtype)
     if box is not None:
         box.project(x)
-    opt = _make_optimizer(method, hyper, opts)
-    objective = Objective(
-        fun, jac, args if isinstance(args, tuple) else (args,), x, copy_x=opts.copy_x,
-        box=box, rel_step=opts.finite_diff_rel_step,
-        batches=None if opts.batches is None else iter(opts.batches),
-        rng=None if opts.seed is None else np.random.default_rng(opts.seed),
-        own_buffer=opts.groups is not None)
+    opt = engine.optimizer(*_optimizer_spec(method, hyper, opts))
+    objective = engine.objective(fun, jac, args if isinstance(args, tuple) else (args,), x,
+                                 opts, box)
     if opts.seed is not None and not objective.uses_rng:
         warnings.warn("`seed` is ignored: neither `fun` nor `jac` has an `rng` parameter",
                       OptimizeWarning, stacklevel=user_stacklevel())
+    callback = engine.callback(callback)
+    engine.start(x, opts)
     if box is not None and box.free.size == 0:
         return fixed_result(objective, box, opts)
     return solve(objective, opt, box, opts, callback, method.name)

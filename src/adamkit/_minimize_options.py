@@ -100,6 +100,7 @@ class Options:
     finite_diff_rel_step: Any = None
     batches: Optional[Iterable] = None
     seed: Any = None
+    blocks: Any = None
     groups: Optional[Sequence[int]] = None
     lr_mult: Any = None
     n_threads: Optional[int] = None
@@ -139,6 +140,9 @@ class Options:
             except (TypeError, ValueError) as e:
                 raise TypeError(f"option seed must be None, an int, a SeedSequence or a "
                                 f"Generator, got {self.seed!r}") from e
+        if self.blocks is not None:
+            from ._blocks import block_items
+            block_items(self.blocks)                # checks
         if self.groups is not None:
             put("groups", self._groups(n))
         if self.lr_mult is not None:
