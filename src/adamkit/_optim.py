@@ -29,11 +29,45 @@ class _Optimizer(_core.Core):
         """The hyper-parameters in force (a copy: they are fixed at construction)."""
         return dict(self._hp)
 
-    def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0):
+    def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0, flags=None):
         self._configure(rule, hp, initial_state)
         self.lr = lr                            # checked by the property
         self.n_threads = n_threads              # checked; resolved again per step
         self.preset = preset
+        self._flags = dict(flags or {})         # the switches given (for get_config)
+
+    # -- configuration: the constructor's keywords, repr, pickling ----------------------------
+
+    def get_config(self):
+        """The constructor keywords that build this optimizer again: ``type(opt)(
+        **opt.get_config())`` has the same update rule, hyper-parameters, learning rate
+        and thread setting (not the step count or the state: see :meth:`state_dict`).
+
+        adamkit's own names (``lr``, ``betas``, ``eps``, ...) for adamkit's rules; with a
+        preset, ``preset="framework.optimizer"`` and every hyper-parameter under the
+        framework's own names, the CPU-dependent code path included (as detected when the
+        optimizer was built), so that the copy computes the same bits on any machine.
+        """
+        if self.preset is not None:
+            cfg = {"preset": self._rule.name}
+            lr_name = _preset_row(self._rule.name).lr_name
+            cfg.update((k, self.lr if k == lr_name else v) for k, v in self._hp.items())
+        else:
+            cfg = {"lr": self.lr, **self._native_config()}
+        if self.n_threads is not None:
+            cfg["n_threads"] = self.n_threads
+        return cfg
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={_literal(v)}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __reduce__(self):
+        """Pickling and :func:`copy.deepcopy`: the configuration, the step count and a
+        copy of the state buffers; the copy steps bit-identically to the original."""
+        state = None if self._state is None else [
+            {k: v.copy() for k, v in st.items()} for st in self._state]
+        return (_rebuild, (type(self), self.get_config(), self.t, state, self.preset))
 
     @property
     def _tail_kernel(self):
@@ -104,10 +138,36 @@ class _Optimizer(_core.Core):
         from ._io import load_state
         load_state(self, path)
 
-    def __repr__(self):
-        hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
-        pre = f", preset={self.preset!r}" if self.preset else ""
-        return f"{type(self).__name__}(lr={self.lr!r}, {hp}{pre})"
+
+
+def _literal(v):
+    """``repr`` of a configuration value as Python source (NumPy scalars as Python
+    numbers, so that ``eval(repr(opt))`` needs no import)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, tuple):
+        inner = ", ".join(_literal(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    return repr(v)
+
+
+def _preset_row(name):
+    from . import presets
+    framework, _, optimizer = name.rpartition(".")
+    return presets.get(framework, optimizer)
+
+
+def _rebuild(cls, config, t, state, preset):
+    """Unpickle an optimizer (see ``_Optimizer.__reduce__``)."""
+    opt = cls(**config)
+    opt.preset = preset
+    if t or state is not None:
+        d = opt.state_dict()
+        d.update(t=t, state=state)
+        opt.load_state_dict(d)
+    return opt
 
 
 class _AdamBase(_Optimizer):
@@ -195,9 +255,20 @@ class Adam(_AdamBase):
         rule = _rules.native_adam(amsgrad=amsgrad, nesterov=nesterov, decoupled=decoupled,
                                   weight_decay=hp["weight_decay"], maximize=maximize,
                                   adamax=self._adamax)
-        self._setup(rule, hp, lr, n_threads, None)
+        flags = {"amsgrad": bool(amsgrad), "nesterov": bool(nesterov),
+                 "maximize": bool(maximize), "decoupled_weight_decay": decoupled}
+        self._setup(rule, hp, lr, n_threads, None, flags=flags)
 
     _adamax = False
+
+    def _native_config(self):
+        hp, f = self._hp, self._flags
+        cfg = {"betas": (hp["b1"], hp["b2"]), "eps": hp["eps"],
+               "weight_decay": hp["weight_decay"]}
+        cfg.update((k, True) for k in ("amsgrad", "nesterov", "maximize") if f[k])
+        if f["decoupled_weight_decay"] != self._decoupled_default:
+            cfg["decoupled_weight_decay"] = f["decoupled_weight_decay"]
+        return cfg
 
 
 class AdamW(Adam):
@@ -283,4 +354,13 @@ class RMSProp(_Optimizer):
                                                 initial_accumulator or 0.0, 0.0)}
         rule = _rules.native_rmsprop(momentum=hp["momentum"], centered=centered,
                                      weight_decay=hp["weight_decay"], maximize=maximize)
-        self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"])
+        self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"],
+                    flags={"centered": bool(centered), "maximize": bool(maximize)})
+
+    def _native_config(self):
+        hp = self._hp
+        cfg = {k: hp[k] for k in ("alpha", "eps", "weight_decay", "momentum")}
+        cfg.update((k, True) for k, v in self._flags.items() if v)
+        if hp["initial_accumulator"]:
+            cfg["initial_accumulator"] = hp["initial_accumulator"]
+        return cfg
