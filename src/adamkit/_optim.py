@@ -5,6 +5,12 @@ via ``preset=``), the step count and the state buffers of the arrays it updates.
 checks every input before it writes anything, then runs the C kernels in place.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, Union
+
 import numpy as np
 
 from . import _core, _rules
@@ -12,6 +18,9 @@ from ._kernels import Kernel
 from ._validation import check_beta, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
+
+#: A learning rate: a float >= 0, or a schedule ``lr(t) -> float`` (t = steps taken).
+LearningRate = Union[float, Callable[[int], float]]
 
 
 class _Optimizer(_core.Core):
@@ -22,10 +31,10 @@ class _Optimizer(_core.Core):
     into an update rule (adamkit's own, or a framework's via ``preset=``).
     """
 
-    _family = None          # "adam" or "rmsprop"
+    _family: str = ""       # "adam" or "rmsprop"
 
     @property
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, Any]:
         """The hyper-parameters in force (a copy: they are fixed at construction)."""
         return dict(self._hp)
 
@@ -38,7 +47,7 @@ class _Optimizer(_core.Core):
 
     # -- configuration: the constructor's keywords, repr, pickling ----------------------------
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """The constructor keywords that build this optimizer again: ``type(opt)(
         **opt.get_config())`` has the same update rule, hyper-parameters, learning rate
         and thread setting (not the step count or the state: see :meth:`state_dict`).
@@ -58,7 +67,7 @@ class _Optimizer(_core.Core):
             cfg["n_threads"] = self.n_threads
         return cfg
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={_literal(v)}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
 
@@ -68,6 +77,9 @@ class _Optimizer(_core.Core):
         state = None if self._state is None else [
             {k: v.copy() for k, v in st.items()} for st in self._state]
         return (_rebuild, (type(self), self.get_config(), self.t, state, self.preset))
+
+    def _native_config(self) -> dict[str, Any]:   # pragma: no cover - per family
+        raise NotImplementedError
 
     @property
     def _tail_kernel(self):
@@ -81,7 +93,7 @@ class _Optimizer(_core.Core):
 
     # -- state ---------------------------------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """A copy of everything needed to resume bit-identically.
 
         Returns a dict with ``t``, ``family``, ``preset``, ``hyperparameters`` and
@@ -94,7 +106,7 @@ class _Optimizer(_core.Core):
                 "ops": dict(self._kernel.ops), "hyperparameters": dict(self.hyperparameters),
                 "state": state}
 
-    def load_state_dict(self, d):
+    def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; the update rule (ops) must be the same."""
         if not isinstance(d, dict) or not {"t", "state", "ops"} <= set(d):
             raise ValueError("not an adamkit state_dict (needs keys 't', 'ops', 'state')")
@@ -126,13 +138,13 @@ class _Optimizer(_core.Core):
         with self._mutating("load_state_dict()"):
             self._set_loaded(int(t), state)
 
-    def save_state(self, path):
+    def save_state(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` to ``path`` (an uncompressed ``.npz`` with a checksum;
         the format is documented in ``adamkit._io``). The write is atomic."""
         from ._io import save_state
         save_state(self, path)
 
-    def load_state(self, path):
+    def load_state(self, path: str | os.PathLike[str]) -> None:
         """Restore a file written by :meth:`save_state`; a truncated, corrupted or foreign
         file raises ``ValueError`` and leaves the optimizer unchanged."""
         from ._io import load_state
@@ -227,9 +239,12 @@ class Adam(_AdamBase):
     _default_wd = 0.0
     _decoupled_default = False
 
-    def __init__(self, lr=None, betas=None, eps=None, weight_decay=None, *, amsgrad=False,
-                 nesterov=False, maximize=False, decoupled_weight_decay=None, n_threads=None,
-                 preset=None, **preset_options):
+    def __init__(self, lr: LearningRate | None = None,
+                 betas: tuple[float, float] | None = None, eps: float | None = None,
+                 weight_decay: float | None = None, *, amsgrad: bool = False,
+                 nesterov: bool = False, maximize: bool = False,
+                 decoupled_weight_decay: bool | None = None, n_threads: int | None = None,
+                 preset: str | None = None, **preset_options: Any) -> None:
         given = {k: v for k, v in dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                        amsgrad=amsgrad or None, nesterov=nesterov or None,
                                        maximize=maximize or None,
@@ -329,9 +344,12 @@ class RMSProp(_Optimizer):
 
     _family = "rmsprop"
 
-    def __init__(self, lr=None, alpha=None, eps=None, weight_decay=None, *, momentum=None,
-                 centered=False, maximize=False, initial_accumulator=None, n_threads=None,
-                 preset=None, **preset_options):
+    def __init__(self, lr: LearningRate | None = None, alpha: float | None = None,
+                 eps: float | None = None, weight_decay: float | None = None, *,
+                 momentum: float | None = None, centered: bool = False,
+                 maximize: bool = False, initial_accumulator: float | None = None,
+                 n_threads: int | None = None, preset: str | None = None,
+                 **preset_options: Any) -> None:
         given = {k: v for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                        momentum=momentum, centered=centered or None,
                                        maximize=maximize or None,
