@@ -161,6 +161,7 @@ def main(argv=None):
             meta.update(extra)
             trajectory.save(os.path.join(args.out, name + ".npz"), grads, params, states, meta)
             written += 1
+            print(f"wrote {name}.npz ({meta['seconds']:.1f} s)", flush=True)   # progress
     print(f"{args.adapter}: wrote {written} trajectory files to {args.out}")
 
 
