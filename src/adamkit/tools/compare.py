@@ -114,7 +114,8 @@ def parse_preset(spec: str, optimizer: str = "adam") -> tuple[str, str]:
 
 def _settings_for(row, settings: dict) -> tuple[dict, dict]:
     """The common settings under the framework's names, and those it has no keyword for."""
-    given, skipped = {}, {}
+    given: dict[str, Any] = {}
+    skipped: dict[str, Any] = {}
     for name, value in settings.items():
         if row.family not in _COMMON[name]:
             continue
@@ -207,8 +208,9 @@ def compare(preset_a: str, preset_b: str, *, optimizer: str = "adam", steps: int
             o.step(p, grads[t])
             traj[t] = p
         trajs.append(traj)
-    names = tuple(f"{f}.{o}" for f, o in rows)
-    return Comparison(names=names, configs=(opts[0].get_config(), opts[1].get_config()),
+    (fa, oa), (fb, ob) = rows
+    return Comparison(names=(f"{fa}.{oa}", f"{fb}.{ob}"),
+                      configs=(opts[0].get_config(), opts[1].get_config()),
                       not_applied=(skipped[0], skipped[1]),
                       settings={} if framework_defaults else settings, dtype=dtype, n=n,
                       steps=steps, seed=seed, params=(trajs[0], trajs[1]),
