@@ -52,7 +52,11 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "none"           # numpydoc's Parameters sections say it
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
-numpydoc_validation_checks = set()
+# every parameter of the documented API is documented (PR01) and no documented one is
+# unknown (PR02). Not yet for the schedules and the presets' internals, whose modules are
+# being reworked elsewhere (their parameters are described in prose).
+numpydoc_validation_checks = {"PR01", "PR02"}
+numpydoc_validation_exclude = {r"^adamkit\.schedules\.", r"^adamkit\.presets\."}
 
 intersphinx_mapping = {}             # no network: links to numpy/scipy are written out
 

@@ -233,3 +233,21 @@ def test_console_script_is_the_cli():
         pytest.skip("the adamkit console script is not in this environment's bin/")
     r = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == f"adamkit {adamkit.__version__}"
+
+
+def test_compare_option_names_are_the_optimizers():
+    """--betas and --alpha as Adam(betas=)/RMSProp(alpha=); the old spellings still work
+    with a deprecation note, and both at once are refused by name."""
+    def run(*args):
+        r = _run("compare", "torch", "keras", "--steps", "2", *args)
+        return r.returncode, r.stdout, r.stderr
+    code, out, err = run("--betas", "0.8", "0.9")
+    assert code == 0 and "betas=(0.8, 0.9)" in out and err == ""
+    code, out2, err = run("--beta1", "0.8", "--beta2", "0.9")
+    assert code == 0 and out2 == out and "--beta1/--beta2 are deprecated" in err
+    code, out, err = run("--optimizer", "rmsprop", "--alpha", "0.7")
+    assert code == 0 and "alpha=0.7" in out and "rho=0.7" in out
+    code, out2, err = run("--optimizer", "rmsprop", "--rho", "0.7")
+    assert code == 0 and out2 == out and "--rho is deprecated" in err
+    code, out, err = run("--alpha", "0.7", "--rho", "0.7")
+    assert code == 2 and "--alpha and --rho both given" in err

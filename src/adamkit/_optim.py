@@ -107,7 +107,15 @@ class _Optimizer(_core.Core):
                 "state": state}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; the update rule (ops) must be the same."""
+        """Restore a :meth:`state_dict`; the update rule (ops) must be the same.
+
+        Parameters
+        ----------
+        d : dict
+            A :meth:`state_dict` (of this optimizer or of one with the same rule); a
+            different rule, step count or buffer set raises ValueError and changes
+            nothing.
+        """
         if not isinstance(d, dict) or not {"t", "state", "ops"} <= set(d):
             raise ValueError("not an adamkit state_dict (needs keys 't', 'ops', 'state')")
         ops = dict(self._kernel.ops)
@@ -140,13 +148,26 @@ class _Optimizer(_core.Core):
 
     def save_state(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` to ``path`` (an uncompressed ``.npz`` with a checksum;
-        the format is documented in ``adamkit._io``). The write is atomic."""
+        the format is documented in the embedding guide, docs/embedding.md). The write
+        is atomic.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced atomically if it exists).
+        """
         from ._io import save_state
         save_state(self, path)
 
     def load_state(self, path: str | os.PathLike[str]) -> None:
         """Restore a file written by :meth:`save_state`; a truncated, corrupted or foreign
-        file raises ``ValueError`` and leaves the optimizer unchanged."""
+        file raises ``ValueError`` and leaves the optimizer unchanged.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save_state` for the same update rule.
+        """
         from ._io import load_state
         load_state(self, path)
 
@@ -225,6 +246,14 @@ class Adam(_AdamBase):
     preset : str or None
         A framework whose rounding to reproduce bit for bit (see ``adamkit.presets``);
         its own hyper-parameter names are accepted as keywords.
+    **preset_options
+        With ``preset``: the framework's own hyper-parameters and options, under its
+        names (``base_lr``, ``momentum2``, ``learningRate``, ...).
+
+    Notes
+    -----
+    ``repr(opt)`` is the constructor call :meth:`get_config` describes; optimizers can
+    be pickled and deep-copied (the copy steps bit-identically).
 
     Examples
     --------
@@ -298,6 +327,20 @@ class AdamW(Adam):
     _decoupled_default = True
 
 
+def _adam_parameters(**defaults):
+    """Adam's Parameters section, with another class's defaults."""
+    doc = Adam.__doc__ or ""
+    text = doc[doc.index("    Parameters\n"):doc.index("    Notes\n")]
+    for old, new in defaults.items():
+        text = text.replace(old, new)
+    return text
+
+
+AdamW.__doc__ = (AdamW.__doc__ or "") + "\n" + _adam_parameters(**{
+    "weight_decay : float, default 0": "weight_decay : float, default 1e-2",
+    "decoupled_weight_decay : bool": "decoupled_weight_decay : bool (default True)"})
+
+
 class AdaMax(Adam):
     r"""AdaMax (Kingma & Ba, 2015, Sec. 7.1): Adam with the infinity norm.
 
@@ -312,6 +355,10 @@ class AdaMax(Adam):
 
     _default_lr = 2e-3
     _adamax = True
+
+
+AdaMax.__doc__ = (AdaMax.__doc__ or "") + "\n" + _adam_parameters(**{
+    "lr : float or callable, default 1e-3": "lr : float or callable, default 2e-3"})
 
 
 class RMSProp(_Optimizer):
@@ -339,7 +386,12 @@ class RMSProp(_Optimizer):
     centered, maximize : bool
     initial_accumulator : float, default 0
         Initial value of the mean square (TensorFlow 1 starts it at 1.0).
-    n_threads, preset : as for :class:`Adam`.
+    n_threads : int or None
+        OpenMP threads, as for :class:`Adam`.
+    preset : str or None
+        A framework's RMSProp to reproduce, as for :class:`Adam`.
+    **preset_options
+        With ``preset``: the framework's own names, as for :class:`Adam`.
     """
 
     _family = "rmsprop"

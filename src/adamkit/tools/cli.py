@@ -120,11 +120,14 @@ def main(argv=None):
     c.add_argument("--seed", type=int, default=20261122, help="seed of the gradient stream")
     c.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
     c.add_argument("--eps", type=float, default=1e-8, help="epsilon (default 1e-8)")
-    c.add_argument("--beta1", type=float, default=0.9, help="Adam's beta1 (default 0.9)")
-    c.add_argument("--beta2", type=float, default=0.999, help="Adam's beta2 (default 0.999)")
-    c.add_argument("--rho", type=float, default=0.9,
-                   help="RMSProp's decay of the mean square (alpha, rho, decay_rate, "
-                        "gamma1, ... in the frameworks; default 0.9)")
+    c.add_argument("--betas", type=float, nargs=2, default=None, metavar=("B1", "B2"),
+                   help="Adam's decay rates, as Adam(betas=...) (default 0.9 0.999)")
+    c.add_argument("--alpha", type=float, default=None,
+                   help="RMSProp's decay of the mean square, as RMSProp(alpha=...) (rho, "
+                        "decay_rate, gamma1, ... in the frameworks; default 0.9)")
+    c.add_argument("--beta1", type=float, default=None, help="deprecated: --betas B1 B2")
+    c.add_argument("--beta2", type=float, default=None, help="deprecated: --betas B1 B2")
+    c.add_argument("--rho", type=float, default=None, help="deprecated: --alpha")
     c.add_argument("--framework-defaults", action="store_true",
                    help="use each framework's own defaults instead of common settings")
     c.add_argument("--plot", default=None, metavar="PNG",

@@ -37,10 +37,25 @@ class CompareError(ValueError):
 class Comparison:
     """The result of :func:`compare`.
 
-    ``params[i]`` is preset i's trajectory, shape ``(steps, n)`` (row ``t - 1`` after step
-    ``t``); ``ulps`` the distance between them in ULPs, same shape; ``configs[i]`` the
-    optimizer's :meth:`~adamkit.Adam.get_config`; ``not_applied[i]`` the common settings
-    preset i has no keyword for (it keeps its own).
+    Parameters
+    ----------
+    names : (str, str)
+        The two preset rows, ``"framework.optimizer"``.
+    configs : (dict, dict)
+        Each optimizer's :meth:`~adamkit.Adam.get_config`.
+    not_applied : (dict, dict)
+        The common settings each preset has no keyword for (it keeps its own).
+    settings : dict
+        The common settings (empty with ``framework_defaults``).
+    dtype : str
+    n : int
+    steps : int
+    seed : int
+        The gradient stream: ``steps`` gradients of ``n`` elements from ``seed``.
+    params : (ndarray, ndarray)
+        Each preset's trajectory, shape ``(steps, n)`` (row ``t - 1`` after step ``t``).
+    ulps : ndarray
+        The distance between them in ULPs, shape ``(steps, n)``.
     """
 
     names: tuple[str, str]
@@ -96,9 +111,21 @@ class Comparison:
 
 
 def parse_preset(spec: str, optimizer: str = "adam") -> tuple[str, str]:
-    """``"framework"`` or ``"framework.optimizer"`` (as ``preset=`` takes it; the old
-    ``"framework:optimizer"`` too) -> the preset row's (framework, optimizer); an unknown
-    name raises :class:`CompareError` listing the choices."""
+    """The preset row's ``(framework, optimizer)`` of a name.
+
+    Parameters
+    ----------
+    spec : str
+        ``"framework"`` or ``"framework.optimizer"`` (as ``preset=`` takes it; the old
+        ``"framework:optimizer"`` too).
+    optimizer : str
+        The row of a name given by framework only.
+
+    Raises
+    ------
+    CompareError
+        An unknown name (the message lists the choices).
+    """
     from .. import presets
     framework, sep, opt = spec.partition(":")
     if not sep:
@@ -159,6 +186,8 @@ def compare(preset_a: str, preset_b: str, *, optimizer: str = "adam", steps: int
         The settings both presets take (RMSProp's decay is ``alpha``).
     framework_defaults : bool
         Use each framework's defaults instead (a required learning rate gets ``lr``).
+    n_threads : int or None
+        Threads of both optimizers (the bits do not depend on it).
 
     Returns
     -------
@@ -222,7 +251,12 @@ def _fmt_ulp(x: float) -> str:
 
 
 def report(c: Comparison) -> list[str]:
-    """The lines ``python -m adamkit compare`` prints."""
+    """The lines ``python -m adamkit compare`` prints for ``c`` (a :class:`Comparison`).
+
+    Parameters
+    ----------
+    c : Comparison
+    """
     (na, nb), lines = c.names, []
     lines.append(f"compare {na} vs {nb}: {c.dtype}, n={c.n}, {c.steps} steps, seed {c.seed}")
     if c.settings:
@@ -252,7 +286,12 @@ def report(c: Comparison) -> list[str]:
 
 def figure(c: Comparison) -> Any:
     """A matplotlib figure of the largest and median distance per step, on a symlog axis
-    (linear below one ULP, so that 0 is drawn at 0). Needs matplotlib."""
+    (linear below one ULP, so that 0 is drawn at 0). Needs matplotlib.
+
+    Parameters
+    ----------
+    c : Comparison
+    """
     from matplotlib.figure import Figure
     steps = np.arange(1, c.steps + 1)
     fig = Figure(figsize=(7, 4))
@@ -270,7 +309,14 @@ def figure(c: Comparison) -> Any:
 
 
 def plot(c: Comparison, path: str) -> None:
-    """Write :func:`figure` to ``path`` (PNG)."""
+    """Write :func:`figure` to a file.
+
+    Parameters
+    ----------
+    c : Comparison
+    path : str
+        The PNG to write.
+    """
     figure(c).savefig(path, dpi=100)
 
 
@@ -288,10 +334,24 @@ def run_cli(args: Any, out: Callable[[str], None], err: Callable[[str], None]) -
     if ":" in args.preset_a + args.preset_b:
         err("adamkit compare: note: 'framework:optimizer' is deprecated; write "
             "'framework.optimizer' as preset= does")
+    betas, alpha = args.betas or [0.9, 0.999], args.alpha    # the optimizers' names
+    if args.beta1 is not None or args.beta2 is not None:
+        if args.betas is not None:
+            err("adamkit compare: error: --betas and --beta1/--beta2 both given")
+            return 2
+        err("adamkit compare: note: --beta1/--beta2 are deprecated; write --betas B1 B2")
+        betas = [0.9 if args.beta1 is None else args.beta1,
+                 0.999 if args.beta2 is None else args.beta2]
+    if args.rho is not None:
+        if alpha is not None:
+            err("adamkit compare: error: --alpha and --rho both given")
+            return 2
+        err("adamkit compare: note: --rho is deprecated; write --alpha")
+        alpha = args.rho
     try:
         c = compare(args.preset_a, args.preset_b, optimizer=args.optimizer, steps=args.steps,
                     n=args.n, dtype=args.dtype, seed=args.seed, lr=args.lr, eps=args.eps,
-                    betas=(args.beta1, args.beta2), alpha=args.rho,
+                    betas=(betas[0], betas[1]), alpha=0.9 if alpha is None else alpha,
                     framework_defaults=args.framework_defaults)
     except CompareError as e:
         err(f"adamkit compare: error: {e}")
