@@ -110,3 +110,40 @@ def test_setup_streams_pip_progress(monkeypatch, tmp_path):
     V.setup_stack("fake", shown.append)
     assert [c[-1] for c in calls] == ["numpy", "x"] and "-q" not in calls[0]
     assert shown[1] == "  [1/2] pip install numpy" and shown[2] == "      1 s  Collecting x"
+
+
+def test_verify_replays_each_recording_while_its_adapter_runs(tmp_path, monkeypatch):
+    """record_stack hands each recording to ``on_file`` as soon as the adapter prints
+    ``wrote <file>``: the fake adapter writes its second file only after the first was
+    handed over (it would stop with an error otherwise)."""
+    runner = tmp_path / "adapters" / "_run.py"
+    runner.parent.mkdir()
+    runner.write_text(textwrap.dedent("""
+        import os, sys, time
+        out = sys.argv[sys.argv.index("--out") + 1]
+        for name in ("fake-adam-a-float32.npz", "fake-adam-b-float32.npz"):
+            open(os.path.join(out, name), "w").close()
+            print(f"wrote {name} (0.0 s)", flush=True)
+            t0 = time.time()
+            while not os.path.exists(os.path.join(out, name + ".seen")):
+                if time.time() - t0 > 20:
+                    sys.exit(f"{name} was not handed over while the adapter ran")
+                time.sleep(0.01)
+        print("fake_adapter: wrote 2 trajectory files", flush=True)
+    """))
+    monkeypatch.setattr(V, "HERE", str(tmp_path))
+    monkeypatch.setattr(V, "stack_python", lambda stack: sys.executable)
+    monkeypatch.setitem(V.STACKS, "fake", {"pip": [], "adapters": [("fake_adapter", {})]})
+    dest = tmp_path / "rec"
+    dest.mkdir()
+    seen, shown = [], []
+
+    def on_file(path):
+        seen.append(os.path.basename(path))
+        open(path + ".seen", "w").close()
+    files = V.record_stack("fake", str(tmp_path), str(dest), out=shown.append,
+                           on_file=on_file)
+    assert seen == ["fake-adam-a-float32.npz", "fake-adam-b-float32.npz"]
+    assert [os.path.basename(f) for f in files] == seen
+    assert shown[0] == "  [1/1] fake_adapter: running"
+    assert shown[-1].startswith("  [1/1] fake_adapter: fake_adapter: wrote 2 trajectory files")
