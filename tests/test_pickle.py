@@ -120,12 +120,19 @@ def test_repr_shows_constructor_names():
     assert r.startswith("Adam(preset='caffe.adam', base_lr=0.01, momentum=0.0, ")
 
 
-def test_pickle_keeps_the_preset_as_given_and_a_schedule():
-    lr = schedules.exponential_decay(0.1, decay_steps=10, decay_rate=0.5)
+def halving(t):
+    """A learning rate as a plain function (pickled by reference)."""
+    return 0.1 * 0.5 ** (t // 2)
+
+
+@pytest.mark.parametrize("lr", [schedules.caffe("step", 0.1, gamma=0.5, stepsize=10), halving],
+                         ids=["schedule", "function"])
+def test_pickle_keeps_the_preset_as_given_and_a_schedule(lr):
     opt = adamkit.Adam(preset="torch", lr=lr)
     twin = pickle.loads(pickle.dumps(opt))
-    assert twin.preset == "torch" and twin.lr(5) == lr(5)
-    _check_copy_steps_identically(COPIES["pickle"], adamkit.Adam(lr=lr), np.float32)
+    assert twin.preset == "torch" and twin.lr(25) == lr(25) != lr(0)
+    for how in COPIES.values():
+        _check_copy_steps_identically(how, adamkit.Adam(lr=lr), np.float32)
 
 
 def test_unpickled_before_any_step():
