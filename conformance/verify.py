@@ -14,6 +14,7 @@ step and array that differ, and the CPU path the recording took against the one
 replayed), and returns 0 when every row is bit-identical or matches its pin, 1 otherwise.
 """
 
+import dataclasses
 import fnmatch
 import glob
 import os
@@ -50,10 +51,35 @@ def setup_stack(stack, out=print):
     cmds = STACKS[stack]["pip"]
     for i, args in enumerate(cmds, 1):
         out(f"  [{i}/{len(cmds)}] pip install {' '.join(args)}")
-        subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        *args], check=True)
+        run_with_progress([py, "-m", "pip", "install", "--progress-bar", "off",
+                           "--disable-pip-version-check", *args], out, t0)
     out(f"  {stack} ready in {time.perf_counter() - t0:.0f} s")
     return py
+
+
+#: the lines of pip's output shown as progress (one per package, not per byte)
+_PIP_PROGRESS = ("Collecting ", "Downloading ", "Building wheel", "Installing collected",
+                 "Successfully installed", "ERROR", "error:")
+
+
+def run_with_progress(cmd, out, t0=None, keep=_PIP_PROGRESS, env=None, on_line=None):
+    """Run ``cmd``, passing each line of its output that starts with one of ``keep`` to
+    ``out`` as it comes (with the seconds since ``t0``), and every line to ``on_line``;
+    raise CalledProcessError (with the output's last 3000 characters) if it fails."""
+    t0 = time.perf_counter() if t0 is None else t0
+    tail = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=env, bufsize=1) as proc:
+        for line in proc.stdout:
+            line = line.rstrip()
+            tail = (tail + [line])[-60:]
+            if on_line is not None:
+                on_line(line)
+            if keep and line.lstrip().startswith(keep):
+                out(f"      {time.perf_counter() - t0:5.0f} s  {line.strip()[:110]}")
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd,
+                                            output="\n".join(tail)[-3000:])
 
 
 def setup_all(force=False, out=print):
@@ -72,8 +98,10 @@ def setup_all(force=False, out=print):
 
 # -- recording and replaying -----------------------------------------------------------------
 
-def record_stack(stack, streams, dest, only="", out=print):
-    """Run every adapter of one stack into ``dest``, reporting each; return the files."""
+def record_stack(stack, streams, dest, only="", out=print, on_file=None):
+    """Run every adapter of one stack into ``dest``, reporting each; return the files.
+    ``on_file(path)`` is called for each recording as soon as its adapter has written it
+    (the adapters print ``wrote <file>`` per recording)."""
     py = stack_python(stack)
     runner = os.path.join(HERE, "adapters", "_run.py")
     adapters = STACKS[stack]["adapters"]
@@ -92,12 +120,22 @@ def record_stack(stack, streams, dest, only="", out=print):
         if only or opts.get("only"):               # the caller's filter, else the entry's
             cmd += ["--only", only or opts["only"]]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            out(f"  [{i}/{len(adapters)}] {label}: FAILED (exit {proc.returncode})\n"
-                f"{proc.stderr[-3000:]}")
-            raise RuntimeError(f"adapter {label} failed")
-        last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        out(f"  [{i}/{len(adapters)}] {label}: running")
+        lines = []
+
+        def line(text):
+            lines.append(text)
+            words = text.split()
+            if on_file is not None and words[:1] == ["wrote"] and len(words) > 1 \
+                    and words[1].endswith(".npz"):
+                on_file(os.path.join(dest, words[1]))
+        try:
+            run_with_progress(cmd, out, t0, keep=(), env=env, on_line=line)
+        except subprocess.CalledProcessError as e:
+            out(f"  [{i}/{len(adapters)}] {label}: FAILED (exit {e.returncode})\n{e.output}")
+            raise RuntimeError(f"adapter {label} failed") from None
+        last = next((t for t in reversed(lines) if "trajectory files" in t),
+                    lines[-1] if lines else "")
         out(f"  [{i}/{len(adapters)}] {label}: {last} ({time.perf_counter() - t0:.0f} s)")
     return sorted(glob.glob(os.path.join(dest, "*.npz")))
 
@@ -171,13 +209,19 @@ def live_results(stack, streams_dir, dest, only="", out=lambda s: None, rows=Non
     [(result or None, status, note, file name)], each also printed by ``rows``."""
     write_streams(streams_dir)
     os.makedirs(dest, exist_ok=True)
-    files = record_stack(stack, streams_dir, dest, only, out)
-    results = []
-    for path in files:
+    results, done = [], set()
+
+    def replay_one(path):                    # as soon as the adapter has written it
+        done.add(os.path.basename(path))
         for row in replay_rows(path):
             results.append(row)
             if rows is not None:
                 rows("live", *row)
+
+    files = record_stack(stack, streams_dir, dest, only, out, on_file=replay_one)
+    for path in files:
+        if os.path.basename(path) not in done:
+            replay_one(path)
     return results
 
 
@@ -190,18 +234,82 @@ _HEAD = (f"{'framework':22s} {'optimizer':9s} {'variant':24s} {'dtype':7s} {'src
 def _row_printer(out):
     def row(source, r, status, note, name):
         if r is None:
-            out(f"{name.replace('.npz', ''):77s} {status}{'  -- ' + note if note else ''}")
-            return
-        stem, _, lr_source = name.partition("#")
-        variant = stem[:-4].split("-")[2] if stem.count("-") >= 3 else ""
-        variant += f" ({lr_source})" if lr_source else ""
-        worst = "0" if r.worst == 0 else f"{r.worst:.0f}"
-        out(f"{r.framework:22s} {r.optimizer:9s} {variant:24s} {r.dtype:7s} {source:6s} "
-            f"{r.steps:5d} {worst:>8s}  {status}{'  -- ' + note if note else ''}")
+            out(f"{name.replace('.npz', ''):77s} {status}")
+        else:
+            stem, _, lr_source = name.partition("#")
+            variant = stem[:-4].split("-")[2] if stem.count("-") >= 3 else ""
+            variant += f" ({lr_source})" if lr_source else ""
+            worst = "0" if r.worst == 0 else f"{r.worst:.0f}"
+            out(f"{r.framework:22s} {r.optimizer:9s} {variant:24s} {r.dtype:7s} {source:6s} "
+                f"{r.steps:5d} {worst:>8s}  {status}")
+        for line in failure_lines(source, r, status, note, name):
+            out(line)
     return row
 
 
-def verify(live=True, setup=False, only="", out=print, require_all=None):
+def failure_lines(source, r, status, note, name):
+    """What failed, where and why, one line each, under a row that is not identical (a
+    pinned row: its reason)."""
+    if status.startswith(("identical", "not reproduced")) and not note:
+        return []
+    if status.startswith("identical") or status == "pinned":
+        return [f"    why:   {note}"]
+    if status == "not reproduced":
+        return [f"    what:  {source} recording {name}", f"    why:   {note}"]
+    if r is None:                            # ERROR: the file could not be replayed
+        return [f"    what:  replaying the {source} recording {name}",
+                f"    where: {os.path.join(source if source == 'golden' else 'recordings', name)}",
+                f"    why:   {note}"]
+    arrays = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r.max_ulp.items()) if v)
+    lines = [f"    what:  {r.framework}.{r.optimizer} preset against the {source} recording "
+             f"{name} ({r.dtype}, {r.steps} steps)",
+             f"    where: first difference at step {r.first_diff_step}, in "
+             f"{r.first_diff_array or '?'}; max ULP per array: {arrays or '-'}"]
+    if status == "FAIL (pin exceeded)":
+        lines.append(f"    why:   above its pin ({note})")
+    else:
+        lines.append(f"    why:   {note or 'the preset rounds differently from the framework'}")
+    return lines
+
+
+@dataclasses.dataclass
+class Row:
+    """One recording of the report: its source ("golden" or "live"), file name, status
+    ("identical", "pinned", "FAIL", "ERROR", ...), note (why), and the ReplayResult (None
+    when it could not be replayed)."""
+    source: str
+    name: str
+    status: str
+    note: str
+    result: object = None
+
+    @property
+    def ok(self):
+        return not self.status.startswith(("FAIL", "ERROR"))
+
+
+@dataclasses.dataclass
+class Report:
+    """What :func:`report` found: every row, the stacks not installed, the exit code."""
+    rows: list
+    missing: list
+    exit_code: int
+
+    @property
+    def counts(self):
+        out = {}
+        for r in self.rows:
+            out[r.status] = out.get(r.status, 0) + 1
+        return dict(sorted(out.items()))
+
+    @property
+    def failures(self):
+        return [r for r in self.rows if not r.ok]
+
+
+def report(live=True, setup=False, only="", out=print, require_all=None):
+    """Replay every golden file and record and replay every installed stack, printing each
+    row as soon as it is known; return the :class:`Report`."""
     if require_all is None:
         require_all = os.environ.get("CI", "").lower() == "true"
     out(f"this machine: {_cpu.host().describe()}")
@@ -210,10 +318,10 @@ def verify(live=True, setup=False, only="", out=print, require_all=None):
     out("")
     out(_HEAD)
     printer = _row_printer(out)
-    statuses = []
+    found = []
 
     def rows(source, r, status, note, name):
-        statuses.append(status)
+        found.append(Row(source, name, status, note, r))
         printer(source, r, status, note, name)
 
     for path in sorted(glob.glob(os.path.join(HERE, "golden", "*.npz"))):
@@ -235,14 +343,20 @@ def verify(live=True, setup=False, only="", out=print, require_all=None):
                 os.remove(old)
             out(f"-- recording {stack} ({len(STACKS[stack]['adapters'])} adapters)")
             live_results(stack, streams, dest, only, out, rows=rows)
-    counts = {}
-    for status in statuses:
-        counts[status] = counts.get(status, 0) + 1
-    out("\n" + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) +
-        f" ({len(statuses)} recordings)")
+    result = Report(found, missing, 0)
+    out("\n" + ", ".join(f"{n} {status}" for status, n in result.counts.items()) +
+        f" ({len(found)} recordings)")
     if missing:
         out(f"not installed (run python -m conformance setup): {', '.join(missing)}")
         if require_all:
             out("CI requires every framework stack: failing")
-            return 1
-    return 1 if any(s.startswith(("FAIL", "ERROR")) for s in statuses) else 0
+            result.exit_code = 1
+    if result.failures:
+        result.exit_code = 1
+    return result
+
+
+def verify(live=True, setup=False, only="", out=print, require_all=None):
+    """``python -m conformance verify``: :func:`report`'s exit code (0: every row
+    bit-identical or within its pin)."""
+    return report(live, setup, only, out, require_all).exit_code

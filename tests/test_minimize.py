@@ -71,7 +71,7 @@ def test_method_is_registered_and_public(method):
     for p in ("fun", "x0", "args", "jac", "hess", "hessp", "bounds",
               "constraints", "callback", "lr", "maxiter", "gtol"):
         assert p in sig.parameters
-    assert "Options" in fn.__doc__
+    assert "Other Parameters" in fn.__doc__          # the options, numpydoc's section
 
 
 def test_jac_true_callable_and_finite_differences():

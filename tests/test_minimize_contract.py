@@ -356,7 +356,7 @@ def test_generated_methods_share_one_signature(method):
         assert f"{name} :" in fn.__doc__
     assert params["lr"].default == 1e-2
     assert list(params)[-1] == "unknown_options"
-    assert "Options\n    -------" in fn.__doc__
+    assert "Other Parameters\n    ----------------" in fn.__doc__   # the options (numpydoc)
     for name in list(params)[9:-1]:                      # every option is documented
         assert f"\n    {name} :" in fn.__doc__, name
 

@@ -179,6 +179,7 @@ def main(argv=None):
             trajectory.save(os.path.join(args.out, name + ".npz"), grads, params, states, meta,
                             lr=lr)
             written += 1
+            print(f"wrote {name}.npz ({meta['seconds']:.1f} s)", flush=True)   # progress
     print(f"{args.adapter}: wrote {written} trajectory files to {args.out}")
 
 

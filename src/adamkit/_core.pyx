@@ -264,10 +264,18 @@ cdef class Core:
         Inf in gradients are not filtered: they propagate into the state and parameters
         exactly as the update equations say (as every framework does).
 
-        ``lr_mult`` optionally scales the learning rate per array (a sequence of reals).
-
         A step is all-or-nothing: every array and ``t`` are updated, or (on an error)
         none. One optimizer must not step from two threads at once (RuntimeError).
+
+        Parameters
+        ----------
+        params : ndarray or sequence of ndarray
+            The parameters (float32 or float64, C-contiguous, writeable), updated in
+            place; the same arrays, in the same order, at every step.
+        grads : ndarray or sequence of ndarray
+            Their gradients: same dtype and shape, one per parameter array.
+        lr_mult : sequence of float, optional
+            A learning-rate multiplier per array (Caffe's ``lr_mult``).
         """
         self._enter("step()")
         try:

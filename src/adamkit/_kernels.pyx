@@ -150,9 +150,17 @@ cdef int _CPU_COUNT = os.cpu_count() or 1
 def effective_n_threads(n_threads=None):
     """Resolve an ``n_threads`` argument the way scikit-learn does.
 
-    ``None`` means ``omp_get_max_threads()`` (which follows ``OMP_NUM_THREADS`` and
-    ``threadpoolctl.threadpool_limits``); a negative value counts back from it (-1 = all);
-    0 is an error. Always 1 when built without OpenMP.
+    Parameters
+    ----------
+    n_threads : int or None
+        ``None`` means ``omp_get_max_threads()`` (which follows ``OMP_NUM_THREADS`` and
+        ``threadpoolctl.threadpool_limits``); a negative value counts back from it
+        (-1 = all); 0 is an error.
+
+    Returns
+    -------
+    int
+        The number of threads a step would use; always 1 when built without OpenMP.
     """
     if n_threads is not None:
         if not isinstance(n_threads, int) or isinstance(n_threads, bool):

@@ -331,9 +331,11 @@ def _docstring(m: _Method) -> str:
     hyper = [_HYPER_DOC[h] if h != "weight_decay" else
              f"weight_decay : float, optional\n        {m.weight_decay_doc}"
              for h in m.hyperparameters]
-    return (f"{m.doc}\n\n    {_PARAMETERS_DOC}\n\n    Options\n    -------\n"
-            "    Hyper-parameters left at ``None`` take the optimizer object's default or,\n"
-            "    with ``preset=``, the framework's default.\n\n    "
+    return (f"{m.doc}\n\n    The options (Other Parameters) are keyword arguments here and the\n"
+            "    ``options`` dict of :func:`scipy.optimize.minimize`; hyper-parameters left at\n"
+            "    ``None`` take the optimizer object's default or, with ``preset=``, the\n"
+            f"    framework's default.\n\n    {_PARAMETERS_DOC}\n\n"
+            "    Other Parameters\n    ----------------\n    "
             + "\n    ".join(hyper) + "\n    " + _COMMON_OPTIONS_DOC + "\n    ")
 
 

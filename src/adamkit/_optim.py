@@ -5,7 +5,12 @@ via ``preset=``), the step count and the state buffers of the arrays it updates.
 checks every input before it writes anything, then runs the C kernels in place.
 """
 
+from __future__ import annotations
+
 import inspect
+import os
+from collections.abc import Callable
+from typing import Any, Union
 
 import numpy as np
 
@@ -14,6 +19,9 @@ from ._kernels import Kernel
 from ._validation import check_beta, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
+
+#: A learning rate: a float >= 0, or a schedule ``lr(t) -> float`` (t = steps taken).
+LearningRate = Union[float, Callable[[int], float]]
 
 
 class _Optimizer(_core.Core):
@@ -24,18 +32,55 @@ class _Optimizer(_core.Core):
     into an update rule (adamkit's own, or a framework's via ``preset=``).
     """
 
-    _family = None          # "adam" or "rmsprop"
+    _family: str = ""       # "adam" or "rmsprop"
 
     @property
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, Any]:
         """The hyper-parameters in force (a copy: they are fixed at construction)."""
         return dict(self._hp)
 
-    def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0):
+    def _setup(self, rule, hp, lr, n_threads, preset, initial_state=0.0, flags=None):
         self._configure(rule, hp, initial_state)
         self.lr = lr                            # checked by the property
         self.n_threads = n_threads              # checked; resolved again per step
         self.preset = preset
+        self._flags = dict(flags or {})         # the switches given (for get_config)
+
+    # -- configuration: the constructor's keywords, repr, pickling ----------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor keywords that build this optimizer again: ``type(opt)(
+        **opt.get_config())`` has the same update rule, hyper-parameters, learning rate
+        and thread setting (not the step count or the state: see :meth:`state_dict`).
+
+        adamkit's own names (``lr``, ``betas``, ``eps``, ...) for adamkit's rules; with a
+        preset, ``preset="framework.optimizer"`` and every hyper-parameter under the
+        framework's own names, the CPU-dependent code path included (as detected when the
+        optimizer was built), so that the copy computes the same bits on any machine.
+        """
+        if self.preset is not None:
+            cfg = {"preset": self._rule.name}
+            lr_name = _preset_row(self._rule.name).lr_name
+            cfg.update((k, self.lr if k == lr_name else v) for k, v in self._hp.items())
+        else:
+            cfg = {"lr": self.lr, **self._native_config()}
+        if self.n_threads is not None:
+            cfg["n_threads"] = self.n_threads
+        return cfg
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_literal(v)}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __reduce__(self):
+        """Pickling and :func:`copy.deepcopy`: the configuration, the step count and a
+        copy of the state buffers; the copy steps bit-identically to the original."""
+        state = None if self._state is None else [
+            {k: v.copy() for k, v in st.items()} for st in self._state]
+        return (_rebuild, (type(self), self.get_config(), self.t, state, self.preset))
+
+    def _native_config(self) -> dict[str, Any]:   # pragma: no cover - per family
+        raise NotImplementedError
 
     @property
     def _tail_kernel(self):
@@ -49,7 +94,7 @@ class _Optimizer(_core.Core):
 
     # -- state ---------------------------------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """A copy of everything needed to resume bit-identically.
 
         Returns a dict with ``t``, ``family``, ``preset``, ``hyperparameters`` and
@@ -62,8 +107,16 @@ class _Optimizer(_core.Core):
                 "ops": dict(self._kernel.ops), "hyperparameters": dict(self.hyperparameters),
                 "state": state}
 
-    def load_state_dict(self, d):
-        """Restore a :meth:`state_dict`; the update rule (ops) must be the same."""
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the update rule (ops) must be the same.
+
+        Parameters
+        ----------
+        d : dict
+            A :meth:`state_dict` (of this optimizer or of one with the same rule); a
+            different rule, step count or buffer set raises ValueError and changes
+            nothing.
+        """
         if not isinstance(d, dict) or not {"t", "state", "ops"} <= set(d):
             raise ValueError("not an adamkit state_dict (needs keys 't', 'ops', 'state')")
         ops = dict(self._kernel.ops)
@@ -94,22 +147,61 @@ class _Optimizer(_core.Core):
         with self._mutating("load_state_dict()"):
             self._set_loaded(int(t), state)
 
-    def save_state(self, path):
+    def save_state(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` to ``path`` (an uncompressed ``.npz`` with a checksum;
-        the format is documented in ``adamkit._io``). The write is atomic."""
+        the format is documented in the embedding guide, docs/embedding.md). The write
+        is atomic.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced atomically if it exists).
+        """
         from ._io import save_state
         save_state(self, path)
 
-    def load_state(self, path):
+    def load_state(self, path: str | os.PathLike[str]) -> None:
         """Restore a file written by :meth:`save_state`; a truncated, corrupted or foreign
-        file raises ``ValueError`` and leaves the optimizer unchanged."""
+        file raises ``ValueError`` and leaves the optimizer unchanged.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save_state` for the same update rule.
+        """
         from ._io import load_state
         load_state(self, path)
 
-    def __repr__(self):
-        hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
-        pre = f", preset={self.preset!r}" if self.preset else ""
-        return f"{type(self).__name__}(lr={self.lr!r}, {hp}{pre})"
+
+
+def _literal(v):
+    """``repr`` of a configuration value as Python source (NumPy scalars as Python
+    numbers, so that ``eval(repr(opt))`` needs no import)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, tuple):
+        inner = ", ".join(_literal(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    return repr(v)
+
+
+def _preset_row(name):
+    from . import presets
+    framework, _, optimizer = name.rpartition(".")
+    return presets.get(framework, optimizer)
+
+
+def _rebuild(cls, config, t, state, preset):
+    """Unpickle an optimizer (see ``_Optimizer.__reduce__``)."""
+    opt = cls(**config)
+    opt.preset = preset
+    if t or state is not None:
+        d = opt.state_dict()
+        d.update(t=t, state=state)
+        opt.load_state_dict(d)
+    return opt
 
 
 class _AdamBase(_Optimizer):
@@ -155,6 +247,14 @@ class Adam(_AdamBase):
     preset : str or None
         A framework whose rounding to reproduce bit for bit (see ``adamkit.presets``);
         its own hyper-parameter names are accepted as keywords.
+    **preset_options
+        With ``preset``: the framework's own hyper-parameters and options, under its
+        names (``base_lr``, ``momentum2``, ``learningRate``, ...).
+
+    Notes
+    -----
+    ``repr(opt)`` is the constructor call :meth:`get_config` describes; optimizers can
+    be pickled and deep-copied (the copy steps bit-identically).
 
     Examples
     --------
@@ -169,9 +269,12 @@ class Adam(_AdamBase):
     _default_wd = 0.0
     _decoupled_default = False
 
-    def __init__(self, lr=None, betas=None, eps=None, weight_decay=None, *, amsgrad=False,
-                 nesterov=False, maximize=False, decoupled_weight_decay=None, n_threads=None,
-                 preset=None, **preset_options):
+    def __init__(self, lr: LearningRate | None = None,
+                 betas: tuple[float, float] | None = None, eps: float | None = None,
+                 weight_decay: float | None = None, *, amsgrad: bool = False,
+                 nesterov: bool = False, maximize: bool = False,
+                 decoupled_weight_decay: bool | None = None, n_threads: int | None = None,
+                 preset: str | None = None, **preset_options: Any) -> None:
         given = {k: v for k, v in dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                        amsgrad=amsgrad or None, nesterov=nesterov or None,
                                        maximize=maximize or None,
@@ -197,9 +300,20 @@ class Adam(_AdamBase):
         rule = _rules.native_adam(amsgrad=amsgrad, nesterov=nesterov, decoupled=decoupled,
                                   weight_decay=hp["weight_decay"], maximize=maximize,
                                   adamax=self._adamax)
-        self._setup(rule, hp, lr, n_threads, None)
+        flags = {"amsgrad": bool(amsgrad), "nesterov": bool(nesterov),
+                 "maximize": bool(maximize), "decoupled_weight_decay": decoupled}
+        self._setup(rule, hp, lr, n_threads, None, flags=flags)
 
     _adamax = False
+
+    def _native_config(self):
+        hp, f = self._hp, self._flags
+        cfg = {"betas": (hp["b1"], hp["b2"]), "eps": hp["eps"],
+               "weight_decay": hp["weight_decay"]}
+        cfg.update((k, True) for k in ("amsgrad", "nesterov", "maximize") if f[k])
+        if f["decoupled_weight_decay"] != self._decoupled_default:
+            cfg["decoupled_weight_decay"] = f["decoupled_weight_decay"]
+        return cfg
 
 
 class AdamW(Adam):
@@ -212,6 +326,20 @@ class AdamW(Adam):
 
     _default_wd = 1e-2
     _decoupled_default = True
+
+
+def _adam_parameters(**defaults):
+    """Adam's Parameters section, with another class's defaults."""
+    doc = Adam.__doc__ or ""
+    text = doc[doc.index("    Parameters\n"):doc.index("    Notes\n")]
+    for old, new in defaults.items():
+        text = text.replace(old, new)
+    return text
+
+
+AdamW.__doc__ = (AdamW.__doc__ or "") + "\n" + _adam_parameters(**{
+    "weight_decay : float, default 0": "weight_decay : float, default 1e-2",
+    "decoupled_weight_decay : bool": "decoupled_weight_decay : bool (default True)"})
 
 
 class AdaMax(Adam):
@@ -228,6 +356,10 @@ class AdaMax(Adam):
 
     _default_lr = 2e-3
     _adamax = True
+
+
+AdaMax.__doc__ = (AdaMax.__doc__ or "") + "\n" + _adam_parameters(**{
+    "lr : float or callable, default 1e-3": "lr : float or callable, default 2e-3"})
 
 
 class RMSProp(_Optimizer):
@@ -255,14 +387,22 @@ class RMSProp(_Optimizer):
     centered, maximize : bool
     initial_accumulator : float, default 0
         Initial value of the mean square (TensorFlow 1 starts it at 1.0).
-    n_threads, preset : as for :class:`Adam`.
+    n_threads : int or None
+        OpenMP threads, as for :class:`Adam`.
+    preset : str or None
+        A framework's RMSProp to reproduce, as for :class:`Adam`.
+    **preset_options
+        With ``preset``: the framework's own names, as for :class:`Adam`.
     """
 
     _family = "rmsprop"
 
-    def __init__(self, lr=None, alpha=None, eps=None, weight_decay=None, *, momentum=None,
-                 centered=False, maximize=False, initial_accumulator=None, n_threads=None,
-                 preset=None, **preset_options):
+    def __init__(self, lr: LearningRate | None = None, alpha: float | None = None,
+                 eps: float | None = None, weight_decay: float | None = None, *,
+                 momentum: float | None = None, centered: bool = False,
+                 maximize: bool = False, initial_accumulator: float | None = None,
+                 n_threads: int | None = None, preset: str | None = None,
+                 **preset_options: Any) -> None:
         given = {k: v for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                        momentum=momentum, centered=centered or None,
                                        maximize=maximize or None,
@@ -285,7 +425,16 @@ class RMSProp(_Optimizer):
                                                 initial_accumulator or 0.0, 0.0)}
         rule = _rules.native_rmsprop(momentum=hp["momentum"], centered=centered,
                                      weight_decay=hp["weight_decay"], maximize=maximize)
-        self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"])
+        self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"],
+                    flags={"centered": bool(centered), "maximize": bool(maximize)})
+
+    def _native_config(self):
+        hp = self._hp
+        cfg = {k: hp[k] for k in ("alpha", "eps", "weight_decay", "momentum")}
+        cfg.update((k, True) for k, v in self._flags.items() if v)
+        if hp["initial_accumulator"]:
+            cfg["initial_accumulator"] = hp["initial_accumulator"]
+        return cfg
 
 
 _CLASS_OF = {"adamw": AdamW, "adamax": AdaMax, "rmsprop": RMSProp}

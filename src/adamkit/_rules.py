@@ -10,7 +10,7 @@ framework, from its table.
 """
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -45,11 +45,11 @@ class Rule:
     ops: dict
     scalars: Callable
     name: str = "native"
-    tail_ops: dict = None
-    split: Callable = None
-    prepare: Callable = None      # (hp, grads) -> values of this step that need all grads
-    c_scalars: str = None         # a C function computing `scalars` (_kernels.C_SCALARS)
-    arrays: Callable = None       # shapes -> Rule: the rule for the arrays updated together
+    tail_ops: Optional[dict] = None
+    split: Optional[Callable] = None
+    prepare: Optional[Callable] = None   # (hp, grads) -> values of this step that need all grads
+    c_scalars: Optional[str] = None      # a C function computing `scalars` (_kernels.C_SCALARS)
+    arrays: Optional[Callable] = None    # shapes -> Rule: the rule for the arrays updated together
                                   # (a framework that compiles them together, e.g. XLA)
 
 

@@ -251,17 +251,17 @@ def caffe(policy: str, base_lr: float, *, gamma: Optional[float] = None,
 
     Arguments are named as the fields of Caffe's ``SolverParameter``.
 
-    ============  ==========================================================
-    ``fixed``     :math:`\text{base\_lr}`
-    ``step``      :math:`\text{base\_lr}\cdot\gamma^{\lfloor t/\text{stepsize}\rfloor}`
-    ``exp``       :math:`\text{base\_lr}\cdot\gamma^{t}`
-    ``inv``       :math:`\text{base\_lr}\cdot(1+\gamma t)^{-\text{power}}`
-    ``multistep`` :math:`\text{base\_lr}\cdot\gamma^{k(t)}`, :math:`k(t)` the
-                  number of ``stepvalue`` entries passed (advancing at most one
-                  per iteration, as Caffe's stateful counter does)
-    ``poly``      :math:`\text{base\_lr}\cdot(1 - t/\text{max\_iter})^{\text{power}}`
-    ``sigmoid``   :math:`\text{base\_lr}\cdot 1/(1+e^{-\gamma(t-\text{stepsize})})`
-    ============  ==========================================================
+    ==============  ==========================================================
+    ``fixed``       :math:`\text{base\_lr}`
+    ``step``        :math:`\text{base\_lr}\cdot\gamma^{\lfloor t/\text{stepsize}\rfloor}`
+    ``exp``         :math:`\text{base\_lr}\cdot\gamma^{t}`
+    ``inv``         :math:`\text{base\_lr}\cdot(1+\gamma t)^{-\text{power}}`
+    ``multistep``   :math:`\text{base\_lr}\cdot\gamma^{k(t)}`, :math:`k(t)` the
+                    number of ``stepvalue`` entries passed (advancing at most one
+                    per iteration, as Caffe's stateful counter does)
+    ``poly``        :math:`\text{base\_lr}\cdot(1 - t/\text{max\_iter})^{\text{power}}`
+    ``sigmoid``     :math:`\text{base\_lr}\cdot 1/(1+e^{-\gamma(t-\text{stepsize})})`
+    ==============  ==========================================================
 
     Computed as Caffe computes it (``adamkit.presets.caffe.learning_rate``): the solver's
     fields are float, ``pow(float, int)`` is a double ``pow``, the rest is in ``Dtype``

@@ -2,7 +2,7 @@
 conventions of its recordings."""
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Optional
 
 from ._context import Detect
 
@@ -34,9 +34,10 @@ class Preset:
     dtypes: tuple = ("float32", "float64")
     api: str = ""                  # what it reproduces (for the docs and the report)
     meta_keys: tuple = ()          # recording metadata that are options (e.g. optax "jit")
-    from_recording: Callable = None    # (hp, meta) -> hp: a recording's own conventions
+    from_recording: Optional[Callable] = None    # (hp, meta) -> hp: a recording's own conventions
     variants: tuple = ()           # hyper-parameter changes whose rows get their own loop
-    initial_state: str = None      # the hyper-parameter holding RMSProp's initial mean square
+    initial_state: Optional[str] = None   # the hyper-parameter holding RMSProp's initial
+                                          # mean square
     per_arrays: bool = False       # rule(hp) reads hp["_arrays"]: the shapes of the arrays
                                    # updated together (None until a step shows them)
     constructor: str = ""          # the framework's callable whose keywords ``defaults`` are

@@ -18,8 +18,9 @@ another process hits all of them alike and the ratios stay meaningful on a busy 
 Peers run in a worker process (torch's and jax's own thread pools stay out of this
 process): the current interpreter if it can import torch or optax, else the Python of a
 framework environment (``--peer-python``, ``$ADAMKIT_PEER_PYTHON``, or
-``.venvs/modern/bin/python`` as ``python -m adamkit setup`` creates it). ``--no-peers``
-skips them.
+``.venvs/modern/bin/python`` as ``python -m conformance setup`` creates it: looked for in
+``$ADAMKIT_VENVS``, in the current directory and its parents, and in the checkout an
+editable install runs from). ``--no-peers`` skips them.
 
 Sections (``--sections``, default ``adam,rmsprop,overhead,presets,multi,minimize``):
 ``adam`` and ``rmsprop`` (large and cache-resident arrays), ``overhead`` (one small
@@ -436,18 +437,26 @@ def main(argv=None):
                     help="comma-separated: adam,rmsprop,overhead,presets,multi,minimize,"
                          "threshold")
     ap.add_argument("--sizes", default="1e2,1e4,1e5,1e6,1e7", help="array sizes")
-    ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--dtypes", default="float32,float64",
+                    help="comma-separated dtypes (default float32,float64)")
     ap.add_argument("--threads", default=None, help="e.g. 1,2 (default: 1 and all cores)")
-    ap.add_argument("--preset-sizes", default="1e5")
-    ap.add_argument("--threshold-sizes", default="1e3,3e3,1e4,3e4,1e5,3e5")
+    ap.add_argument("--preset-sizes", default="1e5",
+                    help="array sizes of the presets section (default 1e5)")
+    ap.add_argument("--threshold-sizes", default="1e3,3e3,1e4,3e4,1e5,3e5",
+                    help="array sizes of the threshold section")
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
     ap.add_argument("--target", type=float, default=0.003, help="seconds per timed batch")
     ap.add_argument("--stat", default="min", choices=["min", "median"],
                     help="per-call time over the rounds (default min: least disturbed)")
     ap.add_argument("--quick", action="store_true", help="small sizes, 3 rounds")
-    ap.add_argument("--no-peers", action="store_true")
-    ap.add_argument("--no-numpy", action="store_true")
-    ap.add_argument("--peer-python", default=None, help="Python with torch and/or optax")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="do not time PyTorch and optax (no worker process)")
+    ap.add_argument("--no-numpy", action="store_true",
+                    help="do not time the NumPy implementations")
+    ap.add_argument("--peer-python", default=None,
+                    help="Python with torch and/or optax (default: this one if it has "
+                         "them, else $ADAMKIT_PEER_PYTHON, else modern/bin/python in "
+                         "$ADAMKIT_VENVS or in .venvs/ of the current directory or a parent)")
     ap.add_argument("--json", default=None, help="also write the raw results here")
     args = ap.parse_args(argv)
     STAT["name"] = args.stat

@@ -101,12 +101,32 @@ def _find_peer_python(explicit):
     import importlib.util
     if importlib.util.find_spec("torch") or importlib.util.find_spec("optax"):
         return sys.executable
-    here = os.path.dirname(os.path.abspath(__file__))
-    for root in (os.getcwd(), os.path.dirname(os.path.dirname(here))):
-        cand = os.path.join(root, ".venvs", "modern", "bin", "python")
+    for venvs in _venvs_candidates():
+        cand = os.path.join(venvs, "modern", "bin", "python")
         if os.path.exists(cand):
             return cand
     return None
+
+
+def _venvs_candidates():
+    """Where ``python -m conformance setup`` may have put the framework environments
+    (``.venvs/`` at the top of a checkout): ``$ADAMKIT_VENVS``, then ``.venvs`` in the
+    current directory and each of its parents (an installed adamkit does not know the
+    checkout), then in the checkout an editable install runs from."""
+    out = []
+    if os.environ.get("ADAMKIT_VENVS"):
+        out.append(os.environ["ADAMKIT_VENVS"])
+    d = os.path.abspath(os.getcwd())
+    while True:
+        out.append(os.path.join(d, ".venvs"))
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    here = os.path.dirname(os.path.abspath(__file__))      # <checkout>/src/adamkit/tools
+    out.append(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(here))),
+                            ".venvs"))
+    return out
 
 
 class Peers:

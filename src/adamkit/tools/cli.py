@@ -13,8 +13,6 @@ import os
 import sys
 import time
 
-import numpy as np
-
 
 def _out(line=""):
     sys.stdout.write(line + "\n")
@@ -48,74 +46,8 @@ def _replay(args):
 # --- compare -----------------------------------------------------------------------------
 
 def _compare(args):
-    from .. import presets
-    from .replay import make_optimizer, ulp_distance
-    from .streams import make_stream
-    p0, grads, _ = make_stream(args.seed, args.n, args.steps)
-    dtype = np.dtype(args.dtype)
-    p0, grads = p0.astype(dtype), grads.astype(dtype)
-    runs = []
-    for spec in (args.preset_a, args.preset_b):
-        framework, _, opt = spec.partition(":")
-        opt = opt or args.optimizer
-        row = presets.get(framework, opt)
-        hp = {}
-        if not args.framework_defaults:   # same settings for both: only rounding differs
-            common = {"lr": args.lr, "eps": args.eps, "betas": (args.beta1, args.beta2),
-                      "alpha": args.rho}
-            for name, value in common.items():
-                target = row.aliases.get(name)
-                if isinstance(target, tuple):
-                    hp.update(zip(target, value))
-                elif target:
-                    hp[target] = value
-        for name in row.required:
-            hp.setdefault(name, args.lr)
-        o = make_optimizer(framework, opt, hp)
-        p = p0.copy()
-        traj = np.empty((args.steps, args.n), dtype)
-        for t in range(args.steps):
-            o.step(p, grads[t])
-            traj[t] = p
-        runs.append((f"{framework}:{opt}", o, traj))
-    (na, oa, a), (nb, ob, b) = runs
-    _out(f"compare {na} vs {nb}: {args.dtype}, n={args.n}, {args.steps} steps, "
-         f"seed {args.seed}")
-    _out(f"  {na}: {oa.hyperparameters}")
-    _out(f"  {nb}: {ob.hyperparameters}")
-    _out(f"{'step':>6s} {'max ULP':>12s} {'median ULP':>11s} {'max rel':>10s} "
-         f"{'elements differing':>19s}")
-    ulps = ulp_distance(a, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))
-    rel = np.nan_to_num(rel, nan=0.0)
-    shown = sorted(set([1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, args.steps]))
-    for t in [s for s in shown if s <= args.steps]:
-        u = ulps[t - 1]
-        _out(f"{t:6d} {_fmt_ulp(u.max()):>12s} {_fmt_ulp(np.median(u)):>11s} "
-             f"{rel[t - 1].max():10.2e} {int((u > 0).sum()):>12d} / {args.n}")
-    first = np.flatnonzero(ulps.max(axis=1) > 0)
-    _out(f"first step that differs: {first[0] + 1 if first.size else 'none'}")
-    if args.plot:
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            _out("matplotlib is not installed: no plot")
-            return 0
-        steps = np.arange(1, args.steps + 1)
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.semilogy(steps, np.maximum(ulps.max(axis=1), 0.5), label="max ULP")
-        ax.semilogy(steps, np.maximum(np.median(ulps, axis=1), 0.5), label="median ULP")
-        ax.set_xlabel("step")
-        ax.set_ylabel("distance in ULPs (0 drawn at 0.5)")
-        ax.set_title(f"{na} vs {nb} ({args.dtype})")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=100)
-        _out(f"wrote {args.plot}")
-    return 0
+    from .compare import run_cli
+    return run_cli(args, _out, lambda line: sys.stderr.write(line + "\n"))
 
 
 # --- defaults ----------------------------------------------------------------------------
@@ -129,6 +61,8 @@ def _defaults(args):
 # --- demo --------------------------------------------------------------------------------
 
 def _demo(args):
+    import numpy as np
+
     from .. import Adam, RMSProp, effective_n_threads, openmp_enabled
     rng = np.random.default_rng(0)
     _out(f"adamkit demo: OpenMP {'on' if openmp_enabled() else 'off'}, "
@@ -155,36 +89,54 @@ def main(argv=None):
     if argv[:1] == ["bench"]:          # bench parses its own options (argparse.REMAINDER
         from .bench import main as bench_main  # in a subparser drops leading options)
         return bench_main(argv[1:])
+    from .. import __version__
     ap = argparse.ArgumentParser(prog="python -m adamkit", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n", 2)[2])
-    sub = ap.add_subparsers(dest="command")
+    ap.add_argument("--version", action="version", version=f"adamkit {__version__}",
+                    help="print adamkit's version and exit")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     r = sub.add_parser("replay", help="replay trajectory files; exit 1 unless all identical")
-    r.add_argument("files", nargs="+")
-    r.add_argument("--threads", type=int, default=None)
+    r.add_argument("files", nargs="+", help="trajectory .npz files (conformance recordings)")
+    r.add_argument("--threads", type=int, default=None,
+                   help="OpenMP threads of the replaying optimizer (default: all)")
     r.add_argument("--lr", choices=("recorded", "schedule", "constant"), default=None,
                    help="each step's learning rate: the file's recorded rates (the default "
                         "when it has them), adamkit's schedule for meta['schedule'], or the "
                         "recorded hyper-parameter")
     r.set_defaults(func=_replay)
 
-    c = sub.add_parser("compare", help="drift between two presets on one gradient stream")
-    c.add_argument("preset_a", help="framework[:optimizer], e.g. tensorflow or caffe:adam")
-    c.add_argument("preset_b")
-    c.add_argument("--optimizer", default="adam")
-    c.add_argument("--steps", type=int, default=1000)
-    c.add_argument("--n", type=int, default=67)
-    c.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    c.add_argument("--seed", type=int, default=20261122)
-    c.add_argument("--lr", type=float, default=1e-3)
-    c.add_argument("--eps", type=float, default=1e-8)
-    c.add_argument("--beta1", type=float, default=0.9)
-    c.add_argument("--beta2", type=float, default=0.999)
-    c.add_argument("--rho", type=float, default=0.9, help="RMSProp decay")
+    c = sub.add_parser("compare", help="drift between two presets on one gradient stream",
+                       description="Feed one gradient stream to two presets with the same "
+                                   "hyper-parameters (each under the framework's own name) "
+                                   "and print how far they drift apart, in ULPs.")
+    c.add_argument("preset_a", help="framework or framework.optimizer, e.g. tensorflow or "
+                                    "caffe.adam (as preset= takes it)")
+    c.add_argument("preset_b", help="the other preset, same form")
+    c.add_argument("--optimizer", default="adam",
+                   help="the row of a preset given by framework only: adam, rmsprop, ... "
+                        "(default adam)")
+    c.add_argument("--steps", type=int, default=1000, help="number of steps (default 1000)")
+    c.add_argument("--n", type=int, default=67, help="elements per array (default 67)")
+    c.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="dtype of the parameters and gradients (default float32)")
+    c.add_argument("--seed", type=int, default=20261122, help="seed of the gradient stream")
+    c.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    c.add_argument("--eps", type=float, default=1e-8, help="epsilon (default 1e-8)")
+    c.add_argument("--betas", type=float, nargs=2, default=None, metavar=("B1", "B2"),
+                   help="Adam's decay rates, as Adam(betas=...) (default 0.9 0.999)")
+    c.add_argument("--alpha", type=float, default=None,
+                   help="RMSProp's decay of the mean square, as RMSProp(alpha=...) (rho, "
+                        "decay_rate, gamma1, ... in the frameworks; default 0.9)")
+    c.add_argument("--beta1", type=float, default=None, help="deprecated: --betas B1 B2")
+    c.add_argument("--beta2", type=float, default=None, help="deprecated: --betas B1 B2")
+    c.add_argument("--rho", type=float, default=None, help="deprecated: --alpha")
     c.add_argument("--framework-defaults", action="store_true",
                    help="use each framework's own defaults instead of common settings")
-    c.add_argument("--plot", default=None, help="write a PNG (needs matplotlib)")
+    c.add_argument("--plot", default=None, metavar="PNG",
+                   help="also draw the distance per step (symlog axis) into this PNG "
+                        "(needs matplotlib: pip install 'adamkit[plot]')")
     c.set_defaults(func=_compare)
 
     f = sub.add_parser("defaults", help="each preset's defaults and where they come from")
@@ -195,8 +147,8 @@ def main(argv=None):
                    "(python -m adamkit bench --help)")
 
     d = sub.add_parser("demo", help="run the kernels on a quadratic bowl")
-    d.add_argument("--n", type=int, default=100_000)
-    d.add_argument("--steps", type=int, default=200)
+    d.add_argument("--n", type=int, default=100_000, help="elements (default 100000)")
+    d.add_argument("--steps", type=int, default=200, help="steps (default 200)")
     d.set_defaults(func=_demo)
 
     args = ap.parse_args(argv)

@@ -23,8 +23,9 @@ def make_stream(seed, n, T):
     ``grads[t-1]`` is the gradient of step ``t``; ``special`` records the indices with a
     fixed role. Cast both arrays with ``astype(float32)`` for float32 cases.
     """
-    if n < 6:
-        raise ValueError("the stream needs n >= 6 (it places 3 special elements and 3 zeros)")
+    if n < 7:
+        raise ValueError(f"the stream needs n >= 7 (it places an always-zero gradient, 3 "
+                         f"constant ones and 3 zero parameters among the others), got {n}")
     rng = np.random.default_rng(seed)
     log10_scale = rng.uniform(-6.0, 3.0, size=n)
     sign = np.where(rng.uniform(0.0, 1.0, size=(T, n)) < 0.5, -1.0, 1.0)

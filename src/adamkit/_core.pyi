@@ -1,0 +1,49 @@
+"""Type stubs of the compiled module adamkit._core (_core.pyx): the optimizers' base."""
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from ._kernels import Kernel
+
+C_SCALARS: dict[str, tuple[str, ...]]
+
+#: A learning rate: a float, or a schedule ``lr(t)`` called with the steps already taken.
+LearningRate = Union[float, Callable[[int], float]]
+#: Parameters or gradients of one step: one float32/float64 array, or a sequence of them.
+Arrays = Union[npt.NDArray[np.floating], Sequence[npt.NDArray[np.floating]]]
+
+class Core:
+    @property
+    def t(self) -> int: ...
+    @t.setter
+    def t(self, value: int) -> None: ...
+    @property
+    def lr(self) -> LearningRate: ...
+    @lr.setter
+    def lr(self, value: LearningRate) -> None: ...
+    @property
+    def n_threads(self) -> int | None: ...
+    @n_threads.setter
+    def n_threads(self, value: int | None) -> None: ...
+    @property
+    def _kernel(self) -> Kernel: ...
+    @property
+    def _state(self) -> list[dict[str, npt.NDArray[np.floating]]] | None: ...
+    @_state.setter
+    def _state(self, state: list[dict[str, npt.NDArray[np.floating]]] | None) -> None: ...
+    _body: Kernel
+    _tail: Kernel | None
+    _rule: Any
+    _hp: dict[str, Any]
+    def step(self, params: Arrays, grads: Arrays,
+             lr_mult: Sequence[float] | None = ...) -> None: ...
+    def _mutating(self, what: str) -> AbstractContextManager[None]: ...
+    def _set_loaded(self, t: int, state: list[dict[str, npt.NDArray[np.floating]]] | None
+                    ) -> None: ...
+    def _configure(self, rule: Any, hp: dict[str, Any], initial_state: float = ...) -> None: ...
+    def _rule_for(self, shapes: Sequence[tuple[int, ...]]) -> Any: ...
+    def _new_state(self, p: npt.NDArray[np.floating]) -> dict[str, npt.NDArray[np.floating]]: ...

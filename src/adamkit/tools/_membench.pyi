@@ -1,0 +1,16 @@
+"""Type stubs of the compiled module adamkit.tools._membench (benchmark kernels)."""
+
+import numpy as np
+import numpy.typing as npt
+
+_F = npt.NDArray[np.floating]
+
+def has_nt() -> bool: ...
+def mem_adam(p: _F, g: _F, m: _F, v: _F, n_threads: int = ..., reps: int = ...,
+             threshold: int | None = ..., nt_stores: bool = ...) -> None: ...
+def mem_rms(p: _F, g: _F, s: _F, n_threads: int = ..., reps: int = ...,
+            threshold: int | None = ...) -> None: ...
+def adam_native(p: _F, g: _F, m: _F, v: _F, n_threads: int = ..., reps: int = ...,
+                threshold: int | None = ..., lr: float = ..., t: int = ...) -> None: ...
+def rms_native(p: _F, g: _F, s: _F, n_threads: int = ..., reps: int = ...,
+               threshold: int | None = ..., lr: float = ...) -> None: ...
