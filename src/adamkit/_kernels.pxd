@@ -6,6 +6,8 @@ cimport numpy as cnp
 cdef extern from "_ak.h":
     int ADAMKIT_OPENMP
     int omp_get_max_threads() nogil
+    int ak_register_atfork() nogil
+    int ak_fork_serial() nogil
     ctypedef union ak_ops:
         int i[32]
     ctypedef union ak_scalars:
