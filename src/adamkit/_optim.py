@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _core, _rules
 from ._kernels import Kernel
-from ._validation import check_beta, check_real
+from ._validation import check_beta, check_flag, check_pair, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
 
@@ -172,6 +172,11 @@ class Adam(_AdamBase):
     def __init__(self, lr=None, betas=None, eps=None, weight_decay=None, *, amsgrad=False,
                  nesterov=False, maximize=False, decoupled_weight_decay=None, n_threads=None,
                  preset=None, **preset_options):
+        amsgrad, nesterov, maximize = (check_flag(n, v) for n, v in (
+            ("amsgrad", amsgrad), ("nesterov", nesterov), ("maximize", maximize)))
+        if decoupled_weight_decay is not None:
+            decoupled_weight_decay = check_flag("decoupled_weight_decay",
+                                                decoupled_weight_decay)
         given = {k: v for k, v in dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                        amsgrad=amsgrad or None, nesterov=nesterov or None,
                                        maximize=maximize or None,
@@ -186,10 +191,10 @@ class Adam(_AdamBase):
             raise TypeError(f"unknown keyword arguments {sorted(preset_options)} "
                             "(framework-specific names need preset=...)")
         lr = self._default_lr if lr is None else lr
-        b1, b2 = (0.9, 0.999) if betas is None else betas
+        b1, b2 = check_pair("betas", (0.9, 0.999) if betas is None else betas)
         decoupled = self._decoupled_default if decoupled_weight_decay is None \
-            else bool(decoupled_weight_decay)
-        hp = {"b1": check_beta("betas[0]", b1), "b2": check_beta("betas[1]", b2),
+            else decoupled_weight_decay
+        hp = {"b1": b1, "b2": b2,
               "eps": check_real("eps", 1e-8 if eps is None else eps, 0.0),
               "weight_decay": check_real("weight_decay",
                                          self._default_wd if weight_decay is None
@@ -263,6 +268,8 @@ class RMSProp(_Optimizer):
     def __init__(self, lr=None, alpha=None, eps=None, weight_decay=None, *, momentum=None,
                  centered=False, maximize=False, initial_accumulator=None, n_threads=None,
                  preset=None, **preset_options):
+        centered = check_flag("centered", centered)
+        maximize = check_flag("maximize", maximize)
         given = {k: v for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                        momentum=momentum, centered=centered or None,
                                        maximize=maximize or None,
@@ -277,12 +284,13 @@ class RMSProp(_Optimizer):
             raise TypeError(f"unknown keyword arguments {sorted(preset_options)} "
                             "(framework-specific names need preset=...)")
         lr = 1e-2 if lr is None else lr
+        def real(name, value, default):          # None is the default; "" or [] is not 0
+            return check_real(name, default if value is None else value, 0.0)
         hp = {"alpha": check_beta("alpha", 0.99 if alpha is None else alpha),
-              "eps": check_real("eps", 1e-8 if eps is None else eps, 0.0),
-              "weight_decay": check_real("weight_decay", weight_decay or 0.0, 0.0),
-              "momentum": check_real("momentum", momentum or 0.0, 0.0),
-              "initial_accumulator": check_real("initial_accumulator",
-                                                initial_accumulator or 0.0, 0.0)}
+              "eps": real("eps", eps, 1e-8),
+              "weight_decay": real("weight_decay", weight_decay, 0.0),
+              "momentum": real("momentum", momentum, 0.0),
+              "initial_accumulator": real("initial_accumulator", initial_accumulator, 0.0)}
         rule = _rules.native_rmsprop(momentum=hp["momentum"], centered=centered,
                                      weight_decay=hp["weight_decay"], maximize=maximize)
         self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"])
