@@ -60,7 +60,7 @@ def _script(tmp_path, body, timeout=120):
     return r.stdout
 
 
-def test_os_fork_child_steps_on_the_forking_thread(tmp_path, report):
+def test_os_fork_child_steps_on_the_forking_thread(tmp_path, hostile):
     out = _script(tmp_path, """
         pid = os.fork()
         if pid == 0:                     # the child: the thread that forked
@@ -72,7 +72,7 @@ def test_os_fork_child_steps_on_the_forking_thread(tmp_path, report):
         print("ok")
     """)
     assert out.strip() == "ok"
-    report("fork: os.fork child after a 2-thread step: 1 child, same bits, no hang")
+    hostile(1, "hostile fork: os.fork child after a 2-thread step: 1 child, same bits, no hang")
 
 
 def test_os_fork_child_other_threads_keep_their_threads(tmp_path):
@@ -118,7 +118,7 @@ def test_fork_of_a_fork_and_fork_from_a_thread(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
-def test_multiprocessing_start_methods(method, tmp_path, report):
+def test_multiprocessing_start_methods(method, tmp_path, hostile):
     out = _script(tmp_path, f"""
         import multiprocessing as mp
 
@@ -145,4 +145,5 @@ def test_multiprocessing_start_methods(method, tmp_path, report):
             print("ok")
     """)
     assert out.strip() == "ok"
-    report(f"fork: multiprocessing {method}: 2 workers after a 2-thread step, same bits")
+    hostile(2, f"hostile fork: multiprocessing {method}: 2 workers after a 2-thread step, "
+               "same bits")
