@@ -116,6 +116,11 @@ class _AdamBase(_Optimizer):
     _family = "adam"
 
 
+def _where(preset):
+    """How an error names a switch: with the preset (the framework) when there is one."""
+    return f"{preset}: " if isinstance(preset, str) else ""
+
+
 def _preset_rule(preset, optimizer, given):
     from . import presets
     return presets.build(preset, optimizer, given)
@@ -172,10 +177,11 @@ class Adam(_AdamBase):
     def __init__(self, lr=None, betas=None, eps=None, weight_decay=None, *, amsgrad=False,
                  nesterov=False, maximize=False, decoupled_weight_decay=None, n_threads=None,
                  preset=None, **preset_options):
-        amsgrad, nesterov, maximize = (check_flag(n, v) for n, v in (
+        where = _where(preset)
+        amsgrad, nesterov, maximize = (check_flag(where + n, v) for n, v in (
             ("amsgrad", amsgrad), ("nesterov", nesterov), ("maximize", maximize)))
         if decoupled_weight_decay is not None:
-            decoupled_weight_decay = check_flag("decoupled_weight_decay",
+            decoupled_weight_decay = check_flag(where + "decoupled_weight_decay",
                                                 decoupled_weight_decay)
         given = {k: v for k, v in dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                        amsgrad=amsgrad or None, nesterov=nesterov or None,
@@ -268,8 +274,8 @@ class RMSProp(_Optimizer):
     def __init__(self, lr=None, alpha=None, eps=None, weight_decay=None, *, momentum=None,
                  centered=False, maximize=False, initial_accumulator=None, n_threads=None,
                  preset=None, **preset_options):
-        centered = check_flag("centered", centered)
-        maximize = check_flag("maximize", maximize)
+        centered = check_flag(_where(preset) + "centered", centered)
+        maximize = check_flag(_where(preset) + "maximize", maximize)
         given = {k: v for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                        momentum=momentum, centered=centered or None,
                                        maximize=maximize or None,

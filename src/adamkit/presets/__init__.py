@@ -52,6 +52,11 @@ ALIASES = {"keras": "keras_tensorflow", "lasagne": "lasagne_master", "tf": "tens
            "torch": "pytorch"}
 
 
+_FRAMEWORKS = frozenset({f for f, _ in PRESETS} | set(ALIASES))
+#: (framework, optimizer, keyword) -> its Spec (Preset.spec, resolved once)
+_SPECS = {}
+
+
 class UnknownPreset(ValueError, KeyError):
     """No preset for that framework/optimizer (a ValueError; also a KeyError)."""
 
@@ -142,8 +147,7 @@ def build(preset, cls_name, given):
         raise TypeError(f"preset must be a string such as 'pytorch' or 'caffe.adam', "
                         f"got {type(preset).__name__}")
     given = dict(given)
-    frameworks = {f for f, _ in PRESETS} | set(ALIASES)
-    framework, _, opt = (preset, "", "") if preset in frameworks else preset.rpartition(".")
+    framework, _, opt = (preset, "", "") if preset in _FRAMEWORKS else preset.rpartition(".")
     framework = ALIASES.get(framework or preset, framework or preset)
     optimizer = opt or _optimizer_name(framework, cls_name, given)
     row = get(framework, optimizer)
@@ -186,7 +190,13 @@ def build(preset, cls_name, given):
     if not callable(lr):
         lr = float(lr)
     initial = hp.get(row.initial_state) or 0.0 if row.initial_state else 0.0
-    return row.make_rule(hp), hp, lr, float(initial)
+    try:
+        rule = row.make_rule(hp)
+    except PresetError:
+        raise
+    except ValueError as e:             # a rule's own check: name the preset
+        raise row.refuse(str(e)) from None
+    return rule, hp, lr, float(initial)
 
 
 def _same(a, b):
@@ -230,7 +240,10 @@ def _check_values(hp, row, given_as=None):
     for name, value in hp.items():
         if name in row.only_default:
             continue
-        spec = row.spec(name)
+        key = (row.framework, row.optimizer, name)
+        spec = _SPECS.get(key)
+        if spec is None:
+            spec = _SPECS.setdefault(key, row.spec(name))
         if spec is None:
             raise AssertionError(f"{row.name}: no spec for keyword {name!r} (add it to the "
                                  "preset's checks)")
