@@ -75,11 +75,11 @@ typedef struct {
 AK_FAMILY(adam, adam_c_adam_ops, adam_c_adam_scalars)
 AK_FAMILY(rmsprop, adam_c_rmsprop_ops, adam_c_rmsprop_scalars)
 
-/* adamkit's own scalars (the ops it also fills are not used). */
-static void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
-                            double wd, long t, int f32)
-{ adam_c_adam_ops unused; adam_c_adam_default(&unused, &s->adam, lr, b1, b2, eps, wd, t, f32); }
-static void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps,
-                               double mu, double wd, int f32)
-{ adam_c_rmsprop_ops unused; adam_c_rmsprop_default(&unused, &s->rmsprop, lr, rho, eps, mu, wd, f32); }
+/* adamkit's own scalars (the ops it also fills are not used): ADAM_C_OK or ADAM_C_EARG. */
+static inline int ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
+                                  double wd, long t, int f32)
+{ adam_c_adam_ops unused; return adam_c_adam_default(&unused, &s->adam, lr, b1, b2, eps, wd, t, f32); }
+static inline int ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps,
+                                     double mu, double wd, int f32)
+{ adam_c_rmsprop_ops unused; return adam_c_rmsprop_default(&unused, &s->rmsprop, lr, rho, eps, mu, wd, f32); }
 #endif

@@ -403,6 +403,7 @@ cdef class Core:
         scalars through a clipping norm propagates, as in the framework)."""
         cdef Py_ssize_t j, i
         cdef ak_scalars *s
+        cdef int status = 0
         cdef dict values
         cdef bint f32
         cdef double mult
@@ -413,11 +414,11 @@ cdef class Core:
                 raise ValueError(f"step {t}: lr * lr_mult = {lr!r} * {mult!r} is not finite; "
                                  "nothing was written")
             if self._cmode == _CS_ADAM:
-                ak_adam_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
-                                self._chp[3], t, f32)
+                status = ak_adam_default(s, lr * mult, self._chp[0], self._chp[1],
+                                         self._chp[2], self._chp[3], t, f32)
             elif self._cmode == _CS_RMSPROP:
-                ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
-                                   self._chp[3], f32)
+                status = ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1],
+                                            self._chp[2], self._chp[3], f32)
             else:
                 memset(s, 0, sizeof(ak_scalars))
                 values = self._rule.scalars(hp, t, lr * mult, f32)
@@ -427,6 +428,9 @@ cdef class Core:
                             self._scalar_error(name, value, t, lr * mult, f32)
                 set_doubles(s, self._fam_name, values)
                 continue
+            if status != 0:
+                raise ValueError(f"step {t}: {adam_c_strerror(status).decode()} (lr={lr * mult!r}, "
+                                 f"hyper-parameters {self._hp}); nothing was written")
             for i in range(self._body.fam.nscalars):
                 if self._cmask >> i & 1 and not isfinite(s.d[i]):
                     from . import _vocab

@@ -126,14 +126,18 @@ def native_scalars(str family, double lr, hp, long long t, bint f32):
     (adam_c_adam_default: ``hp`` = (b1, b2, eps, weight_decay); adam_c_rmsprop_default:
     ``hp`` = (alpha, eps, momentum, weight_decay), ``t`` unused)."""
     cdef ak_scalars s
+    cdef int status = 0
     memset(&s, 0, sizeof(ak_scalars))
     a, b, c, d = hp
     if family == "adam":
-        ak_adam_default(&s, lr, a, b, c, d, t, f32)
+        status = ak_adam_default(&s, lr, a, b, c, d, t, f32)
     elif family == "rmsprop":
-        ak_rmsprop_default(&s, lr, a, b, c, d, f32)
+        status = ak_rmsprop_default(&s, lr, a, b, c, d, f32)
     else:
         _family(family)
+    if status != 0:
+        raise ValueError(f"{family} scalars for lr={lr!r}, hp={tuple(hp)!r}, t={t}: "
+                         f"{adam_c_strerror(status).decode()}")
     return {name: s.d[i] for i, name in enumerate(_vocab.SCALARS[family])}
 
 
