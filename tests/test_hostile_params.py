@@ -331,3 +331,29 @@ def test_bounds_object_nan_refused():
     for b in (Bounds([math.nan], [1.0]), Bounds([0.0], [math.nan])):
         with pytest.raises(ValueError, match="NaN"):
             adamkit.minimize(lambda x: float(x @ x), np.zeros(1), method="adam", bounds=b)
+
+
+def test_finding_11_c_status_for_t_0():
+    """adam_c_adam_default(t=0) filled NaN scalars (1 - b1^0 = 0) through a void
+    function: it returns ADAM_C_EARG now, which the binding raises."""
+    from adamkit import _kernels, _vocab
+    assert _vocab.STATUS["EARG"] == -3
+    ok = _kernels.native_scalars("adam", 1e-3, (0.9, 0.999, 1e-8, 0.0), 1, False)
+    assert all(math.isfinite(v) for v in ok.values())
+    for hp, t in (((0.9, 0.999, 1e-8, 0.0), 0), ((1.0, 0.999, 1e-8, 0.0), 1),
+                  ((0.9, 0.999, math.nan, 0.0), 1)):
+        with pytest.raises(ValueError, match="range"):
+            _kernels.native_scalars("adam", 1e-3, hp, t, False)
+    with pytest.raises(ValueError, match="range"):
+        _kernels.native_scalars("rmsprop", -1.0, (0.9, 1e-8, 0.0, 0.0), 1, True)
+
+
+def test_finding_11_replay_refuses_an_extra_params_row():
+    from adamkit.tools.replay import replay
+    T, n = 3, 4
+    g = np.full((T, n), 0.1, np.float32)
+    meta = {"framework": "pytorch", "optimizer": "adam", "hyperparameters": {}}
+    for params in (np.zeros((T + 2, n), np.float32), np.zeros((T, n), np.float32)):
+        with pytest.raises(ValueError, match="rows"):
+            replay(g, params, {}, meta)
+    assert replay(g, np.zeros((T + 1, n), np.float32), {}, meta).steps == T
