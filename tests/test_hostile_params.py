@@ -166,7 +166,7 @@ def test_preset_keywords_random_combinations(hostile):
     only TypeError/ValueError naming the preset, nothing else escapes."""
     rng = random.Random(20261207)
     rows = list(presets.PRESETS.values())
-    n = 40_000
+    n = 50_000
     escaped = []
     for _ in range(n):
         row = rng.choice(rows)
