@@ -9,6 +9,7 @@ and every wait has a timeout, so a regression fails instead of hanging the test 
 """
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -54,10 +55,24 @@ def _script(tmp_path, body, timeout=120):
     path = tmp_path / "scenario.py"
     path.write_text(_PRELUDE + textwrap.dedent(body))
     env = dict(os.environ, OMP_NUM_THREADS="2")
-    r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                       timeout=timeout, env=env, cwd=tmp_path)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
-    return r.stdout
+    # its own process group: on a timeout the scenario and every child it made (a hung
+    # worker) are killed, not left behind
+    proc = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(f"the scenario hung (killed after {timeout} s):\n{err[-3000:]}")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)   # what the scenario left behind
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == 0, out[-2000:] + err[-3000:]
+    return out
 
 
 def test_os_fork_child_steps_on_the_forking_thread(tmp_path, hostile):
