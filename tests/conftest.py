@@ -24,3 +24,24 @@ def report(request):
             tr.write_line("")
             tr.write_line(line)
     return write
+
+
+#: inputs tried by the hostile-input suite (tests/test_hostile_*.py, test_fuzz.py), by test
+HOSTILE_INPUTS = {}
+
+
+@pytest.fixture
+def hostile(request, report):
+    """``hostile(n, line)``: report ``line`` and count ``n`` hostile inputs for the summary
+    line the session prints at its end."""
+    def count(n, line):
+        HOSTILE_INPUTS[request.node.nodeid] = HOSTILE_INPUTS.get(request.node.nodeid, 0) + n
+        report(line)
+    return count
+
+
+def pytest_terminal_summary(terminalreporter):
+    if HOSTILE_INPUTS:
+        terminalreporter.write_line(
+            f"hostile-input suite: {sum(HOSTILE_INPUTS.values())} inputs in "
+            f"{len(HOSTILE_INPUTS)} tests")

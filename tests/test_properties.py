@@ -114,6 +114,17 @@ def maxnan(a, b):
     return np.where((a > b) | (a != a), a, b)
 
 
+def adam_scalars_finite(dt, t, lr, hp):
+    """Whether the scalars adamkit's Adam reads at step t are finite in dt (it refuses a
+    step whose scalars overflow, before writing: issue 13)."""
+    b1, b2, eps, wd = hp["b1"], hp["b2"], hp["eps"], hp["wd"]
+    bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+    used = [lr / bc1, math.sqrt(bc2), eps, 1.0 - b1, 1.0 - b2, b1, b2]
+    if wd:
+        used.append(1.0 - lr * wd if hp["decoupled"] else wd)
+    return all(np.isfinite(rnd(x, dt)) for x in used)
+
+
 def adam_equations(dt, p, g, m, v, vh, t, lr, hp):
     b1, b2, eps, wd = hp["b1"], hp["b2"], hp["eps"], hp["wd"]
     bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
@@ -197,6 +208,11 @@ def test_adam_matches_equations(prob):
     with np.errstate(all="ignore"):
         for t, g in enumerate(gs, start=1):
             g_before = g.copy()
+            if not adam_scalars_finite(dt, t, lr, hp):
+                with pytest.raises(ValueError, match="is not finite"):
+                    opt.step(p, g)
+                assert same_bits(p, p_ref) and opt.t == t - 1     # nothing written
+                return
             opt.step(p, g)
             assert same_bits(g, g_before), "the gradient was modified"
             p_ref, m, v, vh = adam_equations(dt, p_ref, g, m, v, vh, t, lr, hp)

@@ -62,8 +62,9 @@ extern "C" {
 typedef enum adam_c_status {
     ADAM_C_OK = 0,
     ADAM_C_ENULL = -1,     /* a required buffer is NULL while n > 0 */
-    ADAM_C_EOPS = -2       /* an ops field holds an unknown value, or one this build
+    ADAM_C_EOPS = -2,      /* an ops field holds an unknown value, or one this build
                               cannot honour (ftz off x86)                              */
+    ADAM_C_EARG = -3       /* adam_c_*_default: a hyper-parameter out of its range     */
 } adam_c_status;
 
 /* ------------------------------------------------------------------------------------- */
@@ -382,18 +383,22 @@ ADAM_C_API int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *ops);
  *     p = p - (m * lr/(1 - b1^t)) / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * with 1 - b, b^t and the two bias corrections computed in double, then rounded to T.
  * t counts from 1. weight_decay > 0 adds wd*p to g (L2); use the ops for AdamW.
+ * Returns ADAM_C_OK, or ADAM_C_EARG without writing anything unless t >= 1, 0 <= b1, b2 < 1
+ * and lr, eps, weight_decay are finite and >= 0 (at t = 0, 1 - b1^t would be 0).
  */
-ADAM_C_API void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s,
-                                    double lr, double b1, double b2, double eps,
-                                    double weight_decay, long t, int is_float32);
+ADAM_C_API int adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s,
+                                   double lr, double b1, double b2, double eps,
+                                   double weight_decay, long t, int is_float32);
 /*
  * RMSProp (eps outside the square root, as PyTorch and Tieleman & Hinton):
  *     ms = ms + (g^2 - ms)(1 - rho);  p = p - (g * lr) / (sqrt(ms) + eps)
  * with momentum mu > 0: mom = mu*mom + (g*lr)/(sqrt(ms) + eps); p = p - mom.
+ * Returns ADAM_C_OK, or ADAM_C_EARG without writing anything unless 0 <= rho < 1 and lr,
+ * eps, momentum, weight_decay are finite and >= 0.
  */
-ADAM_C_API void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
-                                       double lr, double rho, double eps, double momentum,
-                                       double weight_decay, int is_float32);
+ADAM_C_API int adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
+                                      double lr, double rho, double eps, double momentum,
+                                      double weight_decay, int is_float32);
 
 /* A short human-readable message for a status code. */
 ADAM_C_API const char *adam_c_strerror(int status);

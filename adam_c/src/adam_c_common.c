@@ -3,6 +3,7 @@
 #define ADAM_C_RSQRT_DEFINITION /* defined here without the simd attribute (see below) */
 #include "adam_c_internal.h"
 #include "adam_c_limits.h"
+#include <float.h>
 
 #if ADAM_C_HAVE_RSQRT
 float adam_c_rsqrt_est(float x) { return _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(x))); }
@@ -92,9 +93,15 @@ static double to_type(double x, int is_float32)
     return (double)f;
 }
 
-void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr, double b1,
-                         double b2, double eps, double weight_decay, long t, int is_float32)
+/* A finite x >= 0 (NaN fails every comparison); a decay rate in [0, 1). */
+static int nonneg(double x) { return x >= 0.0 && x <= DBL_MAX; }
+static int rate(double x) { return x >= 0.0 && x < 1.0; }
+
+int adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr, double b1,
+                        double b2, double eps, double weight_decay, long t, int is_float32)
 {
+    if (!(t >= 1 && rate(b1) && rate(b2) && nonneg(lr) && nonneg(eps) && nonneg(weight_decay)))
+        return ADAM_C_EARG;
     const adam_c_adam_ops o = {0};
     *ops = o;
     ops->denom = ADAM_C_D_SQRT_BC_EPS;
@@ -113,12 +120,15 @@ void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr
     s->wd = to_type(weight_decay, is_float32);
     s->dk = to_type(1.0 - lr * weight_decay, is_float32); /* for ADAM_C_DECOUPLED_MUL */
     s->gmul = s->gdiv = s->s = s->k = s->dscale = 1.0;
+    return ADAM_C_OK;
 }
 
-void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, double lr,
-                            double rho, double eps, double momentum, double weight_decay,
-                            int is_float32)
+int adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, double lr,
+                           double rho, double eps, double momentum, double weight_decay,
+                           int is_float32)
 {
+    if (!(rate(rho) && nonneg(lr) && nonneg(eps) && nonneg(momentum) && nonneg(weight_decay)))
+        return ADAM_C_EARG;
     const adam_c_rmsprop_ops o = {0};
     *ops = o;
     ops->denom = ADAM_C_RD_SQRT_EPS;
@@ -133,6 +143,7 @@ void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s, 
     s->mu = to_type(momentum, is_float32);
     s->wd = to_type(weight_decay, is_float32);
     s->gmul = s->gdiv = s->dk = s->dscale = 1.0;
+    return ADAM_C_OK;
 }
 
 const char *adam_c_strerror(int status)
@@ -141,6 +152,7 @@ const char *adam_c_strerror(int status)
     case ADAM_C_OK: return "ok";
     case ADAM_C_ENULL: return "a required buffer is NULL";
     case ADAM_C_EOPS: return "an ops field holds an unknown value";
+    case ADAM_C_EARG: return "a hyper-parameter is out of its range (adam_c_*_default)";
     default: return "unknown status";
     }
 }

@@ -306,6 +306,48 @@ static void test_refusals(void)
           "strerror");
 }
 
+/* adamkit's own modes refuse what would give NaN/Inf scalars, and write nothing: t = 0
+   (1 - b1^0 = 0), betas outside [0, 1), negative or non-finite lr/eps/weight decay. */
+static void test_default_refusals(void)
+{
+    adam_c_adam_ops o, o0;
+    adam_c_adam_scalars s, s0;
+    memset(&o, 0x5a, sizeof o);
+    memset(&s, 0x5a, sizeof s);
+    o0 = o;
+    s0 = s;
+    const double bad[][6] = {   /* lr, b1, b2, eps, wd, t */
+        {1e-3, 0.9, 0.999, 1e-8, 0.0, 0}, {1e-3, 0.9, 0.999, 1e-8, 0.0, -1},
+        {NAN, 0.9, 0.999, 1e-8, 0.0, 1}, {INFINITY, 0.9, 0.999, 1e-8, 0.0, 1},
+        {-1e-3, 0.9, 0.999, 1e-8, 0.0, 1}, {1e-3, 1.0, 0.999, 1e-8, 0.0, 1},
+        {1e-3, 0.9, NAN, 1e-8, 0.0, 1}, {1e-3, -0.1, 0.999, 1e-8, 0.0, 1},
+        {1e-3, 0.9, 0.999, -1e-8, 0.0, 1}, {1e-3, 0.9, 0.999, 1e-8, NAN, 1}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const double *b = bad[i];
+        CHECK(adam_c_adam_default(&o, &s, b[0], b[1], b[2], b[3], b[4], (long)b[5], i & 1)
+                  == ADAM_C_EARG, "adam_default refusal %zu", i);
+        CHECK(!memcmp(&o, &o0, sizeof o) && !memcmp(&s, &s0, sizeof s),
+              "adam_default wrote on refusal %zu", i);
+    }
+    CHECK(adam_c_adam_default(&o, &s, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, 0) == ADAM_C_OK,
+          "adam_default ok");
+    adam_c_rmsprop_ops ro, ro0;
+    adam_c_rmsprop_scalars rs, rs0;
+    memset(&ro, 0x5a, sizeof ro);
+    memset(&rs, 0x5a, sizeof rs);
+    ro0 = ro;
+    rs0 = rs;
+    CHECK(adam_c_rmsprop_default(&ro, &rs, 1e-2, 1.0, 1e-8, 0.0, 0.0, 0) == ADAM_C_EARG
+              && adam_c_rmsprop_default(&ro, &rs, 1e-2, 0.9, 1e-8, NAN, 0.0, 0) == ADAM_C_EARG
+              && adam_c_rmsprop_default(&ro, &rs, -1.0, 0.9, 1e-8, 0.0, 0.0, 1) == ADAM_C_EARG,
+          "rmsprop_default refusals");
+    CHECK(!memcmp(&ro, &ro0, sizeof ro) && !memcmp(&rs, &rs0, sizeof rs),
+          "rmsprop_default wrote on refusal");
+    CHECK(adam_c_rmsprop_default(&ro, &rs, 1e-2, 0.9, 1e-8, 0.0, 0.0, 0) == ADAM_C_OK,
+          "rmsprop_default ok");
+    CHECK(strstr(adam_c_strerror(ADAM_C_EARG), "range") != NULL, "EARG message");
+}
+
 int main(void)
 {
     test_known_answers();
@@ -314,6 +356,7 @@ int main(void)
     test_instances();
     test_refusals();
     test_default_scalars_are_rounded();
+    test_default_refusals();
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);
         return 1;

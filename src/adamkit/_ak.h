@@ -13,6 +13,25 @@
 static int omp_get_max_threads(void) { return 1; }
 #endif
 
+/* Fork safety. GNU libgomp keeps a thread's team of OpenMP workers in that thread's
+   thread-local storage; fork() copies the forking thread but not its workers, so in the
+   child that thread's next parallel region waits forever for workers that do not exist.
+   An at-fork handler (registered once, by _kernels) marks the thread that forked: in the
+   child it runs every range serially (the bits do not depend on the thread count). Any
+   other thread of the child starts its own, fresh team, so it keeps its threads. */
+#if defined(_OPENMP) && !defined(_WIN32)
+#include <pthread.h>
+static volatile int ak_forked = 0;
+static pthread_t ak_fork_thread;
+static void ak_atfork_child(void) { ak_fork_thread = pthread_self(); ak_forked = 1; }
+static inline int ak_register_atfork(void) { return pthread_atfork(NULL, NULL, ak_atfork_child); }
+static inline int ak_fork_serial(void)
+{ return ak_forked && pthread_equal(pthread_self(), ak_fork_thread); }
+#else
+static inline int ak_register_atfork(void) { return 0; }
+static inline int ak_fork_serial(void) { return 0; }
+#endif
+
 /* An ops row or a scalar set of either family, fields addressed by index. */
 typedef union { adam_c_adam_ops adam; adam_c_rmsprop_ops rmsprop; int i[32]; } ak_ops;
 typedef union {
@@ -56,11 +75,11 @@ typedef struct {
 AK_FAMILY(adam, adam_c_adam_ops, adam_c_adam_scalars)
 AK_FAMILY(rmsprop, adam_c_rmsprop_ops, adam_c_rmsprop_scalars)
 
-/* adamkit's own scalars (the ops it also fills are not used). */
-static void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
-                            double wd, long t, int f32)
-{ adam_c_adam_ops unused; adam_c_adam_default(&unused, &s->adam, lr, b1, b2, eps, wd, t, f32); }
-static void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps,
-                               double mu, double wd, int f32)
-{ adam_c_rmsprop_ops unused; adam_c_rmsprop_default(&unused, &s->rmsprop, lr, rho, eps, mu, wd, f32); }
+/* adamkit's own scalars (the ops it also fills are not used): ADAM_C_OK or ADAM_C_EARG. */
+static inline int ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
+                                  double wd, long t, int f32)
+{ adam_c_adam_ops unused; return adam_c_adam_default(&unused, &s->adam, lr, b1, b2, eps, wd, t, f32); }
+static inline int ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps,
+                                     double mu, double wd, int f32)
+{ adam_c_rmsprop_ops unused; return adam_c_rmsprop_default(&unused, &s->rmsprop, lr, rho, eps, mu, wd, f32); }
 #endif

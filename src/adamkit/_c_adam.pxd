@@ -28,9 +28,9 @@ cdef extern from "adam_c.h" nogil:
     int adam_c_adam_ops_check(const adam_c_adam_ops *ops)
     int adam_c_rmsprop_ops_check(const adam_c_rmsprop_ops *ops)
     const char *adam_c_strerror(int status)
-    void adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,
-                             double b1, double b2, double eps, double weight_decay, long t,
-                             int is_float32)
-    void adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
-                                double lr, double rho, double eps, double momentum,
-                                double weight_decay, int is_float32)
+    int adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,
+                            double b1, double b2, double eps, double weight_decay, long t,
+                            int is_float32)
+    int adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
+                               double lr, double rho, double eps, double momentum,
+                               double weight_decay, int is_float32)

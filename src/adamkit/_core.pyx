@@ -12,6 +12,7 @@ and every scalar is known, so a step is all-or-nothing, also under Ctrl-C.
 cimport numpy as cnp
 from cpython.pythread cimport PyThread_get_thread_ident
 from libc.stdint cimport uintptr_t
+from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc, qsort
 from libc.string cimport memset
 
@@ -91,6 +92,7 @@ cdef class Core:
     cdef str _fam_name
     cdef tuple _names                  # the family's buffer names
     cdef int _cmode
+    cdef unsigned long long _cmask     # C scalars: the fields this rule reads (checked)
     cdef double _chp[4]
     cdef double _initial               # initial value of RMSProp's mean square
     cdef list _st                      # [{buffer: array}] per parameter array, or None
@@ -222,6 +224,14 @@ cdef class Core:
             raise ValueError(f"c_scalars {rule.c_scalars!r} does not fit this rule")
         if self._body is not None and body.buffers != self._body.buffers:
             raise ValueError("a rule for other arrays needs other state buffers")
+        self._cmask = 0
+        if cmode != _CS_PY:                # every field, less weight decay's if unused
+            from . import _vocab
+            ops = body.ops
+            for i, name in enumerate(_vocab.SCALARS[rule.family]):
+                if not ((name == "wd" and not ops["grad_decay"])
+                        or (name == "dk" and not ops["decoupled"])):
+                    self._cmask |= 1ULL << i
         self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
         self._prepare = rule.prepare
         self._fam_name = rule.family
@@ -305,6 +315,9 @@ cdef class Core:
 
     cdef tuple _check_mults(self, object lr_mult, object params):
         from ._validation import check_real
+        if isinstance(lr_mult, (str, bytes)) or not hasattr(lr_mult, "__len__"):
+            raise TypeError(f"lr_mult must be a sequence of reals, one per array, got "
+                            f"{lr_mult!r}")
         mults = tuple(check_real(f"lr_mult[{i}]", x, 0.0) for i, x in enumerate(lr_mult))
         k = 1 if cnp.PyArray_Check(params) else len(params)
         if len(mults) != k:
@@ -349,12 +362,17 @@ cdef class Core:
         return self._body.fam.buffers(&self._body.o)
 
     cdef tuple _keys_for(self, list ps, tuple mults):
+        """The distinct (is_float32, multiplier) scalar sets, in order of first use, and
+        each array's set (a dict: linear in the number of arrays)."""
+        cdef dict where = {}
         keys, index = [], []
         for i, p in enumerate(ps):
             key = (p.dtype == _F32, 1.0 if mults is None else mults[i])
-            if key not in keys:
+            j = where.get(key)
+            if j is None:
+                j = where[key] = len(keys)
                 keys.append(key)
-            index.append(keys.index(key))
+            index.append(j)
         return keys, index
 
     cdef int _install_keys(self, list keys) except -1:
@@ -387,24 +405,52 @@ cdef class Core:
 
     cdef int _compute_scalars(self, dict hp, long long t, double lr) except -1:
         """This step's scalars for every (dtype, multiplier) set: all of them before any
-        array is written (a recipe may raise)."""
-        cdef Py_ssize_t j
+        array is written (a recipe may raise). A learning rate times its multiplier must
+        be finite; so must every scalar that depends on the hyper-parameters, t and the
+        learning rate alone (no ``prepare`` hook: a gradient's NaN or Inf that reaches the
+        scalars through a clipping norm propagates, as in the framework)."""
+        cdef Py_ssize_t j, i
         cdef ak_scalars *s
+        cdef int status = 0
+        cdef dict values
         cdef bint f32
         cdef double mult
         for j in range(self._nsets):
             f32, mult = self._key_f32[j], self._key_mult[j]
             s = &self._sets[j]
+            if not isfinite(lr * mult):
+                raise ValueError(f"step {t}: lr * lr_mult = {lr!r} * {mult!r} is not finite; "
+                                 "nothing was written")
             if self._cmode == _CS_ADAM:
-                ak_adam_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
-                                self._chp[3], t, f32)
+                status = ak_adam_default(s, lr * mult, self._chp[0], self._chp[1],
+                                         self._chp[2], self._chp[3], t, f32)
             elif self._cmode == _CS_RMSPROP:
-                ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1], self._chp[2],
-                                   self._chp[3], f32)
+                status = ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1],
+                                            self._chp[2], self._chp[3], f32)
             else:
                 memset(s, 0, sizeof(ak_scalars))
-                set_doubles(s, self._fam_name, self._rule.scalars(hp, t, lr * mult, f32))
+                values = self._rule.scalars(hp, t, lr * mult, f32)
+                if self._prepare is None:
+                    for name, value in values.items():
+                        if not isfinite(value):
+                            self._scalar_error(name, value, t, lr * mult, f32)
+                set_doubles(s, self._fam_name, values)
+                continue
+            if status != 0:
+                raise ValueError(f"step {t}: {adam_c_strerror(status).decode()} (lr={lr * mult!r}, "
+                                 f"hyper-parameters {self._hp}); nothing was written")
+            for i in range(self._body.fam.nscalars):
+                if self._cmask >> i & 1 and not isfinite(s.d[i]):
+                    from . import _vocab
+                    self._scalar_error(_vocab.SCALARS[self._fam_name][i], s.d[i], t,
+                                       lr * mult, f32)
         return 0
+
+    cdef int _scalar_error(self, str name, double value, long long t, double lr,
+                           bint f32) except -1:
+        raise ValueError(f"step {t}: the {self._rule.name} rule's scalar {name} = {value} "
+                         f"is not finite for {'float32' if f32 else 'float64'} arrays "
+                         f"(lr={lr!r}, hyper-parameters {self._hp}); nothing was written")
 
     cdef int _run(self, _Bound b) except -1:
         """Run every bound array: the body row and the tail row on their segments."""

@@ -6,6 +6,8 @@ cimport numpy as cnp
 cdef extern from "_ak.h":
     int ADAMKIT_OPENMP
     int omp_get_max_threads() nogil
+    int ak_register_atfork() nogil
+    int ak_fork_serial() nogil
     ctypedef union ak_ops:
         int i[32]
     ctypedef union ak_scalars:
@@ -23,10 +25,10 @@ cdef extern from "_ak.h":
         int nops, nscalars
     const ak_family AK_adam, AK_rmsprop
     const char *adam_c_strerror(int) nogil
-    void ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
-                         double wd, long t, int f32) nogil
-    void ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps, double mu,
-                            double wd, int f32) nogil
+    int ak_adam_default(ak_scalars *s, double lr, double b1, double b2, double eps,
+                        double wd, long t, int f32) nogil
+    int ak_rmsprop_default(ak_scalars *s, double lr, double rho, double eps, double mu,
+                           double wd, int f32) nogil
     size_t adam_c_adam_instances_f32() nogil
     size_t adam_c_rmsprop_instances_f32() nogil
     float adam_c_mkl_sqrt_f32(int portable, float x) nogil

@@ -17,6 +17,11 @@ Design:
      small C table (``ak_family``) puts them behind one signature, so a :class:`Kernel` is
      a family and an ops row, held in a union whose fields are addressed by the index
      ``adamkit._vocab`` gives (the field names exist in adam_c.h only).
+  e. Fork safety. GNU libgomp's pool of OpenMP threads does not survive ``fork()``: in the
+     child, the thread that forked would wait forever in its next parallel region. An
+     at-fork handler (``_ak.h``, registered at import) marks that thread, and
+     :func:`run_range` runs its ranges on one thread; other threads of the child (and
+     processes started by spawn or forkserver) keep their threads.
 """
 
 import os
@@ -50,6 +55,9 @@ cdef dict _FIELD_INDEX = {fam: {name: i for i, (name, _) in enumerate(fields)}
                           for fam, fields in _vocab.OPS.items()}
 cdef dict _SCALAR_INDEX = {fam: {name: i for i, name in enumerate(names)}
                            for fam, names in _vocab.SCALARS.items()}
+
+if ak_register_atfork() != 0:
+    raise ImportError("adamkit: pthread_atfork failed (the fork-safety handler)")
 
 if AK_adam.nops != len(_vocab.OPS["adam"]) or AK_rmsprop.nops != len(_vocab.OPS["rmsprop"]) \
         or AK_adam.nscalars != len(_vocab.SCALARS["adam"]) \
@@ -118,14 +126,18 @@ def native_scalars(str family, double lr, hp, long long t, bint f32):
     (adam_c_adam_default: ``hp`` = (b1, b2, eps, weight_decay); adam_c_rmsprop_default:
     ``hp`` = (alpha, eps, momentum, weight_decay), ``t`` unused)."""
     cdef ak_scalars s
+    cdef int status = 0
     memset(&s, 0, sizeof(ak_scalars))
     a, b, c, d = hp
     if family == "adam":
-        ak_adam_default(&s, lr, a, b, c, d, t, f32)
+        status = ak_adam_default(&s, lr, a, b, c, d, t, f32)
     elif family == "rmsprop":
-        ak_rmsprop_default(&s, lr, a, b, c, d, f32)
+        status = ak_rmsprop_default(&s, lr, a, b, c, d, f32)
     else:
         _family(family)
+    if status != 0:
+        raise ValueError(f"{family} scalars for lr={lr!r}, hp={tuple(hp)!r}, t={t}: "
+                         f"{adam_c_strerror(status).decode()}")
     return {name: s.d[i] for i, name in enumerate(_vocab.SCALARS[family])}
 
 
@@ -145,6 +157,12 @@ def openmp_max_threads():
 
 
 cdef int _CPU_COUNT = os.cpu_count() or 1
+
+
+def fork_serial():
+    """True in the thread that made this process by ``fork()`` from a process that had
+    imported adamkit: its steps run on one thread (module docstring, e.)."""
+    return bool(ak_fork_serial())
 
 
 def effective_n_threads(n_threads=None):
@@ -182,7 +200,7 @@ def effective_n_threads(n_threads=None):
 cdef int resolve_threads(int nt) noexcept:
     """The thread count for a stored n_threads value (0 = follow omp_get_max_threads())."""
     cdef int mx
-    if not ADAMKIT_OPENMP:
+    if not ADAMKIT_OPENMP or ak_fork_serial():
         return 1
     mx = omp_get_max_threads()
     if nt == 0:
@@ -217,7 +235,7 @@ cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, v
     cdef Py_ssize_t itemsize = 4 if f32 else 8
     if n <= 0:
         return 0
-    if nt <= 1 or n * itemsize < SERIAL_BYTES:
+    if nt <= 1 or n * itemsize < SERIAL_BYTES or ak_fork_serial():
         if f32:
             return fam.f32(o, s, _at32(q[0], lo), _at32(q[1], lo), _at32(q[2], lo),
                            _at32(q[3], lo), _at32(q[4], lo), <size_t>n)

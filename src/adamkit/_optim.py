@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core, _rules
 from ._kernels import Kernel
-from ._validation import check_beta, check_real
+from ._validation import check_beta, check_flag, check_pair, check_real
 
 __all__ = ["Adam", "AdamW", "AdaMax", "RMSProp"]
 
@@ -208,6 +208,11 @@ class _AdamBase(_Optimizer):
     _family = "adam"
 
 
+def _where(preset):
+    """How an error names a switch: with the preset (the framework) when there is one."""
+    return f"{preset}: " if isinstance(preset, str) else ""
+
+
 def _preset_rule(preset, optimizer, given):
     from . import presets
     return presets.build(preset, optimizer, given)
@@ -275,6 +280,12 @@ class Adam(_AdamBase):
                  nesterov: bool = False, maximize: bool = False,
                  decoupled_weight_decay: bool | None = None, n_threads: int | None = None,
                  preset: str | None = None, **preset_options: Any) -> None:
+        where = _where(preset)
+        amsgrad, nesterov, maximize = (check_flag(where + n, v) for n, v in (
+            ("amsgrad", amsgrad), ("nesterov", nesterov), ("maximize", maximize)))
+        if decoupled_weight_decay is not None:
+            decoupled_weight_decay = check_flag(where + "decoupled_weight_decay",
+                                                decoupled_weight_decay)
         given = {k: v for k, v in dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                        amsgrad=amsgrad or None, nesterov=nesterov or None,
                                        maximize=maximize or None,
@@ -289,10 +300,10 @@ class Adam(_AdamBase):
             raise TypeError(f"unknown keyword arguments {sorted(preset_options)} "
                             "(framework-specific names need preset=...)")
         lr = self._default_lr if lr is None else lr
-        b1, b2 = (0.9, 0.999) if betas is None else betas
+        b1, b2 = check_pair("betas", (0.9, 0.999) if betas is None else betas)
         decoupled = self._decoupled_default if decoupled_weight_decay is None \
-            else bool(decoupled_weight_decay)
-        hp = {"b1": check_beta("betas[0]", b1), "b2": check_beta("betas[1]", b2),
+            else decoupled_weight_decay
+        hp = {"b1": b1, "b2": b2,
               "eps": check_real("eps", 1e-8 if eps is None else eps, 0.0),
               "weight_decay": check_real("weight_decay",
                                          self._default_wd if weight_decay is None
@@ -403,6 +414,8 @@ class RMSProp(_Optimizer):
                  maximize: bool = False, initial_accumulator: float | None = None,
                  n_threads: int | None = None, preset: str | None = None,
                  **preset_options: Any) -> None:
+        centered = check_flag(_where(preset) + "centered", centered)
+        maximize = check_flag(_where(preset) + "maximize", maximize)
         given = {k: v for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                        momentum=momentum, centered=centered or None,
                                        maximize=maximize or None,
@@ -417,12 +430,13 @@ class RMSProp(_Optimizer):
             raise TypeError(f"unknown keyword arguments {sorted(preset_options)} "
                             "(framework-specific names need preset=...)")
         lr = 1e-2 if lr is None else lr
+        def real(name, value, default):          # None is the default; "" or [] is not 0
+            return check_real(name, default if value is None else value, 0.0)
         hp = {"alpha": check_beta("alpha", 0.99 if alpha is None else alpha),
-              "eps": check_real("eps", 1e-8 if eps is None else eps, 0.0),
-              "weight_decay": check_real("weight_decay", weight_decay or 0.0, 0.0),
-              "momentum": check_real("momentum", momentum or 0.0, 0.0),
-              "initial_accumulator": check_real("initial_accumulator",
-                                                initial_accumulator or 0.0, 0.0)}
+              "eps": real("eps", eps, 1e-8),
+              "weight_decay": real("weight_decay", weight_decay, 0.0),
+              "momentum": real("momentum", momentum, 0.0),
+              "initial_accumulator": real("initial_accumulator", initial_accumulator, 0.0)}
         rule = _rules.native_rmsprop(momentum=hp["momentum"], centered=centered,
                                      weight_decay=hp["weight_decay"], maximize=maximize)
         self._setup(rule, hp, lr, n_threads, None, hp["initial_accumulator"],

@@ -10,10 +10,10 @@ from . cimport _c_adam as C
 
 # Not in the private _c_adam.pxd: declared here under other Cython names (same C symbols).
 cdef extern from "adam_c.h" nogil:
-    void _c_adam_default "adam_c_adam_default"(
+    int _c_adam_default "adam_c_adam_default"(
         C.adam_c_adam_ops *ops, C.adam_c_adam_scalars *s, double lr, double b1, double b2,
         double eps, double weight_decay, long t, int is_float32)
-    void _c_rmsprop_default "adam_c_rmsprop_default"(
+    int _c_rmsprop_default "adam_c_rmsprop_default"(
         C.adam_c_rmsprop_ops *ops, C.adam_c_rmsprop_scalars *s, double lr, double rho,
         double eps, double momentum, double weight_decay, int is_float32)
 
@@ -91,9 +91,8 @@ cdef int _adam_default(adam_c_adam_ops *ops, size_t ops_size, adam_c_adam_scalar
         return ADAMKIT_CY_EABI
     if ops == NULL or s == NULL:
         return ADAM_C_ENULL
-    _c_adam_default(<C.adam_c_adam_ops *>ops, <C.adam_c_adam_scalars *>s, lr, b1, b2, eps,
-                    weight_decay, t, is_float32)
-    return ADAM_C_OK
+    return _c_adam_default(<C.adam_c_adam_ops *>ops, <C.adam_c_adam_scalars *>s, lr, b1, b2,
+                           eps, weight_decay, t, is_float32)
 
 
 cdef int _rmsprop_default(adam_c_rmsprop_ops *ops, size_t ops_size,
@@ -104,9 +103,8 @@ cdef int _rmsprop_default(adam_c_rmsprop_ops *ops, size_t ops_size,
         return ADAMKIT_CY_EABI
     if ops == NULL or s == NULL:
         return ADAM_C_ENULL
-    _c_rmsprop_default(<C.adam_c_rmsprop_ops *>ops, <C.adam_c_rmsprop_scalars *>s, lr, rho,
-                       eps, momentum, weight_decay, is_float32)
-    return ADAM_C_OK
+    return _c_rmsprop_default(<C.adam_c_rmsprop_ops *>ops, <C.adam_c_rmsprop_scalars *>s, lr,
+                              rho, eps, momentum, weight_decay, is_float32)
 
 
 cdef const char *_strerror(int status) noexcept nogil:

@@ -18,8 +18,6 @@ mapped to the framework's. :func:`available` lists the (framework, optimizer) pa
 """
 
 import inspect
-import math
-import numbers
 
 from . import (
     blocks,
@@ -52,6 +50,11 @@ PRESETS = {(p.framework, p.optimizer): p for mod in MODULES for p in mod.PRESETS
 #: Short names: the framework as most people run it.
 ALIASES = {"keras": "keras_tensorflow", "lasagne": "lasagne_master", "tf": "tensorflow",
            "torch": "pytorch"}
+
+
+_FRAMEWORKS = frozenset({f for f, _ in PRESETS} | set(ALIASES))
+#: (framework, optimizer, keyword) -> its Spec (Preset.spec, resolved once)
+_SPECS = {}
 
 
 class UnknownPreset(ValueError, KeyError):
@@ -144,12 +147,12 @@ def build(preset, cls_name, given):
         raise TypeError(f"preset must be a string such as 'pytorch' or 'caffe.adam', "
                         f"got {type(preset).__name__}")
     given = dict(given)
-    frameworks = {f for f, _ in PRESETS} | set(ALIASES)
-    framework, _, opt = (preset, "", "") if preset in frameworks else preset.rpartition(".")
+    framework, _, opt = (preset, "", "") if preset in _FRAMEWORKS else preset.rpartition(".")
     framework = ALIASES.get(framework or preset, framework or preset)
     optimizer = opt or _optimizer_name(framework, cls_name, given)
     row = get(framework, optimizer)
     hp = dict(row.defaults)
+    given_as = {}                     # framework keyword -> the adamkit name it was given as
     for key, value in given.items():
         if key == "portable" and key not in hp:
             continue                  # every preset takes it; only estimating ones use it
@@ -161,8 +164,11 @@ def build(preset, cls_name, given):
                 raise TypeError(f"{key} must be a pair")
             for name, v in zip(target, value):
                 hp[name] = v
+                given_as[name] = key
         elif target in hp or target in row.ignored:
             hp[target] = value
+            if target != key:
+                given_as[target] = key
         else:
             raise TypeError(f"unknown keyword {key!r} for the {framework} {optimizer} preset; "
                             f"it takes {sorted(hp)} (or adamkit's {sorted(row.aliases)})")
@@ -179,12 +185,18 @@ def build(preset, cls_name, given):
     for name, value in hp.items():        # what the framework detects on this machine
         if isinstance(value, Detect):
             hp[name] = value.detect()
-    _check_values(hp, row)
+    _check_values(hp, row, given_as)
     lr = hp[row.lr_name]
     if not callable(lr):
-        lr = _real(f"{framework} {optimizer}: {row.lr_name}", lr, 0.0)
+        lr = float(lr)
     initial = hp.get(row.initial_state) or 0.0 if row.initial_state else 0.0
-    return row.make_rule(hp), hp, lr, float(initial)
+    try:
+        rule = row.make_rule(hp)
+    except PresetError:
+        raise
+    except ValueError as e:             # a rule's own check: name the preset
+        raise row.refuse(str(e)) from None
+    return rule, hp, lr, float(initial)
 
 
 def _same(a, b):
@@ -220,24 +232,23 @@ def from_framework(obj, setting):
                     f"optimizer adamkit reads; it reads objects of {sorted(_OBJECT_MODULES)}")
 
 
-def _real(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < lo:
-        raise ValueError(f"{name} must be finite and >= {lo}, got {value}")
-    return value
-
-
-def _check_values(hp, row):
-    betas = row.aliases.get("betas", ())
-    betas = set(betas) | ({row.aliases["alpha"]} if "alpha" in row.aliases else set())
+def _check_values(hp, row, given_as=None):
+    """Check every keyword's value against its :class:`~._preset.Spec` (the validation
+    table: ``Preset.spec``); raise TypeError or ValueError naming the framework, the
+    preset and the keyword (and the adamkit name it was given as) before anything else
+    uses them. Keywords reproduced at their default only are checked by ``build``."""
     for name, value in hp.items():
-        if name in betas:
-            v = _real(f"{row.framework} {row.optimizer}: {name}", value, 0.0)
-            if v >= 1.0:
-                raise ValueError(f"{row.framework} {row.optimizer}: {name} must be < 1, "
-                                 f"got {v}")
-        elif name in ("delta", "epsilon", "weight_decay", "weightDecay", "learningRateDecay",
-                      "max_scaling", "momentum") and value is not None:
-            _real(f"{row.framework} {row.optimizer}: {name}", value, 0.0)
+        if name in row.only_default:
+            continue
+        key = (row.framework, row.optimizer, name)
+        spec = _SPECS.get(key)
+        if spec is None:
+            spec = _SPECS.setdefault(key, row.spec(name))
+        if spec is None:
+            raise AssertionError(f"{row.name}: no spec for keyword {name!r} (add it to the "
+                                 "preset's checks)")
+        if name == row.lr_name and callable(value):
+            continue                     # a schedule: checked at each step
+        alias = (given_as or {}).get(name)
+        where = f"{row.framework} {row.optimizer}: {name}"
+        spec.check(where + (f" (given as {alias}=)" if alias else ""), value)

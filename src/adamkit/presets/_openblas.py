@@ -117,8 +117,8 @@ def kernels(name):
     try:
         return KERNELS[name]
     except KeyError:
-        raise ValueError(f"no model of OpenBLAS's {name!r} kernels; modelled: "
-                         f"{sorted(KERNELS)}") from None
+        raise ValueError(f"openblas_core={name!r}: no model of its OpenBLAS kernels; "
+                         f"modelled: {sorted(KERNELS)}") from None
 
 
 # -- axpy: y + a*x ---------------------------------------------------------------------------

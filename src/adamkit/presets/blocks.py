@@ -7,7 +7,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import T, adam_scalars, powT, rmsprop_scalars
-from ._preset import Preset
+from ._preset import Preset, real
 from .lasagne import ADAM_OPS, ALIASES
 
 
@@ -33,6 +33,7 @@ PRESETS = (
            defaults={"learning_rate": 2e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
                      "decay_factor": 1.0},
            lr_name="learning_rate", aliases=ALIASES, states={"mean": "m", "variance": "v"},
+           checks={"decay_factor": real(0.0, 1.0)},
            constructor="blocks.algorithms.Adam", version="0.2.0 (c69c2dc)",
            api="blocks.algorithms.Adam (Theano 1.0.5)"),
     Preset("blocks", "rmsprop", "rmsprop",
@@ -42,6 +43,7 @@ PRESETS = (
            defaults={"learning_rate": 1.0, "decay_rate": 0.9, "max_scaling": 1e5},
            lr_name="learning_rate", aliases={"lr": "learning_rate", "alpha": "decay_rate"},
            states={"mean_square_step_tm1": "ms"},
+           checks={"max_scaling": real(0.0, lo_open=True)},       # epsilon = 1 / max_scaling
            constructor="blocks.algorithms.RMSProp", version="0.2.0 (c69c2dc)",
            api="blocks.algorithms.RMSProp = BasicRMSProp + Scale (Theano 1.0.5)"),
 )

@@ -18,7 +18,7 @@ from .._rules import Rule
 from . import _openblas
 from ._floats import F, T, adam_scalars, expf, pow_, powf, r32, rmsprop_scalars
 from ._openblas import axpy_segments, sdot_sq
-from ._preset import Preset, refuse
+from ._preset import Preset, integer, one_of, refuse, sequence
 
 _POLICY_NEEDS = {"fixed": (), "step": ("gamma", "stepsize"), "exp": ("gamma",),
                  "inv": ("gamma", "power"), "multistep": ("gamma",),
@@ -142,8 +142,11 @@ def _axpy(hp):
 
 def _common(hp, optimizer, ops, tail):
     """Regularize (an axpy: split like every axpy) and ClipGradients."""
-    check_policy(hp["lr_policy"], hp["gamma"], hp["power"], hp["stepsize"] or None,
-                 hp["max_iter"] or None)
+    try:
+        check_policy(hp["lr_policy"], hp["gamma"], hp["power"], hp["stepsize"] or None,
+                     hp["max_iter"] or None)
+    except ValueError as e:
+        raise refuse("caffe", optimizer, str(e)) from None
     prepare = None
     if hp["weight_decay"]:
         kind = hp["regularization_type"]
@@ -198,6 +201,10 @@ _SOLVER = {"openblas_core": _openblas.core_option("0.3.21"),
 _ADAM = {"base_lr": None, "momentum": 0.0, "momentum2": 0.999, "delta": 1e-8, **_SOLVER}
 _RMSPROP = {"base_lr": None, "rms_decay": 0.99, "delta": 1e-8, **_SOLVER}
 _FIELDS = set(_ADAM) | set(_RMSPROP)
+#: the values of the solver fields that are not numbers (integer fields also take the float
+#: a recording's prototxt gives; lr_policy's needs are checked with the policy)
+_CHECKS = {"regularization_type": one_of("L1", "L2"), "lr_policy": one_of(*_POLICY_NEEDS),
+           "stepvalue": sequence(integer())}
 _API = "(CPU, OpenBLAS 0.3.21, glibc powf; clip_gradients from the source, not verified)"
 
 #: the defaults are caffe.proto's SolverParameter fields (momentum has none: 0)
@@ -210,12 +217,13 @@ PRESETS = (
            aliases={"lr": "base_lr", "betas": ("momentum", "momentum2"), "eps": "delta",
                     "weight_decay": "weight_decay"},
            states={"history0": "m", "history1": "v"}, from_recording=from_recording,
+           checks=_CHECKS,
            **_SOURCE, api=f"caffe AdamSolver {_API}"),
     Preset("caffe", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults=_RMSPROP,
            required=("base_lr",), lr_name="base_lr",
            aliases={"lr": "base_lr", "alpha": "rms_decay", "eps": "delta",
                     "weight_decay": "weight_decay"},
-           states={"history0": "ms"}, from_recording=from_recording,
+           states={"history0": "ms"}, from_recording=from_recording, checks=_CHECKS,
            **_SOURCE, api=f"caffe RMSPropSolver {_API}"),
 )

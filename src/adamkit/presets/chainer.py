@@ -15,7 +15,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from . import _openblas
 from ._floats import adam_scalars, rmsprop_scalars, rounder
-from ._preset import Preset, refuse
+from ._preset import Preset, custom, real, refuse
 
 _HOOKS = ("WeightDecay", "GradientClipping")
 
@@ -95,6 +95,23 @@ _ADAM = {"alpha": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eta": 1.0,
          "openblas_threads": _openblas.THREADS}
 _ALIASES = {"lr": "alpha", "betas": ("beta1", "beta2"), "eps": "eps"}
 
+
+def _check_hooks(hooks):
+    if isinstance(hooks, (str, bytes)) or not isinstance(hooks, (tuple, list)):
+        raise TypeError("not a sequence")
+    for entry in hooks:
+        if not isinstance(entry, (tuple, list)) or len(entry) != 2 or entry[0] not in _HOOKS:
+            raise ValueError(f"{entry!r} is not one of {_HOOKS} with its value")
+        name, value = entry
+        (real(0.0) if name == "WeightDecay" else real(0.0, lo_open=True)).check(name, value)
+
+
+#: gamma > 0: AdaBound's bounds divide by gamma * t
+_CHECKS = {"eta": real(0.0), "weight_decay_rate": real(0.0), "final_lr": real(0.0),
+           "gamma": real(0.0, lo_open=True),
+           "hooks": custom(_check_hooks, "a sequence of (hook, value) pairs, hooks "
+                           "WeightDecay (rate >= 0) and GradientClipping (threshold > 0)")}
+
 PRESETS = tuple(
     Preset("chainer", opt, "adam", _adam_rule(opt), defaults={**_ADAM, **extra},
            lr_name="alpha",
@@ -102,7 +119,7 @@ PRESETS = tuple(
                     **({"weight_decay": "weight_decay_rate"} if opt == "adamw" else {})},
            states={"m": "m", "v": "v", "vhat": "vhat"}, meta_keys=("hooks",),
            constructor=f"chainer.optimizers.{cls}", version="7.8.1",
-           options=frozenset({"hooks"}),
+           options=frozenset({"hooks"}), checks=_CHECKS,
            api=f"chainer.optimizers.{cls} 7.8.1 (NumPy)")
     for opt, cls, extra in (("adam", "Adam", {}), ("adamw", "AdamW", {"weight_decay_rate": 0.0}),
                             ("amsgrad", "AMSGrad", {"amsgrad": True}),

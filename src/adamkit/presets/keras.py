@@ -186,7 +186,8 @@ def rmsprop_rule(backend, framework):
     def rule(hp):
         if hp["weight_decay"] or hp["clipnorm"] or hp["global_clipnorm"]:
             raise refuse(framework, "rmsprop",
-                         "weight_decay/clipnorm with RMSprop are not reproduced yet")
+                         "weight_decay, clipnorm and global_clipnorm with RMSprop are not "
+                         "reproduced yet")
         ops = dict(base)
         if backend in _ESTIMATING:                   # MKL's sqrt, Eigen's or XLA's rsqrt
             ops.update(estimate_ops(framework, hp))

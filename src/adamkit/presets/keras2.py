@@ -12,7 +12,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import T, adam_scalars, fmaT, powT, rmsprop_scalars
-from ._preset import Preset, PresetError
+from ._preset import Preset, PresetError, real
 
 
 def _decay(hp, t, f32):
@@ -75,30 +75,33 @@ def _rmsprop_rule(hp):
 
 
 _ALIASES = {"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"}
+#: decay >= 0: the learning rate is divided by fma(decay, iterations, 1)
+_CHECKS = {"decay": real(0.0)}
 _ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
          "decay": 0.0, "amsgrad": False}
 
 PRESETS = (
     Preset("keras2", "adam", "adam", _adam_rule, defaults=_ADAM, lr_name="learning_rate",
-           aliases=_ALIASES, states={"m": "m", "v": "v"}, version="2.3.1",
+           aliases=_ALIASES, states={"m": "m", "v": "v"}, version="2.3.1", checks=_CHECKS,
            constructor="keras.optimizers.Adam",
            api="keras.optimizers.Adam 2.3.1 (Theano backend)"),
     Preset("keras2", "amsgrad", "adam", _adam_rule, defaults={**_ADAM, "amsgrad": True},
            lr_name="learning_rate", aliases=_ALIASES,
-           states={"m": "m", "v": "v", "vhat": "vhat"}, version="2.3.1",
+           states={"m": "m", "v": "v", "vhat": "vhat"}, version="2.3.1", checks=_CHECKS,
            constructor="keras.optimizers.Adam(amsgrad=True)",
            api="keras.optimizers.Adam(amsgrad=True) 2.3.1 (Theano backend)"),
     Preset("keras2", "adamax", "adam", _adamax_rule,
            defaults={"learning_rate": 2e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
                      "decay": 0.0},
            lr_name="learning_rate", aliases=_ALIASES, states={"m": "m", "u": "v"},
-           version="2.3.1", constructor="keras.optimizers.Adamax",
+           version="2.3.1", checks=_CHECKS, constructor="keras.optimizers.Adamax",
            api="keras.optimizers.Adamax 2.3.1 (Theano backend)"),
     Preset("keras2", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"learning_rate": 1e-3, "rho": 0.9, "epsilon": 1e-7, "decay": 0.0},
            lr_name="learning_rate",
            aliases={"lr": "learning_rate", "alpha": "rho", "eps": "epsilon"},
-           states={"accumulator": "ms"}, version="2.3.1", constructor="keras.optimizers.RMSprop",
+           states={"accumulator": "ms"}, version="2.3.1", checks=_CHECKS,
+           constructor="keras.optimizers.RMSprop",
            api="keras.optimizers.RMSprop 2.3.1 (Theano)"),
 )
 

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import F, adam_scalars, cosf, powf
-from ._preset import Preset, PresetError
+from ._preset import Preset, PresetError, custom, flag, integer, pair, real
 
 
 def _eta(hp, t):
@@ -70,6 +70,22 @@ def _from_recording(hp, meta):
 
 
 
+def _keyed(spec):
+    """keras-adamw's per-variable values: one value, or a dict of them by variable name."""
+    def test(value):
+        for v in (value.values() if isinstance(value, dict) else (value,)):
+            spec.check("each value", v)
+    return test
+
+
+_CHECKS = {"weight_decays": custom(_keyed(pair(real(0.0))), "an (l1, l2) pair of reals >= "
+                                   "0, or a dict of them by variable name", none=True),
+           "lr_multipliers": custom(_keyed(real(0.0)), "a real >= 0, or a dict of them by "
+                                    "variable name", none=True),
+           "total_iterations": integer(0), "total_iterations_wd": integer(0, none=True),
+           "autorestart": flag(none=True)}
+
+
 #: keywords that change the numerics, reproduced at their defaults only: learning-rate decay,
 #: AMSGrad, the schedule's starting point (t_cur, eta_t), the weight decays taken from a
 #: model's layers, OptimizerV2's gradient hooks. zero_penalties acts on the model's
@@ -88,7 +104,7 @@ PRESETS = (
            aliases={"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"},
            states={"m": "m", "v": "v"},
            ignored=frozenset({"zero_penalties", "init_verbose", "name"}),
-           only_default=frozenset(_ONLY_DEFAULT), version="1.38",
+           only_default=frozenset(_ONLY_DEFAULT), version="1.38", checks=_CHECKS,
            constructor="keras_adamw.AdamW",
            from_recording=_from_recording,
            api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),

@@ -12,7 +12,7 @@ import math
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import F, T, adam_scalars, rmsprop_scalars
-from ._preset import Preset, PresetError, refuse
+from ._preset import BETA, Preset, PresetError, real, refuse
 
 
 @functools.lru_cache(maxsize=1024)      # pure; the same hyper-parameter text every step
@@ -132,7 +132,11 @@ _BASE_ONLY_DEFAULT = {"param_idx2name": None, "sym": None, "param_dict": None,
                       "lr_scheduler": None, "begin_num_update": 0}
 #: float16 master weights only: no numerics for float32 and float64 weights
 _IGNORED = frozenset({"lazy_update", "multi_precision"})
-_MX = dict(version="1.9.1", ignored=_IGNORED, only_default=frozenset(_BASE_ONLY_DEFAULT))
+#: clipping values >= 0 (0: off); gamma2 is RMSPropAlex's momentum
+_CHECKS = {"clip_gradient": real(0.0, none=True), "clip_weights": real(0.0, none=True),
+           "gamma2": BETA}
+_MX = dict(version="1.9.1", ignored=_IGNORED, only_default=frozenset(_BASE_ONLY_DEFAULT),
+           checks=_CHECKS)
 _COMMON = {**_COMMON, **_BASE_ONLY_DEFAULT}
 _ALIASES = {"lr": "learning_rate", "betas": ("beta1", "beta2"), "eps": "epsilon",
             "weight_decay": "wd"}

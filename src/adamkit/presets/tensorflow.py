@@ -14,7 +14,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from ._floats import F, T, adam_scalars, rmsprop_scalars
-from ._preset import Preset, PresetError
+from ._preset import Preset, PresetError, one_of
 
 _F32_PRODUCTS = {}
 
@@ -120,7 +120,8 @@ _NOT_NUMERIC = frozenset({"use_locking", "name", "use_own_namescope_for_non_slot
 #: beta powers and the scalars are computed): not keywords of the TF1 optimizer classes
 _OPTIONS = frozenset({"use_nesterov", "powers", "scalars_f32", "amsgrad",
                       "initial_accumulator"})
-_TF = dict(version="2.21.0", options=_OPTIONS, ignored=_NOT_NUMERIC)
+_TF = dict(version="2.21.0", options=_OPTIONS, ignored=_NOT_NUMERIC,
+           checks={"powers": one_of("f32prod", "dpow")})
 
 PRESETS = (
     Preset("tensorflow", "adam", "adam", _adam_rule, defaults=_ADAM, lr_name="learning_rate",

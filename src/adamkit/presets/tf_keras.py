@@ -12,7 +12,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from . import keras, tensorflow
 from ._floats import F, T, adam_scalars, rmsprop_scalars
-from ._preset import Preset, PresetError
+from ._preset import Preset, PresetError, real
 
 
 def _legacy_lr(hp, t, lr, f32):
@@ -91,6 +91,7 @@ PRESETS = keras.presets(
            states={"rms": "ms", "mg": "mg", "momentum": "mom"}, **_LEGACY,
            variants=({"momentum": 0.9}, {"centered": True}),
            constructor="tf_keras.optimizers.legacy.RMSprop",
+           checks={"decay": real(0.0)},       # lr / (1 + decay * iterations)
            api="tf_keras.optimizers.legacy.RMSprop 2.21"),
 )
 

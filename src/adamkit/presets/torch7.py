@@ -13,7 +13,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from . import _openblas
 from ._floats import adam_scalars, pow_, rmsprop_scalars, rounder
-from ._preset import Preset
+from ._preset import Preset, real
 
 
 def _axpy(hp):
@@ -71,6 +71,8 @@ def _rmsprop_rule(hp):
     return Rule("rmsprop", ops, _rmsprop_scalars, tail_ops=tail, split=_axpy(hp))
 
 
+#: lr / (1 + (t - 1) * learningRateDecay)
+_CHECKS = {"learningRateDecay": real(0.0)}
 _BLAS = {"openblas_core": _openblas.core_option("0.3.21"), "openblas_threads": _openblas.THREADS}
 _ALIASES = {"lr": "learningRate", "betas": ("beta1", "beta2"), "eps": "epsilon",
             "weight_decay": "weightDecay"}
@@ -83,6 +85,7 @@ PRESETS = (
            defaults={"learningRate": 1e-3, "learningRateDecay": 0.0, "beta1": 0.9,
                      "beta2": 0.999, "epsilon": 1e-8, "weightDecay": 0.0, **_BLAS},
            lr_name="learningRate", aliases=_ALIASES, states={"m": "m", "v": "v"},
+           checks=_CHECKS,
            constructor="optim.adam", version=_OPTIM, api="optim.adam (OpenBLAS 0.3.21 axpy)"),
     Preset("torch7", "adamax", "adam", _adamax_rule,
            defaults={"learningRate": 2e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-38,

@@ -201,7 +201,11 @@ def replay(grads, params, states, meta, name="", n_threads=None, lr=None, **opti
     labels each array's entries ``[k]``)."""
     multi = isinstance(grads, list)
     G, P, S_ = (grads, params, states) if multi else ([grads], [params], [states])
-    T = G[0].shape[0]
+    T = len(G[0]) if G else 0
+    for k, (g, p, st) in enumerate(zip(G, P, S_)):  # a start and a row per step (issue 13)
+        if len(g) != T or len(p) != T + 1 or any(len(a) != T + 1 for a in st.values()):
+            raise ValueError(f"{name}: array {k} needs {T} gradient rows and {T + 1} rows "
+                             "of params and of each state")
     opts = []
     for g, (idx, meta_g) in enumerate(groups(meta, len(G))):
         row, hp = presets.for_recording(meta_g)

@@ -22,25 +22,44 @@ per array (parameter groups with their own rates). ``meta`` is a 0-d
 unicode array holding a JSON document (framework, version, optimizer, variant,
 hyperparameters_effective, dtype, T, cpu, env, paths, command, environment, ...).
 
-:func:`load` checks the archive before it inflates anything: the member names, each
-member's declared shape and dtype against the metadata, each member's size against a cap.
+:func:`load` checks the archive before it inflates anything, so that a hostile file costs
+no more memory and time than its size allows: only a regular file is opened (a FIFO or a
+device is refused before a byte is read); the member names must be those the metadata
+allows; each member's ``.npy`` header (at most 64 KiB) must declare the shape and dtype
+the metadata implies and exactly the member's uncompressed size; and the members together
+may inflate to at most ``MAX_RATIO`` times the file's size (or ``MIN_CAP``), and never
+to more than ``MAX_BYTES`` (pass ``max_bytes`` to trust a file further). A recording has
+at most ``MAX_STEPS`` steps (steps times arrays) and no empty array, so replaying it costs
+time proportional to its inflated size.
 
 Only NumPy and the standard library are used: the adapters import this module inside the
 framework environments (NumPy 1.23 for the legacy stack).
 """
 
+import io
 import json
+import math
+import os
 import re
+import stat
 import zipfile
 
 import numpy as np
 
-__all__ = ["Trajectory", "load", "save", "MAX_BYTES"]
+__all__ = ["Trajectory", "load", "save", "MAX_BYTES", "MAX_RATIO", "MIN_CAP", "MAX_STEPS",
+           "open_regular", "npy_member_header"]
 
 #: the most bytes a file may inflate to, unless the caller allows more
 MAX_BYTES = 512 * 2**20
+#: unless ``max_bytes`` is given, a file may inflate to this many times its own size (the
+#: recordings of the conformance suite inflate 1.1-1.6 times), or to ``MIN_CAP``
+MAX_RATIO = 8
+MIN_CAP = 16 * 2**20
+#: the most steps a recording may hold, and steps times arrays (the suite's longest
+#: recording has 1000 steps; a replay costs about 70 us per step and array)
+MAX_STEPS = 2 * 10**4
 _MAX_META = 2**20
-_MAX_STEPS = 10**6
+_MAX_HEADER = 2**16
 
 
 class Trajectory:
@@ -66,53 +85,127 @@ class Trajectory:
         return (self.grads[0] if self.multi else self.grads).shape[0]
 
 
-def _header(zf, info):
-    """(shape, dtype) of an .npy member, read from its header alone."""
-    with zf.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-        if fortran or dtype.hasobject:
-            raise ValueError("not a plain C-ordered numeric array")
-        return tuple(shape), dtype
-
-
-def load(path, max_bytes=MAX_BYTES):
-    """Load and check a trajectory file; raise ``ValueError`` if it is malformed, or if it
-    would inflate to more than ``max_bytes``."""
+def open_regular(path):
+    """Open ``path`` for binary reading; refuse anything but a regular file (a FIFO would
+    block, a device never end, a directory is not a file) with ``ValueError``, before a
+    byte is read. A missing file raises ``FileNotFoundError``."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
     try:
-        zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a trajectory file ({exc})") from None
-    with zf:
-        infos = {i.filename[:-4]: i for i in zf.infolist() if i.filename.endswith(".npy")}
-        if len(infos) != len(zf.infolist()):
-            raise ValueError(f"{path}: members other than .npy arrays")
-        if "meta" not in infos or infos["meta"].file_size > _MAX_META:
-            raise ValueError(f"{path}: no (or an oversized) meta member")
-        total = sum(i.file_size for i in infos.values())
-        if total > max_bytes:
-            raise ValueError(f"{path}: would inflate to {total} bytes (> {max_bytes})")
-        meta_arr = np.load(zf.open(infos["meta"]), allow_pickle=False)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "a special file")
+            raise ValueError(f"{os.fspath(path)} is {kind}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def npy_member_header(zf, info):
+    """(shape, dtype) of an ``.npy`` member of an open ZipFile, read from its header alone
+    (at most 64 KiB), which must declare exactly the member's uncompressed size. Raises
+    ValueError otherwise, and for Fortran order, object dtypes, .npy versions other than
+    1 and 2."""
+    with zf.open(info) as f:
+        head = f.read(10)
+        if len(head) < 10 or head[:6] != b"\x93NUMPY" or head[6] not in (1, 2):
+            raise ValueError(f"{info.filename} is not a version 1 or 2 .npy array")
+        if head[6] == 2:
+            head += f.read(2)
+        hlen = int.from_bytes(head[8:], "little")
+        if hlen > _MAX_HEADER:
+            raise ValueError(f"{info.filename}: a {hlen}-byte .npy header")
+        body = f.read(hlen)
+    if len(body) != hlen:
+        raise ValueError(f"{info.filename}: truncated .npy header")
+    fp = io.BytesIO(head + body)
+    try:
+        version = np.lib.format.read_magic(fp)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read(fp)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError) as exc:
+        raise ValueError(f"{info.filename}: bad .npy header ({type(exc).__name__})") from None
+    if fortran or dtype.hasobject:
+        raise ValueError(f"{info.filename}: not a plain C-ordered numeric array")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if len(head) + hlen + nbytes != info.file_size:
+        raise ValueError(f"{info.filename}: its header declares {nbytes} bytes of data, the "
+                         f"member holds {info.file_size - len(head) - hlen}")
+    return tuple(shape), dtype
+
+
+_header = npy_member_header
+
+
+def load(path, max_bytes=None):
+    """Load and check a trajectory file; raise ``ValueError`` if it is malformed, if it is
+    not a regular file, or if it would inflate to more than ``max_bytes`` (default:
+    ``MAX_RATIO`` times its size or ``MIN_CAP``, at most ``MAX_BYTES``)."""
+    try:
+        f = open_regular(path)
+    except ValueError as exc:
+        raise ValueError(f"not a trajectory file: {exc}") from None
+    with f:
         try:
-            meta = json.loads(str(meta_arr))
-        except ValueError:
-            raise ValueError(f"{path}: meta is not JSON") from None
-        if not isinstance(meta, dict):
-            raise ValueError(f"{path}: meta is not a JSON object")
-        expected = _expected(path, zf, infos, meta)
-        arrays = {}
-        for name, (shape, dtype) in expected.items():
-            info = infos[name]
-            got = _header(zf, info)
-            if got != (shape, dtype):
-                raise ValueError(f"{path}: {name} has shape/dtype {got}, expected "
-                                 f"{(shape, dtype)}")
-            arrays[name] = np.load(zf.open(info), allow_pickle=False)
+            zf = zipfile.ZipFile(f)
+        except Exception as exc:    # BadZipFile, OSError, EOFError, struct.error, ...
+            raise ValueError(f"{path}: not a trajectory file ({exc})") from None
+        with zf:
+            try:
+                return _load(path, zf, os.fstat(f.fileno()).st_size, max_bytes)
+            except ValueError:
+                raise
+            except Exception as exc:   # a bad CRC, zlib.error, a truncated member, ...
+                raise ValueError(f"{path}: corrupted ({type(exc).__name__}: {exc})") from None
+
+
+def _load(path, zf, size, max_bytes):
+    if max_bytes is None:
+        max_bytes = min(MAX_BYTES, max(MIN_CAP, MAX_RATIO * size))
+    members = zf.infolist()
+    infos = {i.filename[:-4]: i for i in members if i.filename.endswith(".npy")}
+    if len(infos) != len(members):
+        raise ValueError(f"{path}: members other than .npy arrays, or repeated names")
+    if any(i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+           for i in members):
+        raise ValueError(f"{path}: members compressed other than by deflate")
+    if "meta" not in infos or infos["meta"].file_size > _MAX_META:
+        raise ValueError(f"{path}: no (or an oversized) meta member")
+    total = sum(i.file_size for i in members)
+    if total > max_bytes:
+        raise ValueError(f"{path}: would inflate to {total} bytes from {size} (more than "
+                         f"{max_bytes}; pass max_bytes to trust it)")
+    shape, dtype = _header(zf, infos["meta"])
+    if shape != () or dtype.kind != "U":
+        raise ValueError(f"{path}: meta is not a string")
+    meta_arr = np.load(zf.open(infos["meta"]), allow_pickle=False)
+    try:
+        meta = json.loads(str(meta_arr))
+    except (ValueError, RecursionError):
+        raise ValueError(f"{path}: meta is not JSON") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: meta is not a JSON object")
+    for key in ("framework", "optimizer"):
+        if not isinstance(meta.get(key), str):
+            raise ValueError(f"{path}: meta[{key!r}] must name the {key}")
+    for key in ("hyperparameters", "hyperparameters_effective"):
+        if not isinstance(meta.get(key), (dict, type(None))):
+            raise ValueError(f"{path}: meta[{key!r}] must be a JSON object")
+    expected = _expected(path, zf, infos, meta)
+    arrays = {}
+    for name, (shape, dtype) in expected.items():
+        info = infos[name]
+        got = _header(zf, info)
+        if got != (shape, dtype):
+            raise ValueError(f"{path}: {name} has shape/dtype {got}, expected "
+                             f"{(shape, dtype)}")
+        arrays[name] = np.load(zf.open(info), allow_pickle=False)
     return _assemble(meta, arrays)
 
 
@@ -143,8 +236,12 @@ def _expected(path, zf, infos, meta):
         T = g_shape[0] if g_shape else -1
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"{path}: grads must be float32 or float64")
-    if not 0 <= T <= _MAX_STEPS:
-        raise ValueError(f"{path}: {T} steps (at most {_MAX_STEPS})")
+    if not 0 <= T <= MAX_STEPS or T * len(shapes) > MAX_STEPS:
+        raise ValueError(f"{path}: {T} steps of {len(shapes)} arrays (at most {MAX_STEPS} "
+                         "steps times arrays)")
+    empty = [k.lstrip("_") or "grads" for k, shape in shapes.items() if math.prod(shape) == 0]
+    if empty:
+        raise ValueError(f"{path}: an array without elements ({', '.join(empty)})")
     expected = {"meta": _header(zf, infos["meta"])}
     for suffix, shape in shapes.items():
         expected["grads" + suffix] = ((T, *shape), dtype)
