@@ -48,8 +48,14 @@ def _scalars(hp, t, lr, f32):
     ti_wd = hp.get("total_iterations_wd") or hp.get("total_iterations") or 0
     norm = np.sqrt(F(1.0 / ti_wd)) if ti_wd else F(1.0)
     eps = hp["epsilon"] if hp["epsilon"] is not None else 1e-7
+    l1, l2 = F(float(l1)) * norm, F(float(l2)) * norm
+    k = eta
+    if hp.get("traced") and (l1 == 0) != (l2 == 0):
+        # in a tf.function Grappler groups the scalar factors of eta_t * (l2n * p) into
+        # (eta_t * l2n) * p (one decay term only; with both, the sum stays in between)
+        k, l1, l2 = F(1.0), eta * l1, eta * l2
     return adam_scalars(b1=b1, c1=F(1.0) - b1, b2=b2, c2=F(1.0) - b2, eps=F(eps), s=eta * lr_t,
-                        k=eta, l1=F(float(l1)) * norm, l2=F(float(l2)) * norm)
+                        k=k, l1=l1, l2=l2)
 
 
 def _rule(hp):
@@ -66,7 +72,8 @@ def _rule(hp):
 
 
 def _from_recording(hp, meta):
-    return {**hp, "lr_multipliers": (meta.get("hyperparameters") or {}).get("lr_multipliers")}
+    return {**hp, "lr_multipliers": (meta.get("hyperparameters") or {}).get("lr_multipliers"),
+            "traced": str(meta.get("mode", "")).startswith("tf.function")}
 
 
 
@@ -99,12 +106,13 @@ PRESETS = (
                      "weight_decays": None, "use_cosine_annealing": False,
                      "total_iterations": 0, "total_iterations_wd": None, "eta_min": 0.0,
                      "eta_max": 1.0, "lr_multipliers": None, "autorestart": None,
-                     **_ONLY_DEFAULT},
+                     **_ONLY_DEFAULT, "traced": False},
            lr_name="learning_rate", dtypes=("float32",),
            aliases={"lr": "learning_rate", "betas": ("beta_1", "beta_2"), "eps": "epsilon"},
            states={"m": "m", "v": "v"},
            ignored=frozenset({"zero_penalties", "init_verbose", "name"}),
            only_default=frozenset(_ONLY_DEFAULT), version="1.38", checks=_CHECKS,
+           options=frozenset({"traced"}),
            constructor="keras_adamw.AdamW",
            from_recording=_from_recording,
            api="keras_adamw.AdamW (TF_KERAS=1, tensorflow-cpu 2.13.1)"),
@@ -121,6 +129,8 @@ def from_framework(obj, setting):
     config = {k: v for k, v in obj.get_config().items() if k != "name"}
     config["lr_multipliers"] = getattr(obj, "lr_multipliers", None) or None
     config["total_iterations_wd"] = getattr(obj, "total_iterations_wd", None)
+    if config.get("weight_decays"):          # the decay's rounding depends on tracing
+        config["traced"] = setting.need_traced("keras-adamw with weight_decays")
     if setting.learning_rate is not None:
         config["learning_rate"] = setting.learning_rate
     return "keras_adamw", "adamw", config

@@ -111,9 +111,11 @@ def _keras_run(meta):
     eager = meta["framework"].endswith("_eager")
     mode = "eager" if eager or backend == "torch" else ("jit" if backend == "jax" else
                                                          "function")
-    x64 = str((meta.get("env") or {}).get("JAX_ENABLE_X64", "")) in ("1", "true", "True")
+    version = meta.get("version") if isinstance(meta.get("version"), dict) else {}
+    x64 = bool(version.get("jax_enable_x64")) or str(
+        (meta.get("env") or {}).get("JAX_ENABLE_X64", "")) in ("1", "true", "True")
     return {"backend": backend, "mode": mode, "floatx": meta.get("dtype", "float32"),
-            "x64": x64 or meta.get("dtype") == "float64" and backend == "jax"}
+            "x64": x64}
 
 
 def _piece(meta, piece, lr0):
