@@ -60,11 +60,6 @@ _SCHED_F32 = (
     "tf.compat.v1.train.exponential_decay compute the rate in float32, so the rate differs "
     "from the first change point (step 11 or 12) on; with the recorded rates: 0 ULP"
 )
-_SCHED_TORCH = (
-    "torch's ExponentialLR multiplies the group's lr by gamma at every step (lr *= 0.97); "
-    "adamkit's exponential_decay computes lr0 * gamma ** t: the float64 rates differ from "
-    "step 3 (float32 runs round both to the same scalars); with the recorded rates: 0 ULP"
-)
 
 PINS = {
     "keras_jax-adam-clipnorm-float32.npz": (104858, _XLA_CLIP),
