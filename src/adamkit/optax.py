@@ -1,0 +1,369 @@
+r"""adamkit's optimizers as ``optax.GradientTransformation`` s: any framework's Adam or
+RMSProp, bit for bit, in a JAX training step (CPU).
+
+::
+
+    tx = adamkit.optax.adam(1e-3, preset="tensorflow")    # TF1's AdamOptimizer
+    state = tx.init(params)
+
+    @jax.jit
+    def train_step(params, state, batch):
+        grads = jax.grad(loss_fn)(params, batch)
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+:func:`adam`, :func:`adamw`, :func:`adamax` and :func:`rmsprop` take ``preset=`` (the
+framework whose update to reproduce, ``adamkit.presets.available()``; None for adamkit's
+own rule) and that framework's hyper-parameters under its own names. The transformations
+work under ``jax.jit`` and eagerly, on pytrees of float32 and float64 arrays, inside
+``optax.chain``, with an optax schedule (or an ``adamkit.schedules`` one) as the learning
+rate, and under ``optax.inject_hyperparams`` (the learning rate).
+
+How it runs
+-----------
+The update is computed on the host by adamkit's C core. Under ``jax.jit`` it is one
+``jax.pure_callback`` per step over every leaf together (a framework that compiles the
+arrays of a step together, such as XLA, is reproduced for that set of arrays); eagerly,
+the same function is called directly. The callback is a pure function of its inputs:
+everything it needs (the step count, the optimizer state, the learning rate of an optax
+schedule) comes in as arguments and everything it changes goes out as results; nothing is
+kept between calls. So XLA may order, repeat or drop it as it does any pure computation,
+and the state is an ordinary pytree (:class:`AdamkitState`) to checkpoint, donate or
+``vmap`` over the data. Each call copies its inputs (parameters and state) into new arrays
+that the core updates in place; the results are copied back into XLA's buffers. It is not
+differentiable (no meta-gradients through the update), and not for accelerators.
+
+The updates
+-----------
+optax's contract is ``new_params = params + updates`` (``optax.apply_updates``). The core
+computes the framework's new parameters ``q`` from ``params``; the update returned is
+``q - params``, rounded, then adjusted by a few units in the last place where needed, so
+that ``params + updates`` gives ``q`` exactly. That is always possible for frameworks that
+add one rounded step to the parameters (TensorFlow, Keras, PyTorch's Adam and RMSprop,
+optax without jit). Frameworks that fuse the step into the parameter (``fma``, as optax
+under ``jax.jit``) or decay the parameter multiplicatively first (AdamW) can produce a
+``q`` that no addition to ``params`` reaches, where a parameter lands much closer to zero
+than both its old value and the step. There ``params + updates`` is the nearest value an
+addition reaches, and:
+
+* with ``carry_params=True`` (the default), the state also holds the framework's
+  parameters ``q`` and the values ``params + updates`` give: the next step continues from
+  ``q`` wherever the parameters it is given are those values (bit for bit), so the
+  optimizer follows the framework's trajectory exactly; parameters changed in any other
+  way are taken as given. :func:`framework_params` returns ``q``: use it instead of
+  ``apply_updates`` for parameters equal to the framework's at every step, bit for bit.
+* with ``carry_params=False`` the state holds only the optimizer's buffers (less memory)
+  and each step starts from the parameters it is given.
+"""
+
+import numbers
+import threading
+from typing import Any, NamedTuple
+
+import numpy as np
+
+try:
+    import jax
+    import jax.numpy as jnp
+    import optax
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("adamkit.optax needs JAX and optax (pip install 'adamkit[jax]')") \
+        from exc
+
+from . import _frameworks
+from .schedules import Schedule
+
+__all__ = ["adam", "adamw", "adamax", "rmsprop", "AdamkitState", "framework_params",
+           "STATE_NAMES"]
+
+#: adamkit's state buffers under optax's names, per family
+STATE_NAMES = {"adam": {"m": "mu", "v": "nu", "vhat": "nu_max"},
+               "rmsprop": {"ms": "nu", "mg": "mu", "mom": "trace"}}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_UINT = {4: np.uint32, 8: np.uint64}
+_SEARCH = 4            # units in the last place tried on each side of q - params
+
+
+class AdamkitState(NamedTuple):
+    """The state of an adamkit transformation (a pytree).
+
+    ``count``: int32, the steps taken. ``buffers``: the optimizer's state under optax's
+    names (``mu``, ``nu``, ``nu_max``; RMSProp ``nu``, ``mu``, ``trace``), each a pytree
+    like the parameters. ``params``: the framework's parameters after the last step, and
+    ``applied``: what ``params + updates`` gave for them (both None with
+    ``carry_params=False``).
+    """
+
+    count: Any
+    buffers: dict
+    params: Any = None
+    applied: Any = None
+
+
+def framework_params(state):
+    """The framework's parameters after the last update (bit for bit, whatever its last
+    operation), from a state made with ``carry_params=True``."""
+    if not isinstance(state, AdamkitState):
+        found = [s for s in jax.tree.leaves(state, is_leaf=lambda x: isinstance(
+            x, AdamkitState)) if isinstance(s, AdamkitState)]
+        if len(found) != 1:
+            raise ValueError("no single AdamkitState in this state")
+        state = found[0]
+    if state.params is None:
+        raise ValueError("this transformation was made with carry_params=False")
+    return state.params
+
+
+# ---------------------------------------------------------------------------------------
+# The host side: one adamkit optimizer per (class, preset, keywords), guarded by a lock
+# ---------------------------------------------------------------------------------------
+
+class _Host:
+    """The adamkit optimizer of a transformation and the function the callback runs."""
+
+    def __init__(self, spec, lr, keywords, n_threads):
+        self.lock = threading.Lock()
+        self.inner = spec.build(lr, keywords, n_threads)
+        self.names = self.inner._needed_state()
+        self.initial = {k: float(a[0]) for k, a in
+                        self.inner._new_state(np.zeros(1)).items()}
+
+    def step(self, n, carry, dynamic_lr, count, *arrays):
+        """One update of n arrays: returns (updates, buffers by name, [q, applied])."""
+        it = iter(arrays)
+        lr = next(it) if dynamic_lr else None
+        grads = [np.ascontiguousarray(next(it)) for _ in range(n)]
+        params = [np.asarray(next(it)) for _ in range(n)]
+        bufs = {name: [next(it) for _ in range(n)] for name in self.names}
+        if carry:
+            q_prev = [next(it) for _ in range(n)]
+            applied = [next(it) for _ in range(n)]
+            q = [np.where(_bits(p) == _bits(a), qp, p) for p, qp, a in
+                 zip(params, q_prev, applied)]
+        else:
+            q = [np.array(p, copy=True) for p in params]
+        q = [np.require(x, x.dtype, ["C", "W", "O"]).reshape(np.shape(p))
+             for x, p in zip(q, params)]
+        state = [{name: np.array(bufs[name][i], copy=True).reshape(-1)
+                  for name in self.names} for i in range(n)]
+        t = int(count)
+        with self.lock:
+            inner = self.inner
+            with inner._mutating("adamkit.optax update"):
+                inner._set_loaded(t, state)
+            if lr is not None:
+                inner.lr = float(lr)
+            inner.step(q, grads)
+        out = []
+        applied = []
+        for p, x in zip(params, q):
+            u, a = _updates(p, x)
+            out.append(u)
+            applied.append(a)
+        for name in self.names:
+            out += [st[name].reshape(np.shape(p)) for st, p in zip(state, params)]
+        if carry:
+            out += q + applied
+        return tuple(out)
+
+
+def _bits(a):
+    a = np.asarray(a)
+    return a.view(_UINT[a.dtype.itemsize])
+
+
+def _updates(p, q):
+    """(u, p + u): the update that takes p to q, and what it gives. u = q - p, moved by up
+    to _SEARCH units in the last place where p + u misses q (the values between are
+    monotone in u, so the first hit is the nearest)."""
+    p, q = np.asarray(p), np.asarray(q)
+    u = np.asarray(q - p)
+    a = np.asarray(p + u)
+    miss = (a != q) & ~np.isnan(q)
+    if miss.any():
+        idx = np.nonzero(miss.reshape(-1))[0]
+        pf, qf, uf, af = p.reshape(-1), q.reshape(-1), u.reshape(-1), a.reshape(-1)
+        pi, qi = pf[idx], qf[idx]
+        best, got = uf[idx].copy(), af[idx].copy()
+        left = np.ones(idx.size, bool)
+        for k in range(1, _SEARCH + 1):
+            for toward in (np.inf, -np.inf):
+                c = uf[idx]
+                for _ in range(k):
+                    c = np.nextafter(c, np.asarray(toward, c.dtype))
+                r = pi + c
+                hit = left & (r == qi)
+                best[hit], got[hit] = c[hit], r[hit]
+                left &= ~hit
+            if not left.any():
+                break
+        uf[idx], af[idx] = best, got
+    return u, a
+
+
+_HOSTS = {}
+_HOSTS_LOCK = threading.Lock()
+
+
+def _host(spec, lr, keywords, n_threads):
+    """A cached host (inject_hyperparams calls the factory at every update)."""
+    try:
+        key = (spec.cls_name, spec.preset, lr, tuple(sorted(keywords.items())), n_threads)
+        hash(key)
+    except TypeError:
+        return _Host(spec, lr, keywords, n_threads)
+    with _HOSTS_LOCK:
+        host = _HOSTS.get(key)
+        if host is None:
+            if len(_HOSTS) >= 64:
+                _HOSTS.pop(next(iter(_HOSTS)))
+            host = _HOSTS[key] = _Host(spec, lr, keywords, n_threads)
+        return host
+
+
+# ---------------------------------------------------------------------------------------
+# The transformation
+# ---------------------------------------------------------------------------------------
+
+def _is_tracer(x):
+    return isinstance(x, jax.core.Tracer)
+
+
+def _transformation(cls_name, learning_rate, preset, carry_params, n_threads, hp):
+    given = dict(hp)
+    schedule = None
+    if learning_rate is not None:
+        if isinstance(learning_rate, Schedule) or (isinstance(learning_rate, numbers.Real)
+                                                    and not isinstance(learning_rate, bool)):
+            given["lr"] = learning_rate
+        else:
+            schedule = learning_rate      # an optax schedule, or a (traced) jax value
+    spec = _frameworks.Spec(cls_name, preset, given)
+    if schedule is not None and ({"lr", spec.lr_name} & set(hp)):
+        raise TypeError(f"the learning rate is given twice (learning_rate and "
+                        f"{sorted({'lr', spec.lr_name} & set(hp))})")
+    keywords = {k: _frameworks.plain(v) for k, v in spec.keywords.items()}
+    lr = spec.lr if schedule is None else 1e-3      # a placeholder: set at every step
+    host = _host(spec, lr, keywords, n_threads)
+    names = STATE_NAMES[spec.family]
+    carry = bool(carry_params)
+
+    def init_fn(params):
+        leaves, treedef = jax.tree.flatten(params)
+        _check_leaves(leaves, "params")
+        buffers = {names[name]: treedef.unflatten(
+            [jnp.full(jnp.shape(x), host.initial[name], jnp.result_type(x)) for x in leaves])
+            for name in host.names}
+        count = jnp.zeros([], jnp.int32)
+        if not carry:
+            return AdamkitState(count, buffers)
+        copy = lambda: treedef.unflatten([jnp.array(x, copy=True) for x in leaves])  # noqa: E731
+        return AdamkitState(count, buffers, copy(), copy())
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError(f"adamkit.optax.{cls_name.lower()}: update() needs params (the "
+                             "framework's update is computed from them)")
+        g, treedef = jax.tree.flatten(updates)
+        try:
+            p = treedef.flatten_up_to(params)
+            bufs = [treedef.flatten_up_to(state.buffers[names[name]]) for name in host.names]
+            carried = [] if not carry else (treedef.flatten_up_to(state.params)
+                                            + treedef.flatten_up_to(state.applied))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"updates, params and the state must have one tree structure "
+                             f"({treedef}): {exc}") from None
+        _check_leaves(p, "params")
+        for i, (a, b) in enumerate(zip(g, p)):
+            if jnp.shape(a) != jnp.shape(b) or jnp.result_type(a) != jnp.result_type(b):
+                raise ValueError(f"leaf {i}: the gradient is {jnp.result_type(a)} "
+                                 f"{jnp.shape(a)}, the parameter {jnp.result_type(b)} "
+                                 f"{jnp.shape(b)}")
+        n = len(p)
+        args = [state.count]
+        dynamic = schedule is not None
+        if dynamic:
+            value = schedule(state.count) if callable(schedule) else schedule
+            args.append(jnp.asarray(value))
+        args += list(g) + list(p) + [x for b in bufs for x in b] + list(carried)
+        out_like = list(p) + [x for b in bufs for x in b] + (list(p) * 2 if carry else [])
+        shapes = [jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x)) for x in out_like]
+
+        def host_fn(count, *arrays):
+            return host.step(n, carry, dynamic, count, *arrays)
+
+        if any(_is_tracer(x) for x in args):
+            res = jax.pure_callback(host_fn, tuple(shapes), *args)
+        else:
+            res = host_fn(*[np.asarray(x) for x in args])
+            res = [jnp.asarray(r, dtype=s.dtype).reshape(s.shape) for r, s in zip(res, shapes)]
+        res = list(res)
+        new_updates = treedef.unflatten(res[:n])
+        k = n
+        buffers = {}
+        for name in host.names:
+            buffers[names[name]] = treedef.unflatten(res[k:k + n])
+            k += n
+        new = AdamkitState(state.count + jnp.asarray(1, jnp.int32), buffers)
+        if carry:
+            new = new._replace(params=treedef.unflatten(res[k:k + n]),
+                               applied=treedef.unflatten(res[k + n:k + 2 * n]))
+        return new_updates, new
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def _check_leaves(leaves, what):
+    for i, x in enumerate(leaves):
+        dt = np.dtype(jnp.result_type(x))
+        if dt not in _FLOATS:
+            raise TypeError(f"{what} leaf {i} is {dt}; adamkit updates float32 and float64 "
+                            "arrays (float64 needs jax_enable_x64)")
+
+
+_DOC = """{what}, as ``preset``'s framework computes it, as an optax transformation.
+
+    Parameters
+    ----------
+    learning_rate : float, optax schedule, adamkit schedule or jax scalar, optional
+        The learning rate. A float (or an ``adamkit.schedules`` schedule) is used exactly
+        as the preset's framework rounds it; an optax schedule is evaluated in JAX at each
+        step (``schedule(count)``, count = steps taken) and its value passed to the core.
+        Default: the preset's.
+    preset : str or None (required)
+        The framework whose update runs, bit for bit (``"optax"``, ``"tensorflow"``,
+        ``"keras"``, ``"pytorch"``, ...); None for adamkit's own rule.
+    carry_params : bool, default True
+        Keep the framework's parameters in the state (see the module's documentation):
+        exact trajectories for every preset, at the cost of two parameter-sized arrays.
+    n_threads : int or None
+        OpenMP threads of the C core (the bits do not depend on it).
+    **hyperparameters
+        The preset's keywords under its framework's names or adamkit's (``b1``/``betas``,
+        ``eps``, ...), plus ``maximize``.
+
+    Returns
+    -------
+    optax.GradientTransformation
+        Its ``update(updates, state, params)`` needs ``params``.
+    """
+
+
+def _make(cls_name, what):
+    def factory(learning_rate=None, *, preset, carry_params=True, n_threads=None,
+                **hyperparameters) -> optax.GradientTransformation:
+        extra = hyperparameters.get("hyperparameters")
+        if isinstance(extra, dict):   # optax.inject_hyperparams passes **kwargs by name
+            hyperparameters = {**{k: v for k, v in hyperparameters.items()
+                                  if k != "hyperparameters"}, **extra}
+        return _transformation(cls_name, learning_rate, preset, carry_params, n_threads,
+                               hyperparameters)
+    factory.__name__ = factory.__qualname__ = cls_name.lower()
+    factory.__doc__ = _DOC.format(what=what)
+    return factory
+
+
+adam = _make("Adam", "Adam (``amsgrad=True``: AMSGrad)")
+adamw = _make("AdamW", "Adam with decoupled weight decay")
+adamax = _make("AdaMax", "AdaMax")
+rmsprop = _make("RMSProp", "RMSProp")
