@@ -74,7 +74,7 @@ from . import _frameworks
 from .schedules import Schedule
 
 __all__ = ["adam", "adamw", "adamax", "rmsprop", "AdamkitState", "framework_params",
-           "STATE_NAMES"]
+           "state_tree", "STATE_NAMES"]
 
 #: adamkit's state buffers under optax's names, per family
 STATE_NAMES = {"adam": {"m": "mu", "v": "nu", "vhat": "nu_max"},
@@ -85,13 +85,15 @@ _SEARCH = 4            # units in the last place tried on each side of q - param
 
 
 class AdamkitState(NamedTuple):
-    """The state of an adamkit transformation (a pytree).
+    """The state of an adamkit transformation (a pytree of arrays).
 
     ``count``: int32, the steps taken. ``buffers``: the optimizer's state under optax's
-    names (``mu``, ``nu``, ``nu_max``; RMSProp ``nu``, ``mu``, ``trace``), each a pytree
-    like the parameters. ``params``: the framework's parameters after the last step, and
-    ``applied``: what ``params + updates`` gave for them (both None with
-    ``carry_params=False``).
+    names (``mu``, ``nu``, ``nu_max``; RMSProp ``nu``, ``mu``, ``trace``). ``params``: the
+    framework's parameters after the last step, and ``applied``: what ``params + updates``
+    gave for them (both None with ``carry_params=False``). Each of these is a tuple of flat
+    arrays, one per dtype, holding the leaves of that dtype one after the other in
+    ``jax.tree.leaves`` order (one argument per array crosses to the host, not one per
+    leaf); :func:`state_tree` gives them the structure of the parameters.
     """
 
     count: Any
@@ -100,23 +102,107 @@ class AdamkitState(NamedTuple):
     applied: Any = None
 
 
-def framework_params(state):
-    """The framework's parameters after the last update (bit for bit, whatever its last
-    operation), from a state made with ``carry_params=True``."""
-    if not isinstance(state, AdamkitState):
-        found = [s for s in jax.tree.leaves(state, is_leaf=lambda x: isinstance(
-            x, AdamkitState)) if isinstance(s, AdamkitState)]
-        if len(found) != 1:
-            raise ValueError("no single AdamkitState in this state")
-        state = found[0]
-    if state.params is None:
+def _find_state(state):
+    if isinstance(state, AdamkitState):
+        return state
+    found = [s for s in jax.tree.leaves(state, is_leaf=lambda x: isinstance(x, AdamkitState))
+             if isinstance(s, AdamkitState)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} AdamkitStates in this state, not one")
+    return found[0]
+
+
+def state_tree(state, params):
+    """``state`` (an :class:`AdamkitState`, or an optax chain's state holding one) with its
+    buffers, ``params`` and ``applied`` in the structure of ``params``."""
+    state = _find_state(state)
+    leaves, treedef = jax.tree.flatten(params)
+    layout = _Layout(leaves)
+    tree = lambda flats: None if flats is None else treedef.unflatten(  # noqa: E731
+        layout.unflatten(list(flats)))
+    return AdamkitState(state.count, {k: tree(v) for k, v in state.buffers.items()},
+                        tree(state.params), tree(state.applied))
+
+
+def framework_params(state, params):
+    """The framework's parameters after the last update, bit for bit whatever its last
+    operation, in the structure of ``params``, from a state made with
+    ``carry_params=True``: use it in place of ``optax.apply_updates(params, updates)``
+    for parameters equal to the framework's at every step."""
+    st = _find_state(state)
+    if st.params is None:
         raise ValueError("this transformation was made with carry_params=False")
-    return state.params
+    return state_tree(st, params).params
 
 
 # ---------------------------------------------------------------------------------------
 # The host side: one adamkit optimizer per (class, preset, keywords), guarded by a lock
 # ---------------------------------------------------------------------------------------
+
+class _Layout:
+    """Where each leaf lives in the flat buffers that cross the callback: the leaves of one
+    dtype are concatenated (one argument per kind of array and dtype, not per leaf: JAX's
+    callback costs per argument). ``groups``: per dtype, its leaves as (index, shape,
+    offset, size)."""
+
+    def __init__(self, leaves):
+        self.n = len(leaves)
+        by = {}
+        for i, x in enumerate(leaves):
+            by.setdefault(np.dtype(jnp.result_type(x)), []).append(i)
+        self.groups = []
+        for dt, idx in by.items():
+            off, entries = 0, []
+            for i in idx:
+                shape = tuple(jnp.shape(leaves[i]))
+                size = int(np.prod(shape, dtype=np.int64))
+                entries.append((i, shape, off, size))
+                off += size
+            self.groups.append((dt, entries, off))
+
+    def flatten(self, leaves):
+        """One flat array per dtype group (a traced concatenation)."""
+        out = []
+        for _, entries, _ in self.groups:
+            parts = [jnp.ravel(leaves[i]) for i, _, _, _ in entries]
+            out.append(parts[0] if len(parts) == 1 else jnp.concatenate(parts))
+        return out
+
+    def unflatten(self, flats):
+        """The leaves (in order) from one flat array per dtype group."""
+        leaves = [None] * self.n
+        for flat, (_, entries, _) in zip(flats, self.groups):
+            for i, shape, off, size in entries:
+                leaves[i] = flat.reshape(shape) if len(entries) == 1 else \
+                    flat[off:off + size].reshape(shape)
+        return leaves
+
+    def views(self, flats):
+        """NumPy views of each leaf into the flat host arrays, in leaf order."""
+        leaves = [None] * self.n
+        for flat, (_, entries, _) in zip(flats, self.groups):
+            for i, shape, off, size in entries:
+                leaves[i] = flat[off:off + size].reshape(shape)
+        return leaves
+
+    def shapes(self):
+        return [jax.ShapeDtypeStruct((total,), dt) for dt, _, total in self.groups]
+
+
+class _Static:
+    """A layout as a static jit argument (equal, and hashed, by its groups)."""
+
+    def __init__(self, layout):
+        self.layout = layout
+        self.key = tuple((str(dt), tuple(entries), total) for dt, entries, total in
+                         layout.groups)
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and other.key == self.key
+
+    def __hash__(self):
+        return hash(self.key)
+
 
 class _Host:
     """The adamkit optimizer of a transformation and the function the callback runs."""
@@ -127,43 +213,67 @@ class _Host:
         self.names = self.inner._needed_state()
         self.initial = {k: float(a[0]) for k, a in
                         self.inner._new_state(np.zeros(1)).items()}
+        self.core = jax.jit(self._core, static_argnums=(0,))
 
-    def step(self, n, carry, dynamic_lr, count, *arrays):
-        """One update of n arrays: returns (updates, buffers by name, [q, applied])."""
-        it = iter(arrays)
-        lr = next(it) if dynamic_lr else None
-        grads = [np.ascontiguousarray(next(it)) for _ in range(n)]
-        params = [np.asarray(next(it)) for _ in range(n)]
-        bufs = {name: [next(it) for _ in range(n)] for name in self.names}
+    def _core(self, layout, count, lr, grads, params, bufs, carried):
+        """The traced update: flat arrays through one pure_callback and back. ``bufs``:
+        {buffer: flat arrays}, ``carried``: [] or [q flats, applied flats]. Returns (the
+        updates' leaves, {buffer: flat arrays}, [q flats, applied flats])."""
+        if isinstance(layout, _Static):
+            layout = layout.layout
+        k = len(layout.groups)
+        args = [count] + ([] if lr is None else [lr]) + layout.flatten(grads) + \
+            layout.flatten(params)
+        for name in self.names:
+            args += list(bufs[name])
+        for flats in carried:
+            args += list(flats)
+        shapes = layout.shapes() * (1 + len(self.names) + (2 if carried else 0))
+        dynamic = lr is not None
+        res = jax.pure_callback(
+            lambda count, *a: self.step(layout, bool(carried), count,
+                                        a[0] if dynamic else None, *a[dynamic:]),
+            tuple(shapes), *args)
+        res = list(res)
+        out = {name: tuple(res[(j + 1) * k:(j + 2) * k]) for j, name in enumerate(self.names)}
+        j = (1 + len(self.names)) * k
+        extra = [tuple(res[j:j + k]), tuple(res[j + k:j + 2 * k])] if carried else []
+        return layout.unflatten(res[:k]), out, extra
+
+    def step(self, layout, carry, count, lr, *flats):
+        """One update, on the host: flat arrays in (per dtype group: gradients, parameters,
+        each buffer, [the framework's parameters, the applied ones]), flat arrays out
+        (updates, each buffer, [the framework's parameters, the applied ones])."""
+        k = len(layout.groups)
+        flats = [np.asarray(x) for x in flats]      # the callback is given jax.Arrays
+        take = lambda j: list(flats[j * k:(j + 1) * k])  # noqa: E731
+        grads, params = take(0), [np.asarray(x) for x in take(1)]
+        bufs = {name: [np.array(x, copy=True) for x in take(2 + j)]
+                for j, name in enumerate(self.names)}
         if carry:
-            q_prev = [next(it) for _ in range(n)]
-            applied = [next(it) for _ in range(n)]
-            q = [np.where(_bits(p) == _bits(a), qp, p) for p, qp, a in
-                 zip(params, q_prev, applied)]
+            j = 2 + len(self.names)
+            q = [np.where(_bits(p) == _bits(a), qp, p)
+                 for p, qp, a in zip(params, take(j), take(j + 1))]
         else:
             q = [np.array(p, copy=True) for p in params]
-        q = [np.require(x, x.dtype, ["C", "W", "O"]).reshape(np.shape(p))
-             for x, p in zip(q, params)]
-        state = [{name: np.array(bufs[name][i], copy=True).reshape(-1)
-                  for name in self.names} for i in range(n)]
-        t = int(count)
+        q_views = layout.views(q)
+        g_views = [np.ascontiguousarray(x) for x in layout.views(grads)]
+        b_views = {name: layout.views(bufs[name]) for name in self.names}
+        state = [{name: b_views[name][i].reshape(-1) for name in self.names}
+                 for i in range(layout.n)]
         with self.lock:
             inner = self.inner
             with inner._mutating("adamkit.optax update"):
-                inner._set_loaded(t, state)
+                inner._set_loaded(int(count), state)
             if lr is not None:
                 inner.lr = float(lr)
-            inner.step(q, grads)
-        out = []
-        applied = []
-        for p, x in zip(params, q):
-            u, a = _updates(p, x)
-            out.append(u)
-            applied.append(a)
+            inner.step(q_views, g_views)
+        ua = [_updates(p, x) for p, x in zip(params, q)]
+        out = [u for u, _ in ua]
         for name in self.names:
-            out += [st[name].reshape(np.shape(p)) for st, p in zip(state, params)]
+            out += bufs[name]
         if carry:
-            out += q + applied
+            out += q + [a for _, a in ua]
         return tuple(out)
 
 
@@ -249,15 +359,16 @@ def _transformation(cls_name, learning_rate, preset, carry_params, n_threads, hp
     carry = bool(carry_params)
 
     def init_fn(params):
-        leaves, treedef = jax.tree.flatten(params)
+        leaves = jax.tree.leaves(params)
         _check_leaves(leaves, "params")
-        buffers = {names[name]: treedef.unflatten(
-            [jnp.full(jnp.shape(x), host.initial[name], jnp.result_type(x)) for x in leaves])
-            for name in host.names}
+        layout = _Layout(leaves)
+        buffers = {names[name]: tuple(jnp.full((total,), host.initial[name], dt)
+                                      for dt, _, total in layout.groups)
+                   for name in host.names}
         count = jnp.zeros([], jnp.int32)
         if not carry:
             return AdamkitState(count, buffers)
-        copy = lambda: treedef.unflatten([jnp.array(x, copy=True) for x in leaves])  # noqa: E731
+        copy = lambda: tuple(jnp.array(x, copy=True) for x in layout.flatten(leaves))  # noqa: E731
         return AdamkitState(count, buffers, copy(), copy())
 
     def update_fn(updates, state, params=None):
@@ -267,48 +378,42 @@ def _transformation(cls_name, learning_rate, preset, carry_params, n_threads, hp
         g, treedef = jax.tree.flatten(updates)
         try:
             p = treedef.flatten_up_to(params)
-            bufs = [treedef.flatten_up_to(state.buffers[names[name]]) for name in host.names]
-            carried = [] if not carry else (treedef.flatten_up_to(state.params)
-                                            + treedef.flatten_up_to(state.applied))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ValueError(f"updates, params and the state must have one tree structure "
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"updates and params must have one tree structure "
                              f"({treedef}): {exc}") from None
         _check_leaves(p, "params")
+        layout = _Layout(p)
+        want = [(total,) for _, _, total in layout.groups]
+        try:
+            bufs = {name: tuple(state.buffers[names[name]]) for name in host.names}
+            carried = [] if not carry else [tuple(state.params), tuple(state.applied)]
+            flats = [x for b in bufs.values() for x in b] + [x for c in carried for x in c]
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(f"not the state of this transformation: {exc!r}") from None
+        if any(tuple(jnp.shape(x)) != want[i % len(want)] for i, x in enumerate(flats)) or \
+                len(flats) != len(want) * (len(bufs) + len(carried)):
+            raise ValueError(f"the state was made for other parameters (flat arrays "
+                             f"{[tuple(jnp.shape(x)) for x in flats]}, these need "
+                             f"{want} per buffer)")
         for i, (a, b) in enumerate(zip(g, p)):
             if jnp.shape(a) != jnp.shape(b) or jnp.result_type(a) != jnp.result_type(b):
                 raise ValueError(f"leaf {i}: the gradient is {jnp.result_type(a)} "
                                  f"{jnp.shape(a)}, the parameter {jnp.result_type(b)} "
                                  f"{jnp.shape(b)}")
-        n = len(p)
-        args = [state.count]
-        dynamic = schedule is not None
-        if dynamic:
-            value = schedule(state.count) if callable(schedule) else schedule
-            args.append(jnp.asarray(value))
-        args += list(g) + list(p) + [x for b in bufs for x in b] + list(carried)
-        out_like = list(p) + [x for b in bufs for x in b] + (list(p) * 2 if carry else [])
-        shapes = [jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x)) for x in out_like]
-
-        def host_fn(count, *arrays):
-            return host.step(n, carry, dynamic, count, *arrays)
-
-        if any(_is_tracer(x) for x in args):
-            res = jax.pure_callback(host_fn, tuple(shapes), *args)
-        else:
-            res = host_fn(*[np.asarray(x) for x in args])
-            res = [jnp.asarray(r, dtype=s.dtype).reshape(s.shape) for r, s in zip(res, shapes)]
-        res = list(res)
-        new_updates = treedef.unflatten(res[:n])
-        k = n
-        buffers = {}
-        for name in host.names:
-            buffers[names[name]] = treedef.unflatten(res[k:k + n])
-            k += n
-        new = AdamkitState(state.count + jnp.asarray(1, jnp.int32), buffers)
+        lr = None
+        if schedule is not None:
+            lr = jnp.asarray(schedule(state.count) if callable(schedule) else schedule)
+        args = (state.count, lr, g, p, bufs, carried)
+        if any(_is_tracer(x) for x in jax.tree.leaves(args)):
+            res = host._core(layout, *args)
+        else:                       # eagerly: the same, compiled once per tree of arrays
+            res = host.core(_Static(layout), *args)
+        u, out, extra = res
+        new = AdamkitState(state.count + jnp.asarray(1, jnp.int32),
+                           {names[name]: out[name] for name in host.names})
         if carry:
-            new = new._replace(params=treedef.unflatten(res[k:k + n]),
-                               applied=treedef.unflatten(res[k + n:k + 2 * n]))
-        return new_updates, new
+            new = new._replace(params=extra[0], applied=extra[1])
+        return treedef.unflatten(u), new
 
     return optax.GradientTransformation(init_fn, update_fn)
 

@@ -81,7 +81,7 @@ def record(name, tx, steps=40):
     for _ in range(steps):
         i = rng.choice(len(Y), 64, replace=False)
         params, state, g = train_step(params, state, X[i], Y[i])
-        q = ako.framework_params(state)
+        q = ako.framework_params(state, params)
         for j, k in enumerate(order):
             grads[j].append(np.asarray(g[k]).copy())
             ps[j].append(np.asarray(params[k]).copy())
@@ -119,7 +119,7 @@ def optax_match(name, shapes, steps=100):
             rows.append(np.concatenate([np.asarray(x).ravel() for x in params]))
             if who == "adamkit":
                 exact.append(np.concatenate([np.asarray(x).ravel()
-                                             for x in ako.framework_params(state)]))
+                                             for x in ako.framework_params(state, params)]))
         out[who] = np.array(rows)
         if exact:
             out["adamkit_exact"] = np.array(exact)
