@@ -21,24 +21,31 @@ rate, and under ``optax.inject_hyperparams`` (the learning rate).
 
 How it runs
 -----------
-The update is computed on the host by adamkit's C core. Under ``jax.jit`` it is one
-``jax.pure_callback`` per step over every leaf together (a framework that compiles the
-arrays of a step together, such as XLA, is reproduced for that set of arrays); eagerly,
-the same function is called directly. The callback is a pure function of its inputs:
-everything it needs (the step count, the optimizer state, the learning rate of an optax
-schedule) comes in as arguments and everything it changes goes out as results; nothing is
-kept between calls. So XLA may order, repeat or drop it as it does any pure computation,
-and the state is an ordinary pytree (:class:`AdamkitState`) to checkpoint, donate or
-``vmap`` over the data. Each call copies its inputs (parameters and state) into new arrays
-that the core updates in place; the results are copied back into XLA's buffers. It is not
-differentiable (no meta-gradients through the update), and not for accelerators.
+The update is computed on the host by adamkit's C core, in one ``jax.pure_callback`` per
+step over every leaf together (a framework that compiles the arrays of a step together,
+as XLA does, is reproduced for that set of arrays); an eager ``update`` runs the same
+jitted function, compiled once per tree of arrays. The leaves of one dtype cross to the
+host as one flat array per kind (gradients, parameters, each buffer: JAX's callback costs
+per argument), and the state holds them flat (:func:`state_tree` gives them the
+parameters' structure).
+
+The callback is a pure function of its arguments: the step count, the optimizer state and
+the learning rate of an optax schedule come in, the new parameters and state go out, and
+nothing that the results depend on is kept between calls. So XLA may order, repeat or drop
+it like any pure computation, and the state is an ordinary pytree to checkpoint or donate.
+Per call, JAX copies the inputs to the host and the results back into XLA's buffers, and
+the core works on copies (reused per thread): this costs a few passes over the parameters
+and a fixed ~0.3 ms, several times optax's own jitted update for large arrays (``python -m
+adamkit bench --sections frameworks``), which is the price of the exact arithmetic. Not
+differentiable (no meta-gradients through the update), not under ``vmap``, CPU only.
 
 The updates
 -----------
 optax's contract is ``new_params = params + updates`` (``optax.apply_updates``). The core
 computes the framework's new parameters ``q`` from ``params``; the update returned is
-``q - params``, rounded, then adjusted by a few units in the last place where needed, so
-that ``params + updates`` gives ``q`` exactly. That is always possible for frameworks that
+``q - params``, rounded, then moved by a few units in the last place where needed (in XLA,
+with the addition ``apply_updates`` makes, behind an optimization barrier), so that
+``params + updates`` gives ``q`` exactly. That is always possible for frameworks that
 add one rounded step to the parameters (TensorFlow, Keras, PyTorch's Adam and RMSprop,
 optax without jit). Frameworks that fuse the step into the parameter (``fma``, as optax
 under ``jax.jit``) or decay the parameter multiplicatively first (AdamW) can produce a
@@ -51,7 +58,8 @@ addition reaches, and:
   ``q`` wherever the parameters it is given are those values (bit for bit), so the
   optimizer follows the framework's trajectory exactly; parameters changed in any other
   way are taken as given. :func:`framework_params` returns ``q``: use it instead of
-  ``apply_updates`` for parameters equal to the framework's at every step, bit for bit.
+  ``apply_updates`` for parameters equal to the framework's at every step, bit for bit
+  (the gradients are then taken where the framework takes them too).
 * with ``carry_params=False`` the state holds only the optimizer's buffers (less memory)
   and each step starts from the parameters it is given.
 """
@@ -80,7 +88,6 @@ __all__ = ["adam", "adamw", "adamax", "rmsprop", "AdamkitState", "framework_para
 STATE_NAMES = {"adam": {"m": "mu", "v": "nu", "vhat": "nu_max"},
                "rmsprop": {"ms": "nu", "mg": "mu", "mom": "trace"}}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_UINT = {4: np.uint32, 8: np.uint64}
 _SEARCH = 4            # units in the last place tried on each side of q - params
 
 
@@ -214,51 +221,60 @@ class _Host:
         self.initial = {k: float(a[0]) for k, a in
                         self.inner._new_state(np.zeros(1)).items()}
         self.core = jax.jit(self._core, static_argnums=(0,))
+        self._local = threading.local()
 
     def _core(self, layout, count, lr, grads, params, bufs, carried):
         """The traced update: flat arrays through one pure_callback and back. ``bufs``:
         {buffer: flat arrays}, ``carried``: [] or [q flats, applied flats]. Returns (the
-        updates' leaves, {buffer: flat arrays}, [q flats, applied flats])."""
+        updates' leaves, {buffer: flat arrays}, [q flats, applied flats]).
+
+        The step starts from the framework's parameters ``q`` where the parameters given
+        are the ones the last update gave (``applied``, bit for bit), else from the
+        parameters given. The callback returns the framework's new parameters and buffers;
+        the updates and what they give are computed here (:func:`_updates`), with the same
+        addition as ``optax.apply_updates``."""
         if isinstance(layout, _Static):
             layout = layout.layout
         k = len(layout.groups)
-        args = [count] + ([] if lr is None else [lr]) + layout.flatten(grads) + \
-            layout.flatten(params)
+        pf = layout.flatten(params)
+        start = pf if not carried else [jnp.where(_jbits(p) == _jbits(e), q, p)
+                                        for p, q, e in zip(pf, carried[0], carried[1])]
+        args = [count] + ([] if lr is None else [lr]) + layout.flatten(grads) + start
         for name in self.names:
             args += list(bufs[name])
-        for flats in carried:
-            args += list(flats)
-        shapes = layout.shapes() * (1 + len(self.names) + (2 if carried else 0))
+        shapes = layout.shapes() * (1 + len(self.names))
         dynamic = lr is not None
         res = jax.pure_callback(
-            lambda count, *a: self.step(layout, bool(carried), count,
-                                        a[0] if dynamic else None, *a[dynamic:]),
+            lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
+                                        *a[dynamic:]),
             tuple(shapes), *args)
         res = list(res)
+        qf = res[:k]
+        uf = [_updates(p, q) for p, q in zip(pf, qf)]
         out = {name: tuple(res[(j + 1) * k:(j + 2) * k]) for j, name in enumerate(self.names)}
-        j = (1 + len(self.names)) * k
-        extra = [tuple(res[j:j + k]), tuple(res[j + k:j + 2 * k])] if carried else []
-        return layout.unflatten(res[:k]), out, extra
+        extra = [tuple(qf), tuple(p + u for p, u in zip(pf, uf))] if carried else []
+        return layout.unflatten(uf), out, extra
 
-    def step(self, layout, carry, count, lr, *flats):
-        """One update, on the host: flat arrays in (per dtype group: gradients, parameters,
-        each buffer, [the framework's parameters, the applied ones]), flat arrays out
-        (updates, each buffer, [the framework's parameters, the applied ones])."""
+    def step(self, layout, count, lr, *flats):
+        """One update, on the host. In, per dtype group: the gradients, the parameters to
+        start from, each buffer; out: the new parameters, each buffer.
+
+        The arrays returned are this thread's, reused at its next call: XLA copies a
+        callback's results into the output buffers it owns before the call returns, and
+        fresh arrays of millions of elements would cost their page faults at every step."""
         k = len(layout.groups)
         flats = [np.asarray(x) for x in flats]      # the callback is given jax.Arrays
-        take = lambda j: list(flats[j * k:(j + 1) * k])  # noqa: E731
-        grads, params = take(0), [np.asarray(x) for x in take(1)]
-        bufs = {name: [np.array(x, copy=True) for x in take(2 + j)]
-                for j, name in enumerate(self.names)}
-        if carry:
-            j = 2 + len(self.names)
-            q = [np.where(_bits(p) == _bits(a), qp, p)
-                 for p, qp, a in zip(params, take(j), take(j + 1))]
-        else:
-            q = [np.array(p, copy=True) for p in params]
+        take = lambda j: flats[j * k:(j + 1) * k]  # noqa: E731
+        pool = self._pool(layout)
+        q = pool["q"]
+        for dst, src in zip(q, take(1)):
+            np.copyto(dst, src)
+        for j, name in enumerate(self.names):
+            for dst, src in zip(pool[name], take(2 + j)):
+                np.copyto(dst, src)
         q_views = layout.views(q)
-        g_views = [np.ascontiguousarray(x) for x in layout.views(grads)]
-        b_views = {name: layout.views(bufs[name]) for name in self.names}
+        g_views = [np.ascontiguousarray(x) for x in layout.views(take(0))]
+        b_views = {name: layout.views(pool[name]) for name in self.names}
         state = [{name: b_views[name][i].reshape(-1) for name in self.names}
                  for i in range(layout.n)]
         with self.lock:
@@ -268,47 +284,45 @@ class _Host:
             if lr is not None:
                 inner.lr = float(lr)
             inner.step(q_views, g_views)
-        ua = [_updates(p, x) for p, x in zip(params, q)]
-        out = [u for u, _ in ua]
+        out = list(q)
         for name in self.names:
-            out += bufs[name]
-        if carry:
-            out += q + [a for _, a in ua]
+            out += pool[name]
         return tuple(out)
 
+    def _pool(self, layout):
+        """This thread's arrays for ``layout`` (made at its first call with it)."""
+        key = tuple((str(dt), total) for dt, _, total in layout.groups)
+        local = self._local.__dict__
+        if local.get("key") != key:
+            local["pool"] = {name: [np.empty(total, dt) for dt, _, total in layout.groups]
+                             for name in ("q", *self.names)}
+            local["key"] = key
+        return local["pool"]
 
-def _bits(a):
-    a = np.asarray(a)
-    return a.view(_UINT[a.dtype.itemsize])
+
+def _jbits(x):
+    return jax.lax.bitcast_convert_type(x, jnp.uint32 if x.dtype == jnp.float32
+                                        else jnp.uint64)
 
 
 def _updates(p, q):
-    """(u, p + u): the update that takes p to q, and what it gives. u = q - p, moved by up
-    to _SEARCH units in the last place where p + u misses q (the values between are
-    monotone in u, so the first hit is the nearest)."""
-    p, q = np.asarray(p), np.asarray(q)
-    u = np.asarray(q - p)
-    a = np.asarray(p + u)
-    miss = (a != q) & ~np.isnan(q)
-    if miss.any():
-        idx = np.nonzero(miss.reshape(-1))[0]
-        pf, qf, uf, af = p.reshape(-1), q.reshape(-1), u.reshape(-1), a.reshape(-1)
-        pi, qi = pf[idx], qf[idx]
-        best, got = uf[idx].copy(), af[idx].copy()
-        left = np.ones(idx.size, bool)
-        for k in range(1, _SEARCH + 1):
-            for toward in (np.inf, -np.inf):
-                c = uf[idx]
-                for _ in range(k):
-                    c = np.nextafter(c, np.asarray(toward, c.dtype))
-                r = pi + c
-                hit = left & (r == qi)
-                best[hit], got[hit] = c[hit], r[hit]
-                left &= ~hit
-            if not left.any():
-                break
-        uf[idx], af[idx] = best, got
-    return u, a
+    """The update u with p + u == q: q - p, moved by up to _SEARCH units in the last place
+    where p + (q - p) misses q (p + u is monotone in u, and the updates that hit lie on
+    one side: the first hit is the nearest); where none hits, q is not reachable from p
+    by an addition, and u is q - p. Elementwise, in XLA, with the arithmetic of
+    ``optax.apply_updates``; an optimization barrier keeps XLA from looking through u when
+    it is added to p."""
+    u = q - p
+    ok = ((p + u) == q) | jnp.isnan(q)
+    best, up, down = u, u, u
+    for _ in range(_SEARCH):
+        up = jnp.nextafter(up, jnp.asarray(jnp.inf, u.dtype))
+        down = jnp.nextafter(down, jnp.asarray(-jnp.inf, u.dtype))
+        for c in (up, down):
+            hit = ~ok & ((p + c) == q)
+            best = jnp.where(hit, c, best)
+            ok = ok | hit
+    return jax.lax.optimization_barrier(best)
 
 
 _HOSTS = {}

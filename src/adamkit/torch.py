@@ -79,12 +79,13 @@ class _Group:
     tensors), and every parameter's step count (one float64 tensor, whose 0-d views are the
     ``state["step"]`` tensors)."""
 
-    __slots__ = ("group", "plist", "n", "inner", "key", "lr", "pviews", "ptrs", "bufs",
-                 "steps_t", "steps", "bound", "synced")
+    __slots__ = ("group", "plist", "n", "inner", "key", "raw", "lr", "pviews", "ptrs",
+                 "bufs", "steps_t", "steps", "bound", "synced")
 
     def __init__(self, group, inner, key):
         self.group, self.plist, self.n = group, group["params"], len(group["params"])
         self.inner, self.key, self.lr = inner, key, None
+        self.raw = ()             # the group's keyword values last seen (by identity)
         self.pviews = [None] * self.n
         self.ptrs = [0] * self.n
         self.bufs = [None] * self.n
@@ -174,10 +175,15 @@ class _Optimizer(torch.optim.Optimizer):
         if rec is None or not rec.current(group):
             inner, key = self._build(group)
             rec = _Group(group, inner, key)
+            rec.raw = [group[k] for k in self._keys]
             self._adopt_all(gi, rec)
             self._groups[gi] = rec
             return rec
-        key = tuple(_frameworks.plain(group[k]) for k in self._keys)
+        raw = [group[k] for k in self._keys]
+        if len(raw) == len(rec.raw) and all(a is b for a, b in zip(raw, rec.raw)):
+            return rec                                      # the usual case: untouched
+        rec.raw = raw
+        key = tuple(_frameworks.plain(v) for v in raw)
         if key != rec.key:
             inner, key = self._build(group)
             if inner._needed_state() != rec.inner._needed_state() and \
@@ -268,30 +274,35 @@ class _Optimizer(torch.optim.Optimizer):
                 rec.inner.lr = value
             rec.lr = lr
         idx, ps, gs = [], [], []
-        pviews, ptrs = rec.pviews, rec.ptrs
+        pviews, ptrs, bufs = rec.pviews, rec.ptrs, rec.bufs
         for i, p in enumerate(rec.plist):
             g = p.grad
             if g is None:
                 continue
-            ptr = p.data_ptr()
             v = pviews[i]
-            if ptr != ptrs[i] or v is None or v.shape != p.shape:
-                _check_param(p, f"parameter {i} of param group {gi}")
-                v = pviews[i] = p.detach().numpy()
-                ptrs[i] = ptr
+            if v is None or p.data_ptr() != ptrs[i]:
+                v = self._view(rec, gi, i, p)
             try:
                 a = g.numpy()
             except (TypeError, RuntimeError):
                 a = None
-            if a is None or a.dtype != v.dtype or a.shape != v.shape or \
+            if a is None or a.shape != v.shape or a.dtype is not v.dtype or \
                     not a.flags.c_contiguous:
-                _check_grad(p, g, f"parameter {i} of param group {gi}")
-            if rec.bufs[i] is None:
+                v = self._view(rec, gi, i, p)      # the parameter may have a new shape
+                _check_grad(p, g, f"parameter {i} of param group {gi}", a)
+            if bufs[i] is None:
                 self._new_state(rec, i, p, v)
             idx.append(i)
             ps.append(v)
             gs.append(a)
         return rec, idx, ps, gs
+
+    def _view(self, rec, gi, i, p):
+        """A checked NumPy view of parameter i, cached with its data pointer."""
+        _check_param(p, f"parameter {i} of param group {gi}")
+        v = rec.pviews[i] = p.detach().numpy()
+        rec.ptrs[i] = p.data_ptr()
+        return v
 
     def _run(self, rec, idx, ps, gs):
         inner, steps = rec.inner, rec.steps
@@ -372,8 +383,9 @@ def _check_param(p, what):
                          "optimizer (e.g. param.data = param.data.contiguous())")
 
 
-def _check_grad(p, g, what):
-    """Raise the error that describes why this gradient cannot be used."""
+def _check_grad(p, g, what, a):
+    """Raise the error that says why this gradient cannot be used (return if ``a``, its
+    NumPy view, is usable after all)."""
     if g.is_sparse or g.layout != torch.strided:
         raise ValueError(f"{what}: its gradient is a {g.layout} tensor; adamkit.torch "
                          "updates from dense gradients (torch.optim.SparseAdam is torch's "
@@ -390,7 +402,8 @@ def _check_grad(p, g, what):
     if g.requires_grad:
         raise ValueError(f"{what}: its gradient requires grad (create_graph=True?); "
                          "adamkit.torch does not differentiate through the update")
-    raise ValueError(f"{what}: its gradient cannot be viewed as a NumPy array")
+    if a is None:
+        raise ValueError(f"{what}: its gradient cannot be viewed as a NumPy array")
 
 
 def _doc(cls_name, torch_name, equations):
