@@ -25,6 +25,7 @@ The environment missing: skipped here, a failure in CI. About a minute on two co
 
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -55,12 +56,17 @@ def _run(*args, timeout=600):
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory):
+def modern():
     if PYTHON is None or not os.path.exists(PYTHON):
         if IN_CI:
             pytest.fail("the modern framework environment is missing "
                         "(python -m conformance setup)")
         pytest.skip("the modern framework environment is missing (python -m conformance setup)")
+    return PYTHON
+
+
+@pytest.fixture(scope="module")
+def out(modern, tmp_path_factory):
     sklearn = pytest.importorskip("sklearn.datasets")
     d = tmp_path_factory.mktemp("frameworks")
     digits = sklearn.load_digits()
@@ -275,3 +281,43 @@ def test_optax_behaviour(out):
     assert isinstance(res, dict) and len(res) == 8, res
     bad = {k: v for k, v in res.items() if v != "ok"}
     assert not bad, bad
+
+
+# ---------------------------------------------------------------------------------------
+# docs/frameworks.md: every example runs, and prints what the page says
+# ---------------------------------------------------------------------------------------
+
+DOC = os.path.join(ROOT, "docs", "frameworks.md")
+
+
+def _doc_blocks():
+    with open(DOC) as f:
+        return re.findall(r"```python\n(.*?)```", f.read(), re.S)
+
+
+@pytest.fixture(scope="module")
+def doc_runs(modern, tmp_path_factory):
+    d = tmp_path_factory.mktemp("docs")
+
+    def run(i, code):
+        path = d / f"example{i}.py"
+        path.write_text(code)
+        env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
+        return subprocess.run(elsewhere.command(PYTHON, path), capture_output=True,
+                              text=True, timeout=600, env=env, cwd=d)
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda a: run(*a), enumerate(_doc_blocks())))
+
+
+@pytest.mark.parametrize("i", range(len(_doc_blocks())))
+def test_docs_example_runs_and_prints_what_the_page_says(doc_runs, i):
+    code = _doc_blocks()[i]
+    r = doc_runs[i]
+    assert r.returncode == 0, r.stderr[-3000:]
+    expected = []
+    for line in reversed(code.rstrip().splitlines()):
+        if not line.startswith("# "):
+            break
+        expected.insert(0, line[2:])
+    assert expected, "each example ends with its expected output as comments"
+    assert r.stdout.strip().splitlines()[-len(expected):] == expected, r.stdout

@@ -444,6 +444,8 @@ def main(argv=None):
     ap.add_argument("--threshold-sizes", default="1e3,3e3,1e4,3e4,1e5,3e5")
     ap.add_argument("--framework-sizes", default="1e2,1e3,1e4,1e5,1e6,1e7",
                     help="parameters in all (frameworks section)")
+    ap.add_argument("--framework-tensors", default="1,200",
+                    help="how many tensors hold them (frameworks section)")
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
     ap.add_argument("--target", type=float, default=0.003, help="seconds per timed batch")
     ap.add_argument("--stat", default="min", choices=["min", "median"],

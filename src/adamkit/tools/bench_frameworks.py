@@ -24,7 +24,8 @@ def bench_frameworks(rep, args, fmt_t, fmt_r):
                 "setup, or --peer-python)")
         return
     sizes = [int(float(x)) for x in args.framework_sizes.split(",") if x]
-    cfg = {"sizes": sizes, "counts": [1, 200], "rounds": args.rounds, "target": args.target}
+    counts = [int(x) for x in args.framework_tensors.split(",") if x]
+    cfg = {"sizes": sizes, "counts": counts, "rounds": args.rounds, "target": args.target}
     worker = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "bench_frameworks_worker.py")
     with tempfile.TemporaryDirectory() as d:
