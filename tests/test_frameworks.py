@@ -17,7 +17,7 @@ computed; the tests compare here:
   step) and the TensorFlow / Keras presets; TF1's AdamOptimizer, RMSPropOptimizer and
   Keras's Adam (with global_clipnorm and weight decay) replay the recorded gradients:
   identical parameters at every step.
-* ``adamkit.optax.adam/adamw/rmsprop(preset="optax")`` against optax's, both in
+* ``adamkit.optax.adam/adamw/adamax/rmsprop(preset="optax")`` against optax's, both in
   ``jax.jit(update + apply_updates)``.
 
 The environment missing: skipped here, a failure in CI. About a minute on two cores.
@@ -191,6 +191,16 @@ def test_torch_closure_maximize_and_changed_hyperparameters(out):
                            "betas changed after 10 steps")
 
 
+@pytest.mark.parametrize("name", ["adamax_torch7", "adam_native", "rmsprop_tf1_centered"])
+def test_torch_wrapper_adds_nothing_to_the_core(out, name):
+    """AdaMax, adamkit's own rule (preset=None) and a centered TF1 RMSProp: adamkit.torch's
+    parameters equal adamkit's NumPy optimizer's on the same gradients, and the state has
+    torch's names."""
+    z = _load(out, "plumbing")
+    assert_same_every_step(z[name + "_numpy"], z[name], name)
+    assert bool(z[name + "_names_ok"]), name
+
+
 def test_torch_compile_graph_breaks_at_step(out):
     z = _load(out, "compile")
     assert_same_every_step(z["eager"], z["compiled"], "torch.compile(train_step)")
@@ -252,7 +262,7 @@ def test_optax_with_tensorflow_presets_equals_tensorflow(out, name):
             assert unreached == 0
 
 
-@pytest.mark.parametrize("name", ["adam", "adamw", "rmsprop"])
+@pytest.mark.parametrize("name", ["adam", "adamw", "adamax", "rmsprop"])
 def test_optax_preset_equals_optax(out, name):
     """One leaf of 1000 float32, 100 steps, both in jax.jit(update + apply_updates):
     framework_params equal optax's parameters at every step; apply_updates gives them

@@ -97,7 +97,7 @@ def record(name, tx, steps=40):
 def optax_match(name, shapes, steps=100):
     """optax's optimizer and adamkit.optax's (preset="optax") on one gradient sequence,
     each in ``jax.jit(update + apply_updates)``."""
-    alias, kw = {"adam": ("adam", {}), "adamw": ("adamw", {}),
+    alias, kw = {"adam": ("adam", {}), "adamw": ("adamw", {}), "adamax": ("adamax", {}),
                  "rmsprop": ("rmsprop", {"momentum": 0.9})}[name]
     rng = np.random.default_rng(2)
     p0 = [(0.05 * rng.standard_normal(s)).astype(DT) for s in shapes]
@@ -224,7 +224,7 @@ def main():
         tasks["record-jax-keras_adam_gclip_f32"] = lambda: record(
             "jax-keras_adam_gclip_f32",
             ako.adam(1e-2, preset="keras_tensorflow", global_clipnorm=0.5, weight_decay=1e-3))
-        for name in ("adam", "adamw", "rmsprop"):
+        for name in ("adam", "adamw", "adamax", "rmsprop"):
             tasks[f"optax_{name}"] = lambda name=name: optax_match(name, [(1000,)])
         RESULTS["per_arrays"] = bool(presets.get("optax", "adam").per_arrays)
         if RESULTS["per_arrays"]:

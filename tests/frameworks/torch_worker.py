@@ -355,6 +355,44 @@ def check_compile():
     return out
 
 
+PLUMBING = {   # adamkit.torch class, adamkit class, keywords, the state names torch uses
+    "adamax_torch7": (akt.AdaMax, adamkit.AdaMax, {"preset": "torch7"},
+                      ["exp_avg", "exp_inf", "step"]),
+    "adam_native": (akt.Adam, adamkit.Adam, {"preset": None, "lr": 1e-2, "amsgrad": True},
+                    ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]),
+    "rmsprop_tf1_centered": (akt.RMSprop, adamkit.RMSProp,
+                             {"preset": "tensorflow", "learning_rate": 1e-2, "momentum": 0.9,
+                              "centered": True},
+                             ["grad_avg", "momentum_buffer", "square_avg", "step"]),
+}
+
+
+def check_plumbing():
+    """adamkit.torch adds nothing to the core: its parameters equal adamkit's NumPy
+    optimizer given the same gradients (AdaMax, adamkit's own rule, a centered RMSProp),
+    and its state has torch's names."""
+    out = {}
+    for name, (tcls, ncls, kw, names) in PLUMBING.items():
+        m = model()
+        opt = tcls(m.parameters(), **kw)
+        ps = list(m.parameters())
+        ref = [p.detach().numpy().copy() for p in ps]
+        nopt = ncls(**kw)
+        rows, refs = [], []
+        for x, y in batches(steps=20):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(m(x), y).backward()
+            grads = [p.grad.numpy().copy() for p in ps]
+            opt.step()
+            nopt.step(ref, grads)
+            rows.append(flat(m))
+            refs.append(np.concatenate([r.ravel() for r in ref]))
+        out[name], out[name + "_numpy"] = np.array(rows), np.array(refs)
+        got = sorted(opt.state_dict()["state"][0])
+        out[name + "_names_ok"] = np.array(got == names)
+    return out
+
+
 def record(name, cls, dtype, kw):
     """Train with adamkit.torch and a TensorFlow/Keras preset; save every step's gradients
     and parameters (and the initial parameters) for tf_worker.py."""
@@ -399,7 +437,7 @@ def main():
     checks = {f"match_{k}": (lambda k=k: check_match(k)) for k in CONFIGS}
     checks.update(checkpoint=check_checkpoint, cross_state=check_cross_state,
                   skip=check_skip, closure_maximize=check_closure_maximize,
-                  compile=check_compile)
+                  compile=check_compile, plumbing=check_plumbing)
     for name, fn in checks.items():
         try:
             np.savez(os.path.join(OUT, f"{name}.npz"), **fn())
