@@ -40,7 +40,8 @@ a float32 one, and read either): a state_dict of ``torch.optim.Adam`` loads into
 round.
 
 ``torch.compile``: ``step`` is excluded from compilation (``torch.compiler.disable``): a
-compiled training step runs the optimizer eagerly, at a graph break.
+compiled training step runs the optimizer eagerly, at a graph break, with the bits of the
+eager update on the gradients it is given.
 """
 
 import numbers
