@@ -40,7 +40,7 @@ from ._context import Detect
 from ._preset import Preset, PresetError
 
 __all__ = ["PRESETS", "ALIASES", "Preset", "PresetError", "UnknownPreset", "available",
-           "build", "get", "for_recording", "resolve"]
+           "build", "get", "for_recording"]
 
 MODULES = (blocks, caffe, chainer, keras, keras2, keras_adamw, lasagne, mxnet, optax, pytorch,
            tensorflow, textbook, tf_keras, torch7)
