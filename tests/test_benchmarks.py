@@ -53,6 +53,28 @@ def test_bench_cli_with_the_framework_peers(tmp_path):
     assert {"torch_fused", "optax_jit"} <= set(row), row
 
 
+def test_bench_frameworks_section_runs(tmp_path):
+    """``--sections frameworks``: adamkit.torch and adamkit.optax timed against torch's
+    fused Adam and jitted optax.adam in the framework environment (small sizes here)."""
+    from adamkit.tools.elsewhere import framework_python
+    py = framework_python(ROOT)
+    if py is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs `python -m conformance setup` first: the framework "
+                        "environment must exist")
+        pytest.skip("no framework environment (python -m conformance setup)")
+    out, res = _bench(tmp_path, "--sections", "frameworks", "--framework-tensors", "1,4",
+                      "--peer-python", py)          # --quick: 1e2 and 1e4 parameters
+    rows = res["frameworks"]["rows"]
+    assert [(r["total"], r["count"]) for r in rows] == [(100, 1), (100, 4), (10000, 1),
+                                                        (10000, 4)]
+    for r in rows:
+        for k in ("torch_fused", "adamkit_torch", "optax_jit", "adamkit_optax",
+                  "adamkit_optax_nocarry"):
+            assert r[k]["min"] > 0, (k, r)
+    assert "| params" in out
+
+
 def test_asv_suite_runs_quick(tmp_path):
     """``asv run --python=same --quick`` (the command asv.conf.json documents) finishes
     every benchmark without a failure, on sizes capped at 1e5 elements."""

@@ -137,12 +137,10 @@ def _optimizer_name(framework, cls_name, given):
     return name
 
 
-def build(preset, cls_name, given):
-    """Resolve ``Adam(preset=...)`` etc.: return ``(rule, hyperparameters, lr,
-    initial_state)``.
-
-    ``given`` holds the keywords the user passed, under adamkit's or the framework's names.
-    """
+def resolve(preset, cls_name, given):
+    """The :class:`Preset` that ``Adam(preset=...)`` etc. (``cls_name``) runs for the
+    keywords ``given``, and those keywords without the switches that chose it (e.g.
+    ``amsgrad=True`` when it names the framework's "amsgrad" preset)."""
     if not isinstance(preset, str):
         raise TypeError(f"preset must be a string such as 'pytorch' or 'caffe.adam', "
                         f"got {type(preset).__name__}")
@@ -150,7 +148,17 @@ def build(preset, cls_name, given):
     framework, _, opt = (preset, "", "") if preset in _FRAMEWORKS else preset.rpartition(".")
     framework = ALIASES.get(framework or preset, framework or preset)
     optimizer = opt or _optimizer_name(framework, cls_name, given)
-    row = get(framework, optimizer)
+    return get(framework, optimizer), given
+
+
+def build(preset, cls_name, given):
+    """Resolve ``Adam(preset=...)`` etc.: return ``(rule, hyperparameters, lr,
+    initial_state)``.
+
+    ``given`` holds the keywords the user passed, under adamkit's or the framework's names.
+    """
+    row, given = resolve(preset, cls_name, given)
+    framework, optimizer = row.framework, row.optimizer
     hp = dict(row.defaults)
     given_as = {}                     # framework keyword -> the adamkit name it was given as
     for key, value in given.items():

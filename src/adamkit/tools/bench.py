@@ -27,7 +27,9 @@ Sections (``--sections``, default ``adam,rmsprop,overhead,presets,multi,minimize
 step() call from Python), ``presets`` (every preset vs adamkit's fastest mode),
 ``multi`` (one step over 200 arrays of 1e3-1e5 elements), ``minimize`` (per-iteration
 cost of ``adamkit.minimize`` beyond the objective). ``threshold`` (1 vs 2 threads per
-kernel at each n, forcing the parallel region) is not in the default set.
+kernel at each n, forcing the parallel region) and ``frameworks`` (``adamkit.torch`` and
+``adamkit.optax`` against torch's fused Adam and jitted optax, 1e2-1e7 parameters in 1
+and 200 tensors: :mod:`adamkit.tools.bench_frameworks`) are not in the default set.
 """
 
 import argparse
@@ -435,7 +437,7 @@ def main(argv=None):
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--sections", default="adam,rmsprop,overhead,presets,multi,minimize",
                     help="comma-separated: adam,rmsprop,overhead,presets,multi,minimize,"
-                         "threshold")
+                         "threshold,frameworks")
     ap.add_argument("--sizes", default="1e2,1e4,1e5,1e6,1e7", help="array sizes")
     ap.add_argument("--dtypes", default="float32,float64",
                     help="comma-separated dtypes (default float32,float64)")
@@ -444,6 +446,10 @@ def main(argv=None):
                     help="array sizes of the presets section (default 1e5)")
     ap.add_argument("--threshold-sizes", default="1e3,3e3,1e4,3e4,1e5,3e5",
                     help="array sizes of the threshold section")
+    ap.add_argument("--framework-sizes", default="1e2,1e3,1e4,1e5,1e6,1e7",
+                    help="parameters in all (frameworks section)")
+    ap.add_argument("--framework-tensors", default="1,200",
+                    help="how many tensors hold them (frameworks section)")
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
     ap.add_argument("--target", type=float, default=0.003, help="seconds per timed batch")
     ap.add_argument("--stat", default="min", choices=["min", "median"],
@@ -464,6 +470,7 @@ def main(argv=None):
         args.rounds, args.target = 3, 0.002
         args.sizes, args.preset_sizes = "1e2,1e4", "1e4"
         args.threshold_sizes = "1e3,1e4"
+        args.framework_sizes = "1e2,1e4"
     from .. import _kernels as K
     sizes, dtypes = _sizes(args.sizes), args.dtypes.split(",")
     nmax = K.effective_n_threads(None)
@@ -509,6 +516,9 @@ def main(argv=None):
                 bench_minimize(rep, args)
             elif sec == "threshold":
                 bench_threshold(rep, _sizes(args.threshold_sizes), dtypes, args)
+            elif sec == "frameworks":
+                from .bench_frameworks import bench_frameworks
+                bench_frameworks(rep, args, _fmt_t, _fmt_r)
             elif sec:
                 raise SystemExit(f"unknown section {sec!r}")
     finally:

@@ -1,0 +1,488 @@
+r"""adamkit's optimizers as ``optax.GradientTransformation`` s: any framework's Adam or
+RMSProp, bit for bit, in a JAX training step (CPU).
+
+::
+
+    tx = adamkit.optax.adam(1e-3, preset="tensorflow")    # TF1's AdamOptimizer
+    state = tx.init(params)
+
+    @jax.jit
+    def train_step(params, state, batch):
+        grads = jax.grad(loss_fn)(params, batch)
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+:func:`adam`, :func:`adamw`, :func:`adamax` and :func:`rmsprop` take ``preset=`` (the
+framework whose update to reproduce, ``adamkit.presets.available()``; None for adamkit's
+own rule) and that framework's hyper-parameters under its own names. The transformations
+work under ``jax.jit`` and eagerly, on pytrees of float32 and float64 arrays, inside
+``optax.chain``, with an optax schedule (or an ``adamkit.schedules`` one) as the learning
+rate, and under ``optax.inject_hyperparams`` (the learning rate).
+
+How it runs
+-----------
+The update is computed on the host by adamkit's C core, in one ``jax.pure_callback`` per
+step over every leaf together (a framework that compiles the arrays of a step together,
+as XLA does, is reproduced for that set of arrays); an eager ``update`` runs the same
+jitted function, compiled once per tree of arrays. The leaves of one dtype cross to the
+host as one flat array per kind (gradients, parameters, each buffer: JAX's callback costs
+per argument), and the state holds them flat (:func:`state_tree` gives them the
+parameters' structure).
+
+The callback is a pure function of its arguments: the step count, the optimizer state and
+the learning rate of an optax schedule come in, the new parameters and state go out, and
+nothing that the results depend on is kept between calls. So XLA may order, repeat or drop
+it like any pure computation, and the state is an ordinary pytree to checkpoint or donate.
+Per call, JAX copies the inputs to the host and the results back into XLA's buffers, and
+the core works on copies (reused per thread): this costs a few passes over the parameters
+and a fixed ~0.3 ms, several times optax's own jitted update for large arrays (``python -m
+adamkit bench --sections frameworks``), which is the price of the exact arithmetic. Not
+differentiable (no meta-gradients through the update), not under ``vmap``, CPU only.
+
+The updates
+-----------
+optax's contract is ``new_params = params + updates`` (``optax.apply_updates``). The core
+computes the framework's new parameters ``q`` from ``params``; the update returned is
+``q - params``, rounded, then moved by a few units in the last place where needed (in XLA,
+with the addition ``apply_updates`` makes, behind an optimization barrier), so that
+``params + updates`` gives ``q`` exactly. That is always possible for frameworks that
+add one rounded step to the parameters (TensorFlow, Keras, PyTorch's Adam and RMSprop,
+optax without jit). Frameworks that fuse the step into the parameter (``fma``, as optax
+under ``jax.jit``) or decay the parameter multiplicatively first (AdamW) can produce a
+``q`` that no addition to ``params`` reaches, where a parameter lands much closer to zero
+than both its old value and the step. There ``params + updates`` is the nearest value an
+addition reaches, and:
+
+* with ``carry_params=True`` (the default), the state also holds the framework's
+  parameters ``q`` and the values ``params + updates`` give: the next step continues from
+  ``q`` wherever the parameters it is given are those values (bit for bit), so the
+  optimizer follows the framework's trajectory exactly; parameters changed in any other
+  way are taken as given. :func:`framework_params` returns ``q``: use it instead of
+  ``apply_updates`` for parameters equal to the framework's at every step, bit for bit
+  (the gradients are then taken where the framework takes them too).
+* with ``carry_params=False`` the state holds only the optimizer's buffers (less memory)
+  and each step starts from the parameters it is given.
+"""
+
+import numbers
+import threading
+from typing import Any, NamedTuple
+
+import numpy as np
+
+try:
+    import jax
+    import jax.numpy as jnp
+    import optax
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("adamkit.optax needs JAX and optax (pip install 'adamkit[jax]')") \
+        from exc
+
+from . import _frameworks
+from .schedules import Schedule
+
+__all__ = ["adam", "adamw", "adamax", "rmsprop", "AdamkitState", "framework_params",
+           "state_tree", "STATE_NAMES"]
+
+#: adamkit's state buffers under optax's names, per family
+STATE_NAMES = {"adam": {"m": "mu", "v": "nu", "vhat": "nu_max"},
+               "rmsprop": {"ms": "nu", "mg": "mu", "mom": "trace"}}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_SEARCH = 4            # units in the last place tried on each side of q - params
+
+
+class AdamkitState(NamedTuple):
+    """The state of an adamkit transformation (a pytree of arrays).
+
+    ``count``: int32, the steps taken. ``buffers``: the optimizer's state under optax's
+    names (``mu``, ``nu``, ``nu_max``; RMSProp ``nu``, ``mu``, ``trace``). ``params``: the
+    framework's parameters after the last step, and ``applied``: what ``params + updates``
+    gave for them (both None with ``carry_params=False``). Each of these is a tuple of flat
+    arrays, one per dtype, holding the leaves of that dtype one after the other in
+    ``jax.tree.leaves`` order (one argument per array crosses to the host, not one per
+    leaf); :func:`state_tree` gives them the structure of the parameters.
+    """
+
+    count: Any
+    buffers: dict
+    params: Any = None
+    applied: Any = None
+
+
+def _find_state(state):
+    if isinstance(state, AdamkitState):
+        return state
+    found = [s for s in jax.tree.leaves(state, is_leaf=lambda x: isinstance(x, AdamkitState))
+             if isinstance(s, AdamkitState)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} AdamkitStates in this state, not one")
+    return found[0]
+
+
+def state_tree(state, params):
+    """``state`` (an :class:`AdamkitState`, or an optax chain's state holding one) with its
+    buffers, ``params`` and ``applied`` in the structure of ``params``."""
+    state = _find_state(state)
+    leaves, treedef = jax.tree.flatten(params)
+    layout = _Layout(leaves)
+    tree = lambda flats: None if flats is None else treedef.unflatten(  # noqa: E731
+        layout.unflatten(list(flats)))
+    return AdamkitState(state.count, {k: tree(v) for k, v in state.buffers.items()},
+                        tree(state.params), tree(state.applied))
+
+
+def framework_params(state, params):
+    """The framework's parameters after the last update, bit for bit whatever its last
+    operation, in the structure of ``params``, from a state made with
+    ``carry_params=True``: use it in place of ``optax.apply_updates(params, updates)``
+    for parameters equal to the framework's at every step."""
+    st = _find_state(state)
+    if st.params is None:
+        raise ValueError("this transformation was made with carry_params=False")
+    return state_tree(st, params).params
+
+
+# ---------------------------------------------------------------------------------------
+# The host side: one adamkit optimizer per (class, preset, keywords), guarded by a lock
+# ---------------------------------------------------------------------------------------
+
+class _Layout:
+    """Where each leaf lives in the flat buffers that cross the callback: the leaves of one
+    dtype are concatenated (one argument per kind of array and dtype, not per leaf: JAX's
+    callback costs per argument). ``groups``: per dtype, its leaves as (index, shape,
+    offset, size)."""
+
+    def __init__(self, leaves):
+        self.n = len(leaves)
+        by = {}
+        for i, x in enumerate(leaves):
+            by.setdefault(np.dtype(jnp.result_type(x)), []).append(i)
+        self.groups = []
+        for dt, idx in by.items():
+            off, entries = 0, []
+            for i in idx:
+                shape = tuple(jnp.shape(leaves[i]))
+                size = int(np.prod(shape, dtype=np.int64))
+                entries.append((i, shape, off, size))
+                off += size
+            self.groups.append((dt, entries, off))
+
+    def flatten(self, leaves):
+        """One flat array per dtype group (a traced concatenation)."""
+        out = []
+        for _, entries, _ in self.groups:
+            parts = [jnp.ravel(leaves[i]) for i, _, _, _ in entries]
+            out.append(parts[0] if len(parts) == 1 else jnp.concatenate(parts))
+        return out
+
+    def unflatten(self, flats):
+        """The leaves (in order) from one flat array per dtype group."""
+        leaves = [None] * self.n
+        for flat, (_, entries, _) in zip(flats, self.groups):
+            for i, shape, off, size in entries:
+                leaves[i] = flat.reshape(shape) if len(entries) == 1 else \
+                    flat[off:off + size].reshape(shape)
+        return leaves
+
+    def views(self, flats):
+        """NumPy views of each leaf into the flat host arrays, in leaf order."""
+        leaves = [None] * self.n
+        for flat, (_, entries, _) in zip(flats, self.groups):
+            for i, shape, off, size in entries:
+                leaves[i] = flat[off:off + size].reshape(shape)
+        return leaves
+
+    def shapes(self):
+        return [jax.ShapeDtypeStruct((total,), dt) for dt, _, total in self.groups]
+
+
+class _Static:
+    """A layout as a static jit argument (equal, and hashed, by its groups)."""
+
+    def __init__(self, layout):
+        self.layout = layout
+        self.key = tuple((str(dt), tuple(entries), total) for dt, entries, total in
+                         layout.groups)
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and other.key == self.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
+class _Host:
+    """The adamkit optimizer of a transformation and the function the callback runs."""
+
+    def __init__(self, spec, lr, keywords, n_threads):
+        self.lock = threading.Lock()
+        self.inner = spec.build(lr, keywords, n_threads)
+        self.names = self.inner._needed_state()
+        self.initial = {k: float(a[0]) for k, a in
+                        self.inner._new_state(np.zeros(1)).items()}
+        self.core = jax.jit(self._core, static_argnums=(0,))
+        self._local = threading.local()
+
+    def _core(self, layout, count, lr, grads, params, bufs, carried):
+        """The traced update: flat arrays through one pure_callback and back. ``bufs``:
+        {buffer: flat arrays}, ``carried``: [] or [q flats, applied flats]. Returns (the
+        updates' leaves, {buffer: flat arrays}, [q flats, applied flats]).
+
+        The step starts from the framework's parameters ``q`` where the parameters given
+        are the ones the last update gave (``applied``, bit for bit), else from the
+        parameters given. The callback returns the framework's new parameters and buffers;
+        the updates and what they give are computed here (:func:`_updates`), with the same
+        addition as ``optax.apply_updates``."""
+        if isinstance(layout, _Static):
+            layout = layout.layout
+        k = len(layout.groups)
+        pf = layout.flatten(params)
+        start = pf if not carried else [jnp.where(_jbits(p) == _jbits(e), q, p)
+                                        for p, q, e in zip(pf, carried[0], carried[1])]
+        args = [count] + ([] if lr is None else [lr]) + layout.flatten(grads) + start
+        for name in self.names:
+            args += list(bufs[name])
+        shapes = layout.shapes() * (1 + len(self.names))
+        dynamic = lr is not None
+        res = jax.pure_callback(
+            lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
+                                        *a[dynamic:]),
+            tuple(shapes), *args)
+        res = list(res)
+        qf = res[:k]
+        uf = [_updates(p, q) for p, q in zip(pf, qf)]
+        out = {name: tuple(res[(j + 1) * k:(j + 2) * k]) for j, name in enumerate(self.names)}
+        extra = [tuple(qf), tuple(p + u for p, u in zip(pf, uf))] if carried else []
+        return layout.unflatten(uf), out, extra
+
+    def step(self, layout, count, lr, *flats):
+        """One update, on the host. In, per dtype group: the gradients, the parameters to
+        start from, each buffer; out: the new parameters, each buffer.
+
+        The arrays returned are this thread's, reused at its next call: XLA copies a
+        callback's results into the output buffers it owns before the call returns, and
+        fresh arrays of millions of elements would cost their page faults at every step."""
+        k = len(layout.groups)
+        flats = [np.asarray(x) for x in flats]      # the callback is given jax.Arrays
+        take = lambda j: flats[j * k:(j + 1) * k]  # noqa: E731
+        pool = self._pool(layout)
+        q = pool["q"]
+        for dst, src in zip(q, take(1)):
+            np.copyto(dst, src)
+        for j, name in enumerate(self.names):
+            for dst, src in zip(pool[name], take(2 + j)):
+                np.copyto(dst, src)
+        q_views = layout.views(q)
+        g_views = [np.ascontiguousarray(x) for x in layout.views(take(0))]
+        b_views = {name: layout.views(pool[name]) for name in self.names}
+        state = [{name: b_views[name][i].reshape(-1) for name in self.names}
+                 for i in range(layout.n)]
+        with self.lock:
+            inner = self.inner
+            with inner._mutating("adamkit.optax update"):
+                inner._set_loaded(int(count), state)
+            if lr is not None:
+                inner.lr = float(lr)
+            inner.step(q_views, g_views)
+        out = list(q)
+        for name in self.names:
+            out += pool[name]
+        return tuple(out)
+
+    def _pool(self, layout):
+        """This thread's arrays for ``layout`` (made at its first call with it)."""
+        key = tuple((str(dt), total) for dt, _, total in layout.groups)
+        local = self._local.__dict__
+        if local.get("key") != key:
+            local["pool"] = {name: [np.empty(total, dt) for dt, _, total in layout.groups]
+                             for name in ("q", *self.names)}
+            local["key"] = key
+        return local["pool"]
+
+
+def _jbits(x):
+    return jax.lax.bitcast_convert_type(x, jnp.uint32 if x.dtype == jnp.float32
+                                        else jnp.uint64)
+
+
+def _updates(p, q):
+    """The update u with p + u == q: q - p, moved by up to _SEARCH units in the last place
+    where p + (q - p) misses q (p + u is monotone in u, and the updates that hit lie on
+    one side: the first hit is the nearest); where none hits, q is not reachable from p
+    by an addition, and u is q - p. Elementwise, in XLA, with the arithmetic of
+    ``optax.apply_updates``; an optimization barrier keeps XLA from looking through u when
+    it is added to p."""
+    u = q - p
+    ok = ((p + u) == q) | jnp.isnan(q)
+    best, up, down = u, u, u
+    for _ in range(_SEARCH):
+        up = jnp.nextafter(up, jnp.asarray(jnp.inf, u.dtype))
+        down = jnp.nextafter(down, jnp.asarray(-jnp.inf, u.dtype))
+        for c in (up, down):
+            hit = ~ok & ((p + c) == q)
+            best = jnp.where(hit, c, best)
+            ok = ok | hit
+    return jax.lax.optimization_barrier(best)
+
+
+_HOSTS = {}
+_HOSTS_LOCK = threading.Lock()
+
+
+def _host(spec, lr, keywords, n_threads):
+    """A cached host (inject_hyperparams calls the factory at every update)."""
+    try:
+        key = (spec.cls_name, spec.preset, lr, tuple(sorted(keywords.items())), n_threads)
+        hash(key)
+    except TypeError:
+        return _Host(spec, lr, keywords, n_threads)
+    with _HOSTS_LOCK:
+        host = _HOSTS.get(key)
+        if host is None:
+            if len(_HOSTS) >= 64:
+                _HOSTS.pop(next(iter(_HOSTS)))
+            host = _HOSTS[key] = _Host(spec, lr, keywords, n_threads)
+        return host
+
+
+# ---------------------------------------------------------------------------------------
+# The transformation
+# ---------------------------------------------------------------------------------------
+
+def _is_tracer(x):
+    return isinstance(x, jax.core.Tracer)
+
+
+def _transformation(cls_name, learning_rate, preset, carry_params, n_threads, hp):
+    given = dict(hp)
+    schedule = None
+    if learning_rate is not None:
+        if isinstance(learning_rate, Schedule) or (isinstance(learning_rate, numbers.Real)
+                                                    and not isinstance(learning_rate, bool)):
+            given["lr"] = learning_rate
+        else:
+            schedule = learning_rate      # an optax schedule, or a (traced) jax value
+    spec = _frameworks.Spec(cls_name, preset, given)
+    if schedule is not None and ({"lr", spec.lr_name} & set(hp)):
+        raise TypeError(f"the learning rate is given twice (learning_rate and "
+                        f"{sorted({'lr', spec.lr_name} & set(hp))})")
+    keywords = {k: _frameworks.plain(v) for k, v in spec.keywords.items()}
+    lr = spec.lr if schedule is None else 1e-3      # a placeholder: set at every step
+    host = _host(spec, lr, keywords, n_threads)
+    names = STATE_NAMES[spec.family]
+    carry = bool(carry_params)
+
+    def init_fn(params):
+        leaves = jax.tree.leaves(params)
+        _check_leaves(leaves, "params")
+        layout = _Layout(leaves)
+        buffers = {names[name]: tuple(jnp.full((total,), host.initial[name], dt)
+                                      for dt, _, total in layout.groups)
+                   for name in host.names}
+        count = jnp.zeros([], jnp.int32)
+        if not carry:
+            return AdamkitState(count, buffers)
+        copy = lambda: tuple(jnp.array(x, copy=True) for x in layout.flatten(leaves))  # noqa: E731
+        return AdamkitState(count, buffers, copy(), copy())
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError(f"adamkit.optax.{cls_name.lower()}: update() needs params (the "
+                             "framework's update is computed from them)")
+        g, treedef = jax.tree.flatten(updates)
+        try:
+            p = treedef.flatten_up_to(params)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"updates and params must have one tree structure "
+                             f"({treedef}): {exc}") from None
+        _check_leaves(p, "params")
+        layout = _Layout(p)
+        want = [(total,) for _, _, total in layout.groups]
+        try:
+            bufs = {name: tuple(state.buffers[names[name]]) for name in host.names}
+            carried = [] if not carry else [tuple(state.params), tuple(state.applied)]
+            flats = [x for b in bufs.values() for x in b] + [x for c in carried for x in c]
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(f"not the state of this transformation: {exc!r}") from None
+        if any(tuple(jnp.shape(x)) != want[i % len(want)] for i, x in enumerate(flats)) or \
+                len(flats) != len(want) * (len(bufs) + len(carried)):
+            raise ValueError(f"the state was made for other parameters (flat arrays "
+                             f"{[tuple(jnp.shape(x)) for x in flats]}, these need "
+                             f"{want} per buffer)")
+        for i, (a, b) in enumerate(zip(g, p)):
+            if jnp.shape(a) != jnp.shape(b) or jnp.result_type(a) != jnp.result_type(b):
+                raise ValueError(f"leaf {i}: the gradient is {jnp.result_type(a)} "
+                                 f"{jnp.shape(a)}, the parameter {jnp.result_type(b)} "
+                                 f"{jnp.shape(b)}")
+        lr = None
+        if schedule is not None:
+            lr = jnp.asarray(schedule(state.count) if callable(schedule) else schedule)
+        args = (state.count, lr, g, p, bufs, carried)
+        if any(_is_tracer(x) for x in jax.tree.leaves(args)):
+            res = host._core(layout, *args)
+        else:                       # eagerly: the same, compiled once per tree of arrays
+            res = host.core(_Static(layout), *args)
+        u, out, extra = res
+        new = AdamkitState(state.count + jnp.asarray(1, jnp.int32),
+                           {names[name]: out[name] for name in host.names})
+        if carry:
+            new = new._replace(params=extra[0], applied=extra[1])
+        return treedef.unflatten(u), new
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def _check_leaves(leaves, what):
+    for i, x in enumerate(leaves):
+        dt = np.dtype(jnp.result_type(x))
+        if dt not in _FLOATS:
+            raise TypeError(f"{what} leaf {i} is {dt}; adamkit updates float32 and float64 "
+                            "arrays (float64 needs jax_enable_x64)")
+
+
+_DOC = """{what}, as ``preset``'s framework computes it, as an optax transformation.
+
+    Parameters
+    ----------
+    learning_rate : float, optax schedule, adamkit schedule or jax scalar, optional
+        The learning rate. A float (or an ``adamkit.schedules`` schedule) is used exactly
+        as the preset's framework rounds it; an optax schedule is evaluated in JAX at each
+        step (``schedule(count)``, count = steps taken) and its value passed to the core.
+        Default: the preset's.
+    preset : str or None (required)
+        The framework whose update runs, bit for bit (``"optax"``, ``"tensorflow"``,
+        ``"keras"``, ``"pytorch"``, ...); None for adamkit's own rule.
+    carry_params : bool, default True
+        Keep the framework's parameters in the state (see the module's documentation):
+        exact trajectories for every preset, at the cost of two parameter-sized arrays.
+    n_threads : int or None
+        OpenMP threads of the C core (the bits do not depend on it).
+    **hyperparameters
+        The preset's keywords under its framework's names or adamkit's (``b1``/``betas``,
+        ``eps``, ...), plus ``maximize``.
+
+    Returns
+    -------
+    optax.GradientTransformation
+        Its ``update(updates, state, params)`` needs ``params``.
+    """
+
+
+def _make(cls_name, what):
+    def factory(learning_rate=None, *, preset, carry_params=True, n_threads=None,
+                **hyperparameters) -> optax.GradientTransformation:
+        extra = hyperparameters.get("hyperparameters")
+        if isinstance(extra, dict):   # optax.inject_hyperparams passes **kwargs by name
+            hyperparameters = {**{k: v for k, v in hyperparameters.items()
+                                  if k != "hyperparameters"}, **extra}
+        return _transformation(cls_name, learning_rate, preset, carry_params, n_threads,
+                               hyperparameters)
+    factory.__name__ = factory.__qualname__ = cls_name.lower()
+    factory.__doc__ = _DOC.format(what=what)
+    return factory
+
+
+adam = _make("Adam", "Adam (``amsgrad=True``: AMSGrad)")
+adamw = _make("AdamW", "Adam with decoupled weight decay")
+adamax = _make("AdaMax", "AdaMax")
+rmsprop = _make("RMSProp", "RMSProp")

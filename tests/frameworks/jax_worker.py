@@ -1,0 +1,243 @@
+"""adamkit.optax against optax and TensorFlow, run inside the framework environment
+(jax/jaxlib 0.10.2, optax 0.2.8).
+
+Usage: python jax_worker.py DATA.npz OUT_DIR [x64]  (started by tests/test_frameworks.py
+through adamkit.tools.elsewhere). Without ``x64`` (JAX's default, float32):
+
+* ``record-jax-*``: an MLP on load_digits trained by a jitted train step with
+  ``adamkit.optax.adam(preset="tensorflow")`` (and Keras's, with global_clipnorm): every
+  step's gradients and parameters, for tf_worker.py to replay through TensorFlow;
+* ``optax_*``: ``optax.adam``/``adamw``/``rmsprop`` and ``adamkit.optax``'s with
+  ``preset="optax"`` in the same jitted step (update and apply_updates in one jax.jit), on
+  one gradient sequence: the parameters after every step, by both, and adamkit's
+  ``framework_params``;
+* ``behaviour``: eager equals jit, optax.chain with an optax schedule, inject_hyperparams,
+  parameters changed between steps, errors.
+
+With ``x64``: the TensorFlow recording in float64. OUT_DIR/jax-results[-x64].json says what
+ran and what failed.
+"""
+
+import json
+import os
+import sys
+import traceback
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+X64 = len(sys.argv) > 3 and sys.argv[3] == "x64"
+if X64:
+    os.environ["JAX_ENABLE_X64"] = "1"
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+import adamkit  # noqa: E402
+import adamkit.optax as ako  # noqa: E402
+from adamkit import presets  # noqa: E402
+
+DATA, OUT = sys.argv[1], sys.argv[2]
+D = np.load(DATA)
+DT = np.float64 if X64 else np.float32
+X, Y = D["x"].astype(DT), D["y"]
+RESULTS = {"versions": {"jax": jax.__version__, "optax": optax.__version__,
+                        "numpy": np.__version__, "adamkit": adamkit.__version__,
+                        "jax_enable_x64": bool(jax.config.jax_enable_x64)}}
+SHAPES = [(32, 64), (32,), (10, 32), (10,)]
+
+
+def init_params():
+    rng = np.random.default_rng(0)
+    out = []
+    for s in SHAPES:
+        bound = 1 / np.sqrt(s[-1] if len(s) > 1 else 32)
+        out.append(rng.uniform(-bound, bound, s).astype(DT))
+    return {"w1": out[0], "b1": out[1], "w2": out[2], "b2": out[3]}
+
+
+def loss_fn(p, x, y):
+    h = jnp.tanh(x @ p["w1"].T + p["b1"])
+    logits = h @ p["w2"].T + p["b2"]
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+def record(name, tx, steps=40):
+    params = jax.tree.map(jnp.asarray, init_params())
+    state = tx.init(params)
+
+    @jax.jit
+    def train_step(params, state, x, y):
+        grads = jax.grad(loss_fn)(params, x, y)
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, grads
+
+    # the leaves in the order the transformation sees them (jax.tree.leaves: sorted keys);
+    # TensorFlow gets its variables in this order too (a global norm sums in list order)
+    order = sorted(params)
+    init = [np.asarray(params[k]).copy() for k in order]
+    grads, ps, exact = [[] for _ in order], [[] for _ in order], [[] for _ in order]
+    rng = np.random.default_rng(1)
+    for _ in range(steps):
+        i = rng.choice(len(Y), 64, replace=False)
+        params, state, g = train_step(params, state, X[i], Y[i])
+        q = ako.framework_params(state, params)
+        for j, k in enumerate(order):
+            grads[j].append(np.asarray(g[k]).copy())
+            ps[j].append(np.asarray(params[k]).copy())
+            exact[j].append(np.asarray(q[k]).copy())
+    arrays = {}
+    for j in range(len(order)):
+        arrays[f"init{j}"], arrays[f"grads{j}"] = init[j], np.array(grads[j])
+        arrays[f"params{j}"], arrays[f"exact{j}"] = np.array(ps[j]), np.array(exact[j])
+    np.savez(os.path.join(OUT, f"record-{name}.npz"), **arrays)
+    return f"{steps} steps, {len(order)} leaves, {DT.__name__}"
+
+
+def optax_match(name, shapes, steps=100):
+    """optax's optimizer and adamkit.optax's (preset="optax") on one gradient sequence,
+    each in ``jax.jit(update + apply_updates)``."""
+    alias, kw = {"adam": ("adam", {}), "adamw": ("adamw", {}), "adamax": ("adamax", {}),
+                 "rmsprop": ("rmsprop", {"momentum": 0.9})}[name]
+    rng = np.random.default_rng(2)
+    p0 = [(0.05 * rng.standard_normal(s)).astype(DT) for s in shapes]
+    gs = [[(rng.standard_normal(s) * 0.1 + 0.5 * p).astype(DT) for p, s in zip(p0, shapes)]
+          for _ in range(steps)]
+    lr = 3e-3
+    out = {}
+    for who, tx in (("optax", getattr(optax, alias)(lr, **kw)),
+                    ("adamkit", getattr(ako, alias)(lr, preset="optax", **kw))):
+        @jax.jit
+        def step(params, state, g):
+            u, state = tx.update(g, state, params)
+            return optax.apply_updates(params, u), state
+        params = [jnp.asarray(p) for p in p0]
+        state = tx.init(params)
+        rows, exact = [], []
+        for g in gs:
+            params, state = step(params, state, [jnp.asarray(x) for x in g])
+            rows.append(np.concatenate([np.asarray(x).ravel() for x in params]))
+            if who == "adamkit":
+                exact.append(np.concatenate([np.asarray(x).ravel()
+                                             for x in ako.framework_params(state, params)]))
+        out[who] = np.array(rows)
+        if exact:
+            out["adamkit_exact"] = np.array(exact)
+    out["init"] = np.concatenate([p.ravel() for p in p0])
+    np.savez(os.path.join(OUT, f"optax_{name}{'_multi' if len(shapes) > 1 else ''}.npz"),
+             **out)
+    return f"{steps} steps, shapes {shapes}"
+
+
+def behaviour():
+    """Eager equals jit; optax.chain with an optax schedule; inject_hyperparams; parameters
+    changed between steps; errors. Returns {check: "ok..." or a failure}."""
+    res = {}
+    rng = np.random.default_rng(3)
+    params = {k: jnp.asarray(v) for k, v in init_params().items()}
+    grads = [jax.tree.map(lambda p: jnp.asarray(
+        (rng.standard_normal(p.shape) * 0.1).astype(DT)), params) for _ in range(8)]
+
+    def run(tx, jit, params=params, apply=True, steps=8):
+        state = tx.init(params)
+        upd = jax.jit(tx.update) if jit else tx.update
+        for g in grads[:steps]:
+            u, state = upd(g, state, params)
+            params = optax.apply_updates(params, u) if apply else params
+        return params, state
+
+    def same(a, b):
+        la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+        return len(la) == len(lb) and all(
+            np.asarray(x).dtype == np.asarray(y).dtype and
+            np.asarray(x).tobytes() == np.asarray(y).tobytes() for x, y in zip(la, lb))
+
+    def check(name, fn):
+        try:
+            ok = fn()
+            res[name] = "ok" if ok is True else f"FAILED: {ok}"
+        except Exception:
+            res[name] = "FAILED: " + traceback.format_exc()
+
+    tf = lambda **kw: ako.adam(1e-2, preset="tensorflow", **kw)  # noqa: E731
+    check("eager equals jit", lambda: same(run(tf(), False), run(tf(), True)))
+    # staircase: 1e-2 * 0.5**k, the same value eagerly and under jit
+    sched = optax.exponential_decay(1e-2, transition_steps=3, decay_rate=0.5, staircase=True)
+    # optax.clip is elementwise (exact under jit and eagerly alike)
+    chain = lambda lr=sched: optax.chain(optax.clip(0.15),  # noqa: E731
+                                         ako.adam(lr, preset="keras_tensorflow"))
+    check("chain + schedule: eager equals jit", lambda: same(run(chain(), False),
+                                                             run(chain(), True)))
+
+    def schedule_used():
+        # the schedule's value reaches the core: the run equals a constant 1e-2 for the
+        # 3 steps before the first decay, and differs after
+        a, b = ([np.asarray(x) for x in run(chain(lr), True, steps=k)[0].values()]
+                for lr, k in ((sched, 3), (1e-2, 3)))
+        c, d = ([np.asarray(x) for x in run(chain(lr), True, steps=8)[0].values()]
+                for lr in (sched, 1e-2))
+        return (all(np.array_equal(x, y) for x, y in zip(a, b)) and
+                not all(np.array_equal(x, y) for x, y in zip(c, d))) or "no"
+    check("chain + schedule: the schedule is used", schedule_used)
+    inj = optax.inject_hyperparams(ako.adam, static_args=("preset",))
+    # TensorFlow rounds its learning rate to float32: an injected float32 0.01 is the same
+    check("inject_hyperparams equals a constant lr", lambda: same(
+        run(inj(learning_rate=1e-2, preset="tensorflow"), True)[0], run(tf(), True)[0]))
+
+    def changed():
+        # 3 steps, then the parameters are changed outside the optimizer: the next step
+        # starts from them, as carry_params=False (which always does) from the same state
+        tx = ako.adam(1e-2, preset="optax")
+        state, p = tx.init(params), params
+        for g in grads[:3]:
+            u, state = jax.jit(tx.update)(g, state, p)
+            p = optax.apply_updates(p, u)
+        p = jax.tree.map(lambda x: x + 0.25, p)
+        u, _ = jax.jit(tx.update)(grads[3], state, p)
+        plain = ako.adam(1e-2, preset="optax", carry_params=False)
+        u2, _ = jax.jit(plain.update)(grads[3], ako.AdamkitState(state.count, state.buffers),
+                                      p)
+        return same(u, u2) or "a changed parameter was not taken as given"
+    check("parameters changed between steps are taken as given", changed)
+
+    def raises(exc, fn):
+        try:
+            fn()
+        except exc:
+            return True
+        return f"no {exc.__name__}"
+    check("update without params raises ValueError",
+          lambda: raises(ValueError, lambda: tf().update(grads[0], tf().init(params))))
+    check("integer leaves raise TypeError",
+          lambda: raises(TypeError, lambda: tf().init({"a": jnp.zeros(3, jnp.int32)})))
+    check("a preset's refused value raises",
+          lambda: raises(ValueError, lambda: ako.adam(1e-3, preset="optax", mu_dtype="bf16")))
+    return res
+
+
+def main():
+    suffix = "-x64" if X64 else ""
+    tasks = {f"record-jax-tf1_adam_{'f64' if X64 else 'f32'}":
+             lambda: record(f"jax-tf1_adam_{'f64' if X64 else 'f32'}",
+                            ako.adam(1e-2, preset="tensorflow"))}
+    if not X64:
+        tasks["record-jax-keras_adam_gclip_f32"] = lambda: record(
+            "jax-keras_adam_gclip_f32",
+            ako.adam(1e-2, preset="keras_tensorflow", global_clipnorm=0.5, weight_decay=1e-3))
+        for name in ("adam", "adamw", "adamax", "rmsprop"):
+            tasks[f"optax_{name}"] = lambda name=name: optax_match(name, [(1000,)])
+        RESULTS["per_arrays"] = bool(presets.get("optax", "adam").per_arrays)
+        if RESULTS["per_arrays"]:
+            for name in ("adam", "adamw"):
+                tasks[f"optax_{name}_multi"] = lambda name=name: optax_match(name, SHAPES)
+        tasks["behaviour"] = behaviour
+    for name, fn in tasks.items():
+        try:
+            RESULTS[name] = fn()
+        except Exception:
+            RESULTS[name] = "failed: " + traceback.format_exc()
+    with open(os.path.join(OUT, f"jax-results{suffix}.json"), "w") as f:
+        json.dump(RESULTS, f, indent=1)
+
+
+main()
