@@ -325,7 +325,7 @@ def _updates(p, q):
     return jax.lax.optimization_barrier(best)
 
 
-_HOSTS = {}
+_HOSTS: dict = {}
 _HOSTS_LOCK = threading.Lock()
 
 

@@ -103,7 +103,7 @@ class _Group:
 class _Optimizer(torch.optim.Optimizer):
     """The machinery of :class:`Adam`, :class:`AdamW`, :class:`AdaMax`, :class:`RMSprop`."""
 
-    _cls_name = None
+    _cls_name: str = ""              # set by each optimizer class
     _state_names = STATE_NAMES
 
     def __init__(self, params, lr=None, *, preset=_REQUIRED, n_threads=None,

@@ -186,6 +186,7 @@ class BlockSum:
             send = self._recv[:0]
         else:
             send = self._send
+            assert send is not None          # k > 1 here
             for (a, b), at in zip(self.shards, self._sdispls):
                 for j, e in enumerate(entries):
                     send[at + j * (b - a):at + (j + 1) * (b - a)] = e[2][a:b]

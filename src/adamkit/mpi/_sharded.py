@@ -112,7 +112,7 @@ class ShardedOptimizer:
             raise error
         self._rule = rule
         self._t = 0
-        self._layout: Optional[tuple] = None
+        self._layout: Any = None           # ((size, dtype), ...) once known
         self._pieces: list = []
         self._prepared: dict = {}
 
@@ -144,7 +144,8 @@ class ShardedOptimizer:
     def _new_piece(self, size: int, dtype: np.dtype, a: int, b: int):
         """The optimizer of elements ``[a, b)`` of an array of ``size`` elements."""
         opt = self._cls(**self._kw)
-        rule, changes = opt._rule, {}
+        rule = opt._rule
+        changes: dict = {}
         if rule.split is not None:
             s = rule.split(size, dtype == np.float32)
             bounds = (0, int(s), size) if isinstance(s, (int, np.integer)) \
@@ -318,7 +319,8 @@ class ShardedOptimizer:
         if any(dict(s["ops"]) != ops for s in shards):
             raise ValueError("the state was made by a different update rule: "
                              f"{shards[0]['ops']} != {ops}")
-        t, layout = ts.pop(), layouts.pop()
+        t = ts.pop()
+        layout: Any = layouts.pop()
         if layout is not None:
             layout = tuple((int(s), np.dtype(d)) for s, d in layout)
             if self._layout is not None and layout != self._layout:
@@ -347,7 +349,7 @@ class ShardedOptimizer:
                 "state": state}
 
 
-def _assemble(shards: list, pc: _Piece, layout: tuple) -> Optional[list]:
+def _assemble(shards: list, pc: _Piece, layout: tuple) -> Any:
     """The state of elements ``[pc.start, pc.stop)`` of array ``pc.array`` from the
     shards' pieces (None if the shards hold no state yet)."""
     out, covered = None, 0

@@ -23,6 +23,7 @@ import argparse
 import os
 import platform
 import resource
+from typing import Any
 
 import numpy as np
 from mpi4py import MPI
@@ -54,7 +55,8 @@ class _Case:
         self.method, self.comm, self.grads = method, comm, grads
         self.p = np.linspace(-1, 1, n).astype(dtype)
         P, itemsize = comm.size, np.dtype(dtype).itemsize
-        self.sums = None
+        self.sums: Any = None
+        self.opt: Any
         if method == "allreduce+adam":
             self.g = np.empty(n, dtype)
             self.opt = adamkit.Adam(lr=1e-3)
@@ -107,7 +109,7 @@ def run(sizes: list, dtype: np.dtype, nblocks: int, repeat: int, methods: list,
         grads = [np.random.default_rng(b).standard_normal(n).astype(dtype)
                  for b in range(lo, hi)]
         cases = [_Case(m, comm, n, dtype, nblocks, grads) for m in methods]
-        times = {m: [] for m in methods}
+        times: dict = {m: [] for m in methods}
         for c in cases:                       # warm-up: first touch, state allocation
             c.step()
         for _ in range(repeat):               # interleaved rounds
