@@ -71,6 +71,8 @@ def adam(ops, s, p, g, m, v, vhat=None):
         num = g * s["c1"] + s["b1"] * m
     elif numer in (R.NUM_NADAM, R.NUM_NADAM_FMA):
         num = s["b1"] * m * s["bc1n"] + s["c1"] * g * s["bc1"]
+    elif numer in (R.NUM_NADAM_DIV, R.NUM_NADAM_DIV_FMA):
+        num = s["b1"] * (m / s["bc1n"]) + s["c1"] * (g / s["bc1"])
     else:
         num = m
     denom = o["denom"]
@@ -80,7 +82,7 @@ def adam(ops, s, p, g, m, v, vhat=None):
         d = np.sqrt(w / s["bc2"] + s["eps_root"]) + s["eps"]
     elif denom == R.D_MULBC_SQRT_EPS:
         d = np.sqrt(w * s["bc2"]) + s["eps"]
-    elif denom == R.D_FMABC_SQRT_EPS:
+    elif denom in (R.D_FMABC_SQRT_EPS, R.D_MULBC_EPSR_SQRT_EPS):
         d = np.sqrt(w * s["bc2"] + s["eps_root"]) + s["eps"]
     elif denom == R.D_EPS:
         d = w + s["eps"]
@@ -97,6 +99,8 @@ def adam(ops, s, p, g, m, v, vhat=None):
         u = np.clip(s["alpha"] / d, s["lo"], s["hi"]) * num
     elif step == R.U_MUL_DIV_DSCALE:
         u = num * s["alpha"] / (s["dscale"] * d)
+    elif step == R.U_DIV_BC:
+        u = num / (s["bc1"] * d)
     else:  # U_MUL_DIV, U_SCALE_DIV
         u = num * s["alpha"] / d
     apply = o["apply"]

@@ -88,7 +88,7 @@ def replay(grads, params, states, meta, name="", n_threads=None, **options):
         if unknown:
             raise ValueError(f"{name}: state arrays {sorted(unknown)} are not known to the "
                              f"{framework} {optimizer} preset ({sorted(row.states)})")
-    ps = [p[0].copy() for p in P]
+    ps = [np.array(p[0]) for p in P]            # an ndarray also for a 0-d array
     # start from the recorded initial state (framework names -> adamkit buffers)
     init = []
     for p, st in zip(ps, S):
@@ -104,7 +104,8 @@ def replay(grads, params, states, meta, name="", n_threads=None, **options):
     maxes = {}
     first_array = ""
     for t in range(1, T + 1):
-        opt.step(ps if multi else ps[0], [g[t - 1] for g in G] if multi else G[0][t - 1])
+        opt.step(ps if multi else ps[0],
+                 [np.asarray(g[t - 1]) for g in G] if multi else G[0][t - 1])
         worst = 0.0
         for k, (p, want_p, st) in enumerate(zip(ps, P, S)):
             mine = opt._state[k]
