@@ -13,6 +13,11 @@ limit to an older instruction set (XLA's ``--xla_cpu_max_isa``, OpenBLAS's
 ``OPENBLAS_CORETYPE``), so that both paths are proven on one machine; each recording says
 which path it took (its ``cpu`` and ``env``), and its replay takes the same.
 
+Keras 3 runs once more per backend with ``KERAS_FLOATX=float64`` (``keras.config.set_floatx``,
+as a float64 model needs; the presets' ``floatx`` option), and the torch backend once more on
+one thread (``OMP_NUM_THREADS=1``: ATen splits sums of 32768 elements or more between its
+threads, the presets' ``torch_threads``).
+
 Keras 3's eager TensorFlow mode (``keras_adapter`` with ``KERAS_ADAPTER_MODE=eager`` and
 ``KERAS_BACKEND=tensorflow``; preset ``keras_tensorflow_eager``) replays at 0 ULP too
 (notes/keras-recipes.md) but takes about 9 minutes on two cores, so it is left out of the
@@ -37,6 +42,14 @@ STACKS = {
             ("keras_adapter", {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"},
              {"tag": "avx2", "only": "rmsprop"}),
             ("keras_adapter", {"KERAS_BACKEND": "torch"}),
+            ("keras_adapter", {"KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"},
+             {"tag": "omp1", "only": "_large"}),
+            ("keras_adapter", {"KERAS_BACKEND": "tensorflow", "KERAS_FLOATX": "float64"},
+             {"tag": "floatx64"}),
+            ("keras_adapter", {"KERAS_BACKEND": "jax", "KERAS_FLOATX": "float64"},
+             {"tag": "floatx64"}),
+            ("keras_adapter", {"KERAS_BACKEND": "torch", "KERAS_FLOATX": "float64"},
+             {"tag": "floatx64"}),
             ("keras_adapter", {"KERAS_BACKEND": "jax", "KERAS_ADAPTER_MODE": "eager"}),
             ("tf_keras_adapter", {}),
         ],

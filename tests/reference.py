@@ -43,11 +43,14 @@ def adam(ops, s, p, g, m, v, vhat=None):
     """One Adam-family step in float64; returns new (p, m, v, vhat)."""
     o = ops
     p, g, m, v = (np.asarray(x, dtype=np.float64) for x in (p, g, m, v))
-    p0 = p
+    p0, g_in = p, g
     g = _grad(o, s, g, p)
     p = _decouple(o, s, p)
     first = o["first"]
-    if first == R.M_LERP_FMA_HI:
+    if first == R.M_LERP_FMA_GS:       # g0 * gmul, g0 the gradient before grad_scale
+        g0 = -np.asarray(g_in, dtype=np.float64) if o["maximize"] else g_in
+        m = m + (np.asarray(g0, dtype=np.float64) * s["gmul"] - m) * s["c1"]
+    elif first == R.M_LERP_FMA_HI:
         m = g + s["c1"] * (g - m)
     elif first in (R.M_AXPBY, R.M_SCAL_FMA, R.M_AXPBY_FMA):
         m = s["b1"] * m + s["c1"] * g

@@ -110,8 +110,12 @@ enum {
     ADAM_C_M_LERP_FMA = 2,    /* fma(c1, g - m, m)          (PyTorch >= 2.1 lerp) */
     ADAM_C_M_SCAL_FMA = 3,    /* fma(c1, g, m * b1)         (scal, then FMA axpy) */
     ADAM_C_M_AXPBY_FMA = 4,   /* fma(b1, m, c1 * g)                               */
-    ADAM_C_M_LERP_FMA_HI = 5  /* fma(c1, g - m, g)  (PyTorch lerp, weight >= 0.5:
+    ADAM_C_M_LERP_FMA_HI = 5, /* fma(c1, g - m, g)  (PyTorch lerp, weight >= 0.5:
                                  the caller passes c1 = weight - 1)                */
+    ADAM_C_M_LERP_FMA_GS = 6  /* fma(c1, fma(g0, gmul, -m), m), g0 the gradient before
+                                 grad_scale: the scaled gradient g = g0 * gmul (which
+                                 the other stages see) is contracted into g - m
+                                 (Keras-JAX clipnorm under jit; with GSCALE_MUL)   */
 };
 /* second: the second moment v (or the AdaMax infinity norm u). */
 enum {

@@ -350,7 +350,8 @@ cdef class Core:
     cdef list _st                      # [{buffer: array}] per parameter array, or None
     cdef _Bound _b
     cdef tuple _mults                  # the lr_mult of the bound step (None: all 1)
-    cdef list _keys                    # [(is_float32, multiplier)] of the scalar sets
+    cdef list _keys                    # [(is_float32, multiplier[, array])] of the scalar
+                                       # sets (the array: a rule with scalars per array)
     cdef ak_scalars *_sets
     cdef Py_ssize_t _nsets
     cdef long _owner                   # the thread in a mutation (0: none)
@@ -585,8 +586,9 @@ cdef class Core:
 
     cdef tuple _keys_for(self, list ps, tuple mults):
         keys, index = [], []
+        each = self._rule.scalars_each
         for i, p in enumerate(ps):
-            key = (p.dtype == _F32, 1.0 if mults is None else mults[i])
+            key = (p.dtype == _F32, 1.0 if mults is None else mults[i]) + ((i,) if each else ())
             if key not in keys:
                 keys.append(key)
             index.append(keys.index(key))
@@ -604,7 +606,7 @@ cdef class Core:
             raise MemoryError()
         memset(sets, 0, k * sizeof(ak_scalars))
         for j in range(len(keys)):
-            f32[j], mult[j] = keys[j]
+            f32[j], mult[j] = keys[j][0], keys[j][1]
         free(self._sets)
         free(self._key_f32)
         free(self._key_mult)
@@ -622,7 +624,8 @@ cdef class Core:
 
     cdef int _compute_scalars(self, dict hp, long long t, double lr) except -1:
         """This step's scalars for every (dtype, multiplier) set: all of them before any
-        array is written (a recipe may raise)."""
+        array is written (a recipe may raise). A rule with scalars per array
+        (``Rule.scalars_each``) has one set per array, its values from ``hp["_each"]``."""
         cdef Py_ssize_t j
         cdef ak_scalars *s
         cdef bint f32
@@ -638,7 +641,8 @@ cdef class Core:
                                    self._chp[3], f32)
             else:
                 memset(s, 0, sizeof(ak_scalars))
-                set_doubles(s, self._fam_name, self._rule.scalars(hp, t, lr * mult, f32))
+                hpj = hp if "_each" not in hp else {**hp, **hp["_each"][self._keys[j][2]]}
+                set_doubles(s, self._fam_name, self._rule.scalars(hpj, t, lr * mult, f32))
         return 0
 
     cdef int _run(self, _Bound b) except -1:

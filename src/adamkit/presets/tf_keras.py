@@ -66,7 +66,7 @@ def legacy(meta):
 
 PRESETS = keras.presets(
     "tf_keras", "tf_keras", "tf_keras.optimizers.Adam/AdamW 2.21 (new optimizer)",
-    "tf_keras RMSprop (graph-rewritten: x * rsqrt(den))") + (
+    "tf_keras RMSprop (graph-rewritten: x * rsqrt(den))", floatx=False) + (
     Preset("tf_keras_legacy", "adam", "adam", _legacy_adam_rule,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
                      "amsgrad": False, "decay": 0.0},
