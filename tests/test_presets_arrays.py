@@ -118,3 +118,18 @@ def test_sum_xla_windows_each_long_dimension():
             s += v
         want += s
     assert sum_xla(x, False) == want
+
+
+def test_sum_eigen_blocks_on_a_thread_pool():
+    from adamkit.presets._context import tf_threads
+    from adamkit.presets._reductions import eigen_threads, sum_eigen
+    assert eigen_threads(108387, True, 8) == 1 and eigen_threads(108388, True, 8) == 2
+    assert eigen_threads(54193, False, 8) == 1 and eigen_threads(54194, False, 8) == 2
+    assert eigen_threads(10**7, True, 3) == 3
+    rng = np.random.default_rng(3)
+    xs = [(rng.standard_normal(200003) * 10.0 ** rng.uniform(-3, 3, 200003)).astype(
+        np.float32) ** 2 for _ in range(8)]
+    assert any(sum_eigen(x, True, 2) != sum_eigen(x, True, 1) for x in xs)
+    small = xs[0][:100000]                            # below the cost model's 2 threads
+    assert sum_eigen(small, True, 2) == sum_eigen(small, True, 1)
+    assert tf_threads({"TF_NUM_INTRAOP_THREADS": "3"}) == 3

@@ -52,13 +52,22 @@ keras.config.set_floatx(FLOATX)
 
 
 def paths():
-    """What the framework chose on this CPU: on the torch backend, torch's intra-op threads
-    (ATen's sums of >= 32768 elements are split between them: the clip norms)."""
-    if BACKEND != "torch":
-        return {}
-    import torch
-    return {"torch_threads": torch.get_num_threads(),
-            "aten_capability": torch.backends.cpu.get_cpu_capability()}
+    """What the framework chose on this CPU: the intra-op threads that large sums (the clip
+    norms) are split between: torch's (ATen, from 32768 elements) and TensorFlow's (Eigen,
+    from 108388 float32 / 54194 float64 elements: TF_NUM_INTRAOP_THREADS or the CPUs this
+    process may run on, as TensorFlow sizes its pool)."""
+    if BACKEND == "torch":
+        import torch
+        return {"torch_threads": torch.get_num_threads(),
+                "aten_capability": torch.backends.cpu.get_cpu_capability()}
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+        n = tf.config.threading.get_intra_op_parallelism_threads()
+        if n <= 0:
+            n = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0") or 0) or len(
+                os.sched_getaffinity(0))
+        return {"tf_threads": n}
+    return {}
 
 FRAMEWORK = f"keras_{BACKEND}" + ("_eager" if MODE == "eager" and BACKEND != "torch" else "")
 
@@ -126,7 +135,14 @@ def _wide_cases(cases):
             and c.stream == "small" and c.arrays is None]
 
 
-CASES += _mlp_cases(CASES) + _wide_cases(CASES)
+#: a kernel of 120701 elements: TensorFlow splits its norm between its threads (Eigen's cost
+#: model, from 108388 float32 elements), torch too (ATen, from 32768)
+BIG = (("kernel", (301, 401)), ("bias", (401,)))
+
+CASES += _mlp_cases(CASES) + _wide_cases(CASES) + [
+    Case("adam", f"{v}_big", {k: 1.0}, arrays=BIG, steps=20,
+         description=f"Adam({k}=1.0) on a 301x401 kernel and a bias")
+    for v, k in (("clipnorm", "clipnorm"), ("globalclipnorm", "global_clipnorm"))]
 
 
 def versions():

@@ -4,17 +4,29 @@ torch backends.
 
 Each backend rounds differently: TensorFlow's kernels (no FMA, flush-to-zero, Grappler
 rewrites), XLA under jit (FMA contraction, ``x * rsqrt(y)``), ATen and MKL's sqrt on the
-torch backend. Gradient clipping computes its norms with the backend's own reduction.
-Evidence: conformance/notes/keras-recipes.md, 0-ULP replays of the live recordings (the
-clip-norm cases under jax.jit and on the torch backend are pinned: conformance/pins.py).
-tf_keras (the Keras 2 API of TensorFlow 2.21) shares this module's recipes.
+torch backend. Gradient clipping computes its norms with the backend's own reduction
+(Eigen's and ATen's on the framework's threads, ``tf_threads`` and ``torch_threads``;
+XLA's); per-tensor clipnorm gives each array its own scalars. ``floatx`` is
+keras.config.floatx() (float64 for a float64 model). Evidence:
+conformance/notes/keras-recipes.md, 0-ULP replays of the live recordings;
+the JAX backend refuses the clip norms XLA does not sum with its tree reduction
+(``xla_norms_reproduced``). tf_keras (the Keras 2 API of TensorFlow 2.21) shares this
+module's recipes.
 """
 
 import numpy as np
 
 from .. import _vocab as V
 from .._rules import Rule
-from ._context import ESTIMATE_OPTIONS, TORCH_THREADS, XLA_ISA, check_choice, estimate_ops, xla_ops
+from ._context import (
+    ESTIMATE_OPTIONS,
+    TF_THREADS,
+    TORCH_THREADS,
+    XLA_ISA,
+    check_choice,
+    estimate_ops,
+    xla_ops,
+)
 from ._floats import F, T, adam_scalars, ftz, mkl_sqrt, powT, rmsprop_scalars
 from ._preset import Preset, refuse
 from ._reductions import XLA_YNN_MIN, sum_aten, sum_eigen, sum_xla
@@ -103,7 +115,7 @@ def _total(backend, hp, x):
     """ops.sum of an array: the backend's own reduction."""
     f32 = x.dtype == np.float32
     if backend in _TF_LIKE:
-        return sum_eigen(x.reshape(-1), f32)
+        return sum_eigen(x.reshape(-1), f32, int(hp["tf_threads"]))
     if backend in ("jax", "jax_eager"):
         return sum_xla(x, f32)
     return sum_aten(x.reshape(-1), f32, int(hp["torch_threads"]))
@@ -284,7 +296,8 @@ def presets(framework, backend, adam_api, rmsprop_api, floatx=True):
                   meta_keys=("floatx",) if floatx else ())
     fx = {"floatx": "float32"} if floatx else {}
     adam = {**ADAM_DEFAULTS, **fx, **(ESTIMATE_OPTIONS if backend == "torch" else {}),
-            **({"torch_threads": TORCH_THREADS} if backend == "torch" else {})}
+            **({"torch_threads": TORCH_THREADS} if backend == "torch" else {}),
+            **({"tf_threads": TF_THREADS} if backend in _TF_LIKE else {})}
     rms = {**RMSPROP_DEFAULTS, **fx, **(ESTIMATE_OPTIONS if backend in _ESTIMATING else {}),
            **({"xla_isa": XLA_ISA} if backend == "jax" else {})}
     rms_variants = ({"momentum": 0.9}, {"centered": True}) + (
