@@ -18,6 +18,11 @@ model of ``make_streams.py`` (an MLP on the digits) trained with the framework's
 training API and schedules, every parameter array replayed together
 (notes/real-training.md).
 
+Keras 3 runs once more per backend with ``KERAS_FLOATX=float64`` (``keras.config.set_floatx``,
+as a float64 model needs; the presets' ``floatx`` option), and the torch backend once more on
+one thread (``OMP_NUM_THREADS=1``: ATen splits sums of 32768 elements or more between its
+threads, the presets' ``torch_threads``).
+
 Keras 3's eager TensorFlow mode (``keras_adapter`` with ``KERAS_ADAPTER_MODE=eager`` and
 ``KERAS_BACKEND=tensorflow``; preset ``keras_tensorflow_eager``) replays at 0 ULP too
 (notes/keras-recipes.md) but takes about 9 minutes on two cores, so it is left out of the
@@ -42,6 +47,14 @@ STACKS = {
             ("keras_adapter", {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"},
              {"tag": "avx2", "only": "rmsprop"}),
             ("keras_adapter", {"KERAS_BACKEND": "torch"}),
+            ("keras_adapter", {"KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"},
+             {"tag": "omp1", "only": "_large"}),
+            ("keras_adapter", {"KERAS_BACKEND": "tensorflow", "KERAS_FLOATX": "float64"},
+             {"tag": "floatx64"}),
+            ("keras_adapter", {"KERAS_BACKEND": "jax", "KERAS_FLOATX": "float64"},
+             {"tag": "floatx64"}),
+            ("keras_adapter", {"KERAS_BACKEND": "torch", "KERAS_FLOATX": "float64"},
+             {"tag": "floatx64"}),
             ("keras_adapter", {"KERAS_BACKEND": "jax", "KERAS_ADAPTER_MODE": "eager"}),
             ("tf_keras_adapter", {}),
             # real training (notes/real-training.md): a small model, the framework's own

@@ -43,11 +43,14 @@ def adam(ops, s, p, g, m, v, vhat=None):
     """One Adam-family step in float64; returns new (p, m, v, vhat)."""
     o = ops
     p, g, m, v = (np.asarray(x, dtype=np.float64) for x in (p, g, m, v))
-    p0 = p
+    p0, g_in = p, g
     g = _grad(o, s, g, p)
     p = _decouple(o, s, p)
     first = o["first"]
-    if first == R.M_LERP_FMA_HI:
+    if first == R.M_LERP_FMA_GS:       # g0 * gmul, g0 the gradient before grad_scale
+        g0 = -np.asarray(g_in, dtype=np.float64) if o["maximize"] else g_in
+        m = m + (np.asarray(g0, dtype=np.float64) * s["gmul"] - m) * s["c1"]
+    elif first == R.M_LERP_FMA_HI:
         m = g + s["c1"] * (g - m)
     elif first in (R.M_AXPBY, R.M_SCAL_FMA, R.M_AXPBY_FMA):
         m = s["b1"] * m + s["c1"] * g
@@ -71,6 +74,8 @@ def adam(ops, s, p, g, m, v, vhat=None):
         num = g * s["c1"] + s["b1"] * m
     elif numer in (R.NUM_NADAM, R.NUM_NADAM_FMA):
         num = s["b1"] * m * s["bc1n"] + s["c1"] * g * s["bc1"]
+    elif numer in (R.NUM_NADAM_DIV, R.NUM_NADAM_DIV_FMA):
+        num = s["b1"] * (m / s["bc1n"]) + s["c1"] * (g / s["bc1"])
     else:
         num = m
     denom = o["denom"]
@@ -80,7 +85,7 @@ def adam(ops, s, p, g, m, v, vhat=None):
         d = np.sqrt(w / s["bc2"] + s["eps_root"]) + s["eps"]
     elif denom == R.D_MULBC_SQRT_EPS:
         d = np.sqrt(w * s["bc2"]) + s["eps"]
-    elif denom == R.D_FMABC_SQRT_EPS:
+    elif denom in (R.D_FMABC_SQRT_EPS, R.D_MULBC_EPSR_SQRT_EPS):
         d = np.sqrt(w * s["bc2"] + s["eps_root"]) + s["eps"]
     elif denom == R.D_EPS:
         d = w + s["eps"]
@@ -97,6 +102,8 @@ def adam(ops, s, p, g, m, v, vhat=None):
         u = np.clip(s["alpha"] / d, s["lo"], s["hi"]) * num
     elif step == R.U_MUL_DIV_DSCALE:
         u = num * s["alpha"] / (s["dscale"] * d)
+    elif step == R.U_DIV_BC:
+        u = num / (s["bc1"] * d)
     else:  # U_MUL_DIV, U_SCALE_DIV
         u = num * s["alpha"] / d
     apply = o["apply"]

@@ -21,10 +21,10 @@ THREADS = [1, 2]
 # every value of every ops field, one field at a time, on top of a base row
 ADAM_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2, 3], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],
-    "decoupled": [1, 2, 3], "first": [1, 2, 3, 4, 5],
+    "decoupled": [1, 2, 3], "first": [1, 2, 3, 4, 5, 6],
     "second": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-    "amsgrad": [1], "numer": [1, 2, 3], "denom": [0, 2, 3, 4, 5, 6, 7],
-    "step": [1, 2, 3, 4, 5], "apply": [1, 2, 3, 4, 5, 6], "sqrt_kind": [1], "ftz": [1],
+    "amsgrad": [1], "numer": [1, 2, 3, 4, 5], "denom": [0, 2, 3, 4, 5, 6, 7, 8],
+    "step": [1, 2, 3, 4, 5, 6], "apply": [1, 2, 3, 4, 5, 6], "sqrt_kind": [1], "ftz": [1],
 }
 RMS_FIELD_VALUES = {
     "maximize": [1], "grad_scale": [1, 2, 3], "grad_decay": [1, 2, 3, 4], "grad_clip": [1],

@@ -111,8 +111,12 @@ enum {
     ADAM_C_M_LERP_FMA = 2,    /* fma(c1, g - m, m)          (PyTorch >= 2.1 lerp) */
     ADAM_C_M_SCAL_FMA = 3,    /* fma(c1, g, m * b1)         (scal, then FMA axpy) */
     ADAM_C_M_AXPBY_FMA = 4,   /* fma(b1, m, c1 * g)                               */
-    ADAM_C_M_LERP_FMA_HI = 5  /* fma(c1, g - m, g)  (PyTorch lerp, weight >= 0.5:
+    ADAM_C_M_LERP_FMA_HI = 5, /* fma(c1, g - m, g)  (PyTorch lerp, weight >= 0.5:
                                  the caller passes c1 = weight - 1)                */
+    ADAM_C_M_LERP_FMA_GS = 6  /* fma(c1, fma(g0, gmul, -m), m), g0 the gradient before
+                                 grad_scale: the scaled gradient g = g0 * gmul (which
+                                 the other stages see) is contracted into g - m
+                                 (Keras-JAX clipnorm under jit; with GSCALE_MUL)   */
 };
 /* second: the second moment v (or the AdaMax infinity norm u). */
 enum {
@@ -134,7 +138,10 @@ enum {
     ADAM_C_NUM_NESTEROV = 1,   /* g * c1 + b1 * m           (TF use_nesterov)     */
     ADAM_C_NUM_NADAM = 2,      /* b1 * (m * bc1n) + c1 * (g * bc1)   (optax nadam;
                                   bc1 = 1/(1-b1^t), bc1n = 1/(1-b1^(t+1)))         */
-    ADAM_C_NUM_NADAM_FMA = 3   /* fma(m * bc1n, b1, c1 * (g * bc1))  (optax, jit) */
+    ADAM_C_NUM_NADAM_FMA = 3,  /* fma(m * bc1n, b1, c1 * (g * bc1))  (optax, jit) */
+    ADAM_C_NUM_NADAM_DIV = 4,  /* b1 * (m / bc1n) + c1 * (g / bc1)   (optax with several
+                                  arrays, eager: bc1 = 1-b1^t, bc1n = 1-b1^(t+1))  */
+    ADAM_C_NUM_NADAM_DIV_FMA = 5 /* fma(m / bc1n, b1, c1 * (g / bc1))  (the same, jit) */
 };
 /* denom: the denominator d, from w = v, or w = vhat = max(vhat, v) with amsgrad. */
 enum {
@@ -145,7 +152,8 @@ enum {
     ADAM_C_D_EPS = 4,            /* w + eps                (AdaMax)               */
     ADAM_C_D_NONE = 5,           /* w                      (AdaMax without eps)   */
     ADAM_C_D_MULBC_SQRT_EPS = 6, /* sqrt(w * bc2) + eps  (optax; bc2 = 1/(1-b2^t)) */
-    ADAM_C_D_FMABC_SQRT_EPS = 7  /* sqrt(fma(w, bc2, eps_root)) + eps  (optax jit) */
+    ADAM_C_D_FMABC_SQRT_EPS = 7, /* sqrt(fma(w, bc2, eps_root)) + eps  (optax jit) */
+    ADAM_C_D_MULBC_EPSR_SQRT_EPS = 8 /* sqrt(w * bc2 + eps_root) + eps  (optax eager) */
 };
 /* step: the update quantity u from n and d. */
 enum {
@@ -154,7 +162,9 @@ enum {
     ADAM_C_U_SCALE_DIV = 2,    /* (alpha / d) * n              (Chainer)          */
     ADAM_C_U_BC_DIV = 3,       /* (n / bc1) / d                                   */
     ADAM_C_U_SCALE_DIV_CLIP = 4,/* min(max(alpha / d, lo), hi) * n  (Chainer AdaBound) */
-    ADAM_C_U_MUL_DIV_DSCALE = 5 /* (n * alpha) / (dscale * d)   (Keras 2 decay)    */
+    ADAM_C_U_MUL_DIV_DSCALE = 5,/* (n * alpha) / (dscale * d)   (Keras 2 decay)    */
+    ADAM_C_U_DIV_BC = 6        /* n / (bc1 * d)   (optax with several arrays, jit: XLA
+                                  folds (n / bc1) / d into one division; bc1 = 1-b1^t) */
 };
 /* apply: the new parameter from p' and u. */
 enum {
@@ -215,10 +225,11 @@ typedef struct adam_c_adam_scalars {
     double b1, c1;      /* beta1 and the framework's (1 - beta1)                   */
     double b2, c2;      /* beta2 and the framework's (1 - beta2)                   */
     double eps;         /* epsilon                                                 */
-    double eps_root;    /* D_BC_SQRT_EPS only                                      */
+    double eps_root;    /* D_BC_SQRT_EPS, D_FMABC_SQRT_EPS, D_MULBC_EPSR_SQRT_EPS  */
     double alpha;       /* U_MUL_DIV, U_SCALE_DIV                                  */
-    double bc1;         /* U_BC_DIV, NUM_NADAM: 1 - beta1^t                        */
-    double bc1n;        /* NUM_NADAM: 1 - beta1^(t+1)                              */
+    double bc1;         /* U_BC_DIV, U_DIV_BC, NUM_NADAM*: 1 - beta1^t (NUM_NADAM and
+                           NUM_NADAM_FMA: its reciprocal, as the caller computes it)  */
+    double bc1n;        /* NUM_NADAM*: 1 - beta1^(t+1) (or its reciprocal, as bc1)  */
     double bc2;         /* D_SQRT_BC_EPS: sqrt(1 - beta2^t); D_BC_SQRT_EPS: 1 - beta2^t */
     double s;           /* P_SUB_SCALED, P_DECAY_SUB, P_ADDWD_SUB                  */
     double k;           /* P_DECAY_SUB, P_ADDWD_SUB                                */

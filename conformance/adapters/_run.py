@@ -13,7 +13,10 @@ Usage (inside the framework's own environment)::
                (T+1, n) read back from the framework after every step (row 0 = p0),
                ``states`` a dict of (T+1, n) arrays under the framework's own names, and
                ``extra_meta`` a dict merged into the file's ``meta`` (at least ``api``,
-               ``hyperparameters_effective``, ``state_arrays``).
+               ``hyperparameters_effective``, ``state_arrays``). For a case with
+               ``arrays`` (several parameter arrays updated together, as a model's),
+               ``p0`` and ``grads`` are lists with one entry per array ((*shape) and
+               (T, *shape)), and ``params`` and ``states`` are lists of the same length.
 
 A real-training adapter (``_train.py``) sets ``TRAINING = True`` and defines
 ``train(case, data)`` instead of ``run``, returning ``(recording, extra_meta)``:
@@ -22,7 +25,8 @@ of every step), written as a multi-array file; its cases name the model in ``str
 
 The gradient streams are made once in the main environment (``streams.py``) and handed
 over as ``DIR/stream-<name>-<dtype>.npz`` holding ``p0`` and ``grads``; adapters never draw
-random numbers, so the two NumPy versions of the stacks cannot disagree on the data.
+random numbers, so the two NumPy versions of the stacks cannot disagree on the data. A
+several-array case takes its arrays from the stream with :func:`split_stream`.
 """
 
 import argparse
@@ -55,6 +59,29 @@ class Case:
     dtypes: tuple = ("float32", "float64")
     stream: str = "small"
     description: str = ""
+    arrays: tuple = None           # several arrays: ((name, shape), ...), see split_stream
+    steps: int = None              # the first `steps` steps of the stream (None: all)
+
+
+def split_stream(p0, grads, shapes, steps):
+    """Several parameter arrays from one stream of n elements, without drawing anything:
+    element j of the arrays laid end to end starts at ``p0[j % n]`` and gets the gradient
+    ``grads[(t + j // n) % T, j % n]`` at step t (each copy of a column walks the stream
+    from another step, so no two elements share a trajectory, and every element keeps its
+    column's scale and role). Returns the lists of initial arrays and (steps, *shape)
+    gradients."""
+    T, n = grads.shape
+    total = sum(int(np.prod(s, dtype=np.int64)) for s in shapes)
+    j = np.arange(total)
+    rows = (np.arange(steps)[:, None] + (j // n)[None, :]) % T
+    flat_g, flat_p = grads[rows, j % n], p0[j % n]
+    ps, gs, at = [], [], 0
+    for shape in shapes:
+        k = int(np.prod(shape, dtype=np.int64))
+        ps.append(flat_p[at:at + k].reshape(shape).copy())
+        gs.append(flat_g[:, at:at + k].reshape((steps, *shape)).copy())
+        at += k
+    return ps, gs
 
 
 #: environment variables that change which code a framework runs on a CPU
@@ -116,6 +143,15 @@ def openblas_info():
     return {}
 
 
+def _check(name, params, grads):
+    """The adapter returned one (T+1, *shape) array of the gradients' dtype per array."""
+    pairs = zip(params, grads) if isinstance(grads, list) else [(params, grads)]
+    for p, g in pairs:
+        p = np.asarray(p)
+        if p.dtype != g.dtype or p.shape != (g.shape[0] + 1, *g.shape[1:]):
+            raise RuntimeError(f"{name}: adapter returned params {p.dtype} {p.shape}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("adapter")
@@ -136,7 +172,7 @@ def main(argv=None):
             if args.only and args.only not in name:
                 continue
             t0 = time.perf_counter()
-            lr = None
+            lr = arrays = None
             if getattr(mod, "TRAINING", False):
                 data = _train.Data(args.streams, case.stream, dtype)
                 (grads, params, states, lr, arrays), extra = mod.train(case, data)
@@ -144,16 +180,23 @@ def main(argv=None):
                 T, n = grads[0].shape[0], sum(g[0].size for g in grads)
                 if any(p.dtype != np.dtype(dtype) for p in params):
                     raise RuntimeError(f"{name}: adapter returned {[p.dtype for p in params]}")
-                extra = {**extra, "arrays": arrays}
             else:
                 with np.load(os.path.join(args.streams, f"stream-{case.stream}-{dtype}.npz")) as z:
                     p0, grads = z["p0"], z["grads"]
                     stream_meta = json.loads(str(z["meta"]))
-                params, states, extra = mod.run(case, p0.copy(), grads)
-                params = np.asarray(params)
-                T, n = grads.shape
-                if params.dtype != grads.dtype or params.shape != (T + 1, n):
-                    raise RuntimeError(f"{name}: adapter returned params {params.dtype} {params.shape}")
+                if case.steps is not None:
+                    grads = grads[:case.steps]
+                if case.arrays is not None:
+                    shapes = [tuple(s) for _, s in case.arrays]
+                    p0, grads = split_stream(p0, grads, shapes, grads.shape[0])
+                    arrays = [{"name": a, "shape": list(s)}
+                              for (a, _), s in zip(case.arrays, shapes)]
+                params, states, extra = mod.run(case, p0 if arrays else p0.copy(), grads)
+                _check(name, params, grads)
+                if not arrays:
+                    params = np.asarray(params)
+                T = int(grads[0].shape[0]) if arrays else int(grads.shape[0])
+                n = int(sum(g[0].size for g in grads)) if arrays else int(grads.shape[1])
             meta = {
                 "framework": mod.FRAMEWORK,
                 "version": versions,
@@ -175,6 +218,8 @@ def main(argv=None):
                 "paths": dict(getattr(mod, "paths", dict)()),
                 "seconds": round(time.perf_counter() - t0, 3),
             }
+            if arrays:
+                meta["arrays"] = arrays
             meta.update(extra)
             trajectory.save(os.path.join(args.out, name + ".npz"), grads, params, states, meta,
                             lr=lr)

@@ -13,6 +13,13 @@ machine:
 
 ``KERAS_ADAPTER_MODE=eager`` switches tensorflow and jax to plain eager
 ``apply_gradients`` (then FRAMEWORK gets the suffix ``_eager``).
+
+``KERAS_FLOATX`` (float32 by default) is set with ``keras.config.set_floatx`` before anything
+is built, as a float64 model needs: the optimizer's learning-rate variable and the Python
+floats it converts take that dtype. The recordings say it in ``meta["floatx"]``.
+
+Cases with ``arrays`` update several variables with one optimizer in one (traced) step, as
+``model.fit`` does with a model's weights.
 """
 
 import os
@@ -40,6 +47,28 @@ from _run import Case  # noqa: E402
 if keras.backend.backend() != BACKEND:
     raise RuntimeError(f"keras picked backend {keras.backend.backend()}, expected {BACKEND}")
 
+FLOATX = os.environ.get("KERAS_FLOATX", "float32")
+keras.config.set_floatx(FLOATX)
+
+
+def paths():
+    """What the framework chose on this CPU: the intra-op threads that large sums (the clip
+    norms) are split between: torch's (ATen, from 32768 elements) and TensorFlow's (Eigen,
+    from 108388 float32 / 54194 float64 elements: TF_NUM_INTRAOP_THREADS or the CPUs this
+    process may run on, as TensorFlow sizes its pool)."""
+    if BACKEND == "torch":
+        import torch
+        return {"torch_threads": torch.get_num_threads(),
+                "aten_capability": torch.backends.cpu.get_cpu_capability()}
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+        n = tf.config.threading.get_intra_op_parallelism_threads()
+        if n <= 0:
+            n = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0") or 0) or len(
+                os.sched_getaffinity(0))
+        return {"tf_threads": n}
+    return {}
+
 FRAMEWORK = f"keras_{BACKEND}" + ("_eager" if MODE == "eager" and BACKEND != "torch" else "")
 
 ADAM_CUSTOM = dict(learning_rate=3e-3, beta_1=0.85, beta_2=0.995, epsilon=1e-6)
@@ -54,12 +83,66 @@ CASES = [
     Case("adam", "clipvalue", dict(clipvalue=0.5), description="Adam(clipvalue=0.5)"),
     Case("adam", "globalclipnorm", dict(global_clipnorm=1.0),
          description="Adam(global_clipnorm=1.0)"),
+    Case("adam", "clipnorm_custom", dict(ADAM_CUSTOM, clipnorm=0.7, weight_decay=0.01),
+         description="Adam, custom, clipnorm=0.7 (not 1: the scale keeps its factor), "
+                     "weight_decay=0.01"),
+    Case("adam", "globalclipnorm_custom", dict(ADAM_CUSTOM, global_clipnorm=0.7, amsgrad=True),
+         description="Adam, custom, global_clipnorm=0.7, amsgrad"),
+    Case("adam", "clipnorm_large", dict(clipnorm=1.0), stream="large",
+         description="Adam(clipnorm=1.0) on 40011 elements (the norm's sum over several "
+                     "threads and blocks)"),
+    Case("adam", "globalclipnorm_large", dict(global_clipnorm=1.0), stream="large",
+         description="Adam(global_clipnorm=1.0) on 40011 elements"),
     Case("adamw", "default", {}, description="keras.optimizers.AdamW() defaults (wd 0.004)"),
     Case("rmsprop", "default", {}, description="keras.optimizers.RMSprop() defaults"),
     Case("rmsprop", "momentum", dict(momentum=0.9), description="RMSprop(momentum=0.9)"),
     Case("rmsprop", "centered", dict(centered=True, momentum=0.5, rho=0.95),
          description="RMSprop(centered=True, momentum=0.5, rho=0.95)"),
 ]
+
+
+#: several variables updated by one optimizer in one traced step, as model.fit updates a
+#: model's weights: a two-layer perceptron's kernels and biases and a 1-element scale (five
+#: norms make torch's stacked global-norm sum take ATen's 4-way order); 200 steps of the
+#: small stream laid out by _run.split_stream
+MLP = (("kernel0", (64, 128)), ("bias0", (128,)), ("kernel1", (128, 10)), ("bias1", (10,)),
+       ("scale", (1,)))
+_MLP_CASES = ("default", "wd", "clipnorm", "clipnorm_custom", "globalclipnorm",
+              "globalclipnorm_custom", "adamw-default", "rmsprop-default", "rmsprop-momentum",
+              "rmsprop-centered")
+
+
+def _mlp_cases(cases):
+    out = []
+    for c in cases:
+        key = c.variant if c.optimizer == "adam" else f"{c.optimizer}-{c.variant}"
+        if key in _MLP_CASES:
+            out.append(Case(c.optimizer, c.variant + "_mlp", dict(c.hyperparameters),
+                            arrays=MLP, steps=200,
+                            description=c.description + "; five variables in one step"))
+    return out
+
+
+#: arrays whose clip norms XLA sums with its tree reduction under jit (each with one
+#: dimension longer than 32 and fewer than 4096 elements; presets.keras.xla_norms_reproduced)
+WIDE = (("kernel", (40, 30)), ("bias", (100,)), ("head", (33, 7)))
+
+
+def _wide_cases(cases):
+    return [Case(c.optimizer, c.variant + "_wide", dict(c.hyperparameters), arrays=WIDE,
+                 steps=300, description=c.description + "; three variables in one step")
+            for c in cases if c.optimizer == "adam" and "clipnorm" in c.variant
+            and c.stream == "small" and c.arrays is None]
+
+
+#: a kernel of 120701 elements: TensorFlow splits its norm between its threads (Eigen's cost
+#: model, from 108388 float32 elements), torch too (ATen, from 32768)
+BIG = (("kernel", (301, 401)), ("bias", (401,)))
+
+CASES += _mlp_cases(CASES) + _wide_cases(CASES) + [
+    Case("adam", f"{v}_big", {k: 1.0}, arrays=BIG, steps=20,
+         description=f"Adam({k}=1.0) on a 301x401 kernel and a bias")
+    for v, k in (("clipnorm", "clipnorm"), ("globalclipnorm", "global_clipnorm"))]
 
 
 def versions():
@@ -93,13 +176,13 @@ def _make(case):
     return cls(**case.hyperparameters)
 
 
-def _slot_vars(opt, case):
+def _slot_vars(opt, case, var):
     table = _SLOTS_RMSPROP if case.optimizer == "rmsprop" else _SLOTS
     out = {}
     for attr, name in table.items():
         lst = getattr(opt, attr, None)
         if lst:
-            out[name] = lst[0]
+            out[name] = lst[opt._get_variable_index(var)]
     return out
 
 
@@ -114,53 +197,63 @@ def _effective(opt):
 
 
 def run(case, p0, grads):
-    T, n = grads.shape
-    dt = str(grads.dtype)
-    var = keras.Variable(p0, dtype=dt, name="p")
+    multi = isinstance(grads, list)
+    P0, G = (p0, grads) if multi else ([p0], [grads])
+    T = G[0].shape[0]
+    dt = str(G[0].dtype)
+    names = [a for a, _ in case.arrays] if multi else ["p"]
+    variables = [keras.Variable(p, dtype=dt, name=name) for p, name in zip(P0, names)]
     opt = _make(case)
-    opt.build([var])
-    slots = _slot_vars(opt, case)
-    params = [p0.copy()]
-    states = {k: [keras.ops.convert_to_numpy(v.value).copy()] for k, v in slots.items()}
-    gtensors = [keras.ops.convert_to_tensor(grads[t], dtype=dt) for t in range(T)]
+    opt.build(variables)
+    slots = [_slot_vars(opt, case, var) for var in variables]
+    params = [[p.copy()] for p in P0]
+    states = [{k: [keras.ops.convert_to_numpy(v.value).copy()] for k, v in sl.items()}
+              for sl in slots]
+    gtensors = [[keras.ops.convert_to_tensor(g[t], dtype=dt) for g in G] for t in range(T)]
 
     if BACKEND == "jax" and MODE == "fit":
         import jax
-        slot_index = {k: next(i for i, ov in enumerate(opt.variables) if ov is v)
-                      for k, v in slots.items()}
+        slot_index = [{k: next(i for i, ov in enumerate(opt.variables) if ov is v)
+                       for k, v in sl.items()} for sl in slots]
 
         @jax.jit
-        def step(opt_vals, p, g):
-            new_p, new_opt = opt.stateless_apply(opt_vals, [g], [p])
-            return new_p[0], new_opt
+        def step(opt_vals, ps, gs):
+            return opt.stateless_apply(opt_vals, gs, ps)
 
         opt_vals = [v.value for v in opt.variables]
-        p = var.value
+        ps = [var.value for var in variables]
         for t in range(T):
-            p, opt_vals = step(opt_vals, p, gtensors[t])
-            params.append(np.asarray(p).copy())
-            for k, i in slot_index.items():
-                states[k].append(np.asarray(opt_vals[i]).copy())
+            ps, opt_vals = step(opt_vals, ps, gtensors[t])
+            for k in range(len(ps)):
+                params[k].append(np.asarray(ps[k]).copy())
+                for name, i in slot_index[k].items():
+                    states[k][name].append(np.asarray(opt_vals[i]).copy())
         api = "jax.jit(optimizer.stateless_apply) (as the JAX trainer)"
     else:
-        apply = lambda g: opt.apply_gradients([(g, var)])  # noqa: E731
-        api = "optimizer.apply_gradients([(g, var)]), eager"
+        apply = lambda gs: opt.apply_gradients(list(zip(gs, variables)))  # noqa: E731
+        api = "optimizer.apply_gradients(zip(grads, variables)), eager"
         if BACKEND == "tensorflow" and MODE == "fit":
             import tensorflow as tf
             apply = tf.function(apply)
             api = "tf.function(optimizer.apply_gradients) (as the TF trainer without XLA)"
         for t in range(T):
             apply(gtensors[t])
-            params.append(keras.ops.convert_to_numpy(var.value).copy())
-            for k, v in slots.items():
-                states[k].append(keras.ops.convert_to_numpy(v.value).copy())
+            for k, var in enumerate(variables):
+                params[k].append(keras.ops.convert_to_numpy(var.value).copy())
+                for name, v in slots[k].items():
+                    states[k][name].append(keras.ops.convert_to_numpy(v.value).copy())
     meaning = {"m": "first moment", "v": "second moment", "vhat": "AMSGrad running max of v",
                "velocity": "mean square", "momentum": "momentum buffer",
                "average_gradient": "mean gradient (centered)"}
     extra = {
         "api": f"keras.optimizers.{type(opt).__name__}(**hyperparameters), {api}",
         "hyperparameters_effective": _effective(opt),
-        "state_arrays": {k: meaning[k] for k in states},
+        "state_arrays": {k: meaning[k] for k in states[0]},
         "keras_backend": BACKEND,
+        "floatx": keras.config.floatx(),
     }
-    return np.array(params), {k: np.array(v) for k, v in states.items()}, extra
+    params = [np.array(p) for p in params]
+    states = [{k: np.array(v) for k, v in st.items()} for st in states]
+    if multi:
+        return params, states, extra
+    return params[0], states[0], extra

@@ -61,8 +61,24 @@ _BASE = [
      "rmsprop custom decay/eps, centered, momentum 0.9"),
 ]
 
-_EAGER = {("adam", "default"), ("adamw", "custom"), ("nadam", "default"), ("adamax", "default"),
+_EAGER = {("adam", "default"), ("adam", "eps_root"), ("adamw", "custom"), ("nadam", "default"), ("adamax", "default"),
           ("rmsprop", "default"), ("rmsprop", "eps_outside"), ("rmsprop", "centered_momentum")}
+
+
+#: several parameter arrays updated together (params a list of arrays, as a model's): a
+#: two-layer perceptron's kernels and biases, and a pair of small arrays (one of a single
+#: element). Their gradients are the small stream's values laid out by _run.split_stream.
+_MODELS = {
+    "mlp": ((("kernel0", (64, 128)), ("bias0", (128,)), ("kernel1", (128, 10)),
+             ("bias1", (10,))), 200),
+    "pair": ((("w", (13,)), ("b", (1,))), 300),
+}
+#: the cases run with each model (jit; those also in _EAGER eagerly too)
+_MULTI = {
+    "mlp": {("adam", "default"), ("adam", "eps_root"), ("adamw", "custom"), ("nadam", "default"),
+            ("adamax", "default"), ("rmsprop", "default"), ("rmsprop", "centered_momentum")},
+    "pair": {(opt, variant) for opt, variant, *_ in _BASE},
+}
 
 
 def _cases():
@@ -74,6 +90,17 @@ def _cases():
         if (opt, variant) in _EAGER:
             cases.append(Case(opt, variant + "_eager", {"alias": fn, **kw}, dtypes=DTYPES,
                               description=desc + "; eager (no jit)"))
+    for model, (arrays, steps) in _MODELS.items():
+        shapes = ", ".join(str(s) for _, s in arrays)
+        for opt, variant, fn, kw, desc in _BASE:
+            if (opt, variant) not in _MULTI[model]:
+                continue
+            modes = ("", "_eager") if (opt, variant) in _EAGER else ("",)
+            for mode in modes:
+                how = "eager (no jit)" if mode else "update+apply_updates under one jax.jit"
+                cases.append(Case(opt, f"{variant}_{model}{mode}", {"alias": fn, **kw},
+                                  dtypes=DTYPES, arrays=arrays, steps=steps,
+                                  description=f"{desc}; params [{shapes}]; {how}"))
     return cases
 
 
@@ -121,43 +148,76 @@ def _scalar_leaves(state):
     return out
 
 
+def _per_array_leaves(state, shapes):
+    """A several-array run (params a list): the per-element state leaves of each array, under
+    optax's field names: [{name: leaf}, ...], one dict per array."""
+    out = [{} for _ in shapes]
+    for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]:
+        last = path[-1] if path else None
+        k = getattr(last, "idx", None)
+        if not jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.floating) or k is None \
+                or k >= len(shapes) or tuple(np.shape(leaf)) != tuple(shapes[k]):
+            continue
+        name = "_".join(str(getattr(q, "name", getattr(q, "idx", q))) for q in path[:-1]
+                        if not str(getattr(q, "idx", "x")).isdigit()) or "leaf"
+        out[k][name] = leaf
+    return out
+
+
 def run(case, p0, grads):
     hp = dict(case.hyperparameters)
     fn = getattr(optax, hp.pop("alias"))
     opt = fn(**hp)
-    dtype = grads.dtype
-    params = jnp.asarray(p0)
-    assert params.dtype == dtype, (params.dtype, dtype)
+    multi = isinstance(grads, list)
+    G = grads if multi else [grads]
+    dtype = G[0].dtype
+    shapes = [g.shape[1:] for g in G]
+    # several arrays: a list of arrays is the pytree, as a model's parameters
+    params = [jnp.asarray(p) for p in p0] if multi else jnp.asarray(p0)
+    assert all(p.dtype == dtype for p in jax.tree_util.tree_leaves(params)), dtype
     state = opt.init(params)
 
     def step(params, state, g):
         updates, state = opt.update(g, state, params)
         return optax.apply_updates(params, updates), state
 
+    def leaves(state):
+        return _per_array_leaves(state, shapes) if multi else [_named_leaves(state)]
+
     eager = case.variant.endswith("_eager")
     stepf = step if eager else jax.jit(step)
-    T, n = grads.shape
-    out_p = np.empty((T + 1, n), dtype=dtype)
-    out_p[0] = p0
-    named0 = _named_leaves(state)
-    states = {k: np.empty((T + 1, n), dtype=dtype) for k in named0}
-    for k, v in named0.items():
-        states[k][0] = np.asarray(v)
+    T = G[0].shape[0]
+    out_p = [np.empty((T + 1, *s), dtype=dtype) for s in shapes]
+    for k, p in enumerate(jax.tree_util.tree_leaves(params)):
+        out_p[k][0] = np.asarray(p)
+    named0 = leaves(state)
+    states = [{k: np.empty((T + 1, *s), dtype=dtype) for k in named}
+              for named, s in zip(named0, shapes)]
+    for st, named in zip(states, named0):
+        for k, v in named.items():
+            st[k][0] = np.asarray(v)
     for t in range(T):
-        params, state = stepf(params, state, jnp.asarray(grads[t]))
-        out_p[t + 1] = np.asarray(params)
-        for k, v in _named_leaves(state).items():
-            states[k][t + 1] = np.asarray(v)
+        g = [jnp.asarray(x[t]) for x in G] if multi else jnp.asarray(G[0][t])
+        params, state = stepf(params, state, g)
+        for k, p in enumerate(jax.tree_util.tree_leaves(params)):
+            out_p[k][t + 1] = np.asarray(p)
+        for st, named in zip(states, leaves(state)):
+            for k, v in named.items():
+                st[k][t + 1] = np.asarray(v)
     extra = {
         "api": f"optax.{fn.__name__}(**kw); updates, state = opt.update(g, state, params); "
                f"params = optax.apply_updates(params, updates)"
-               + ("; eager (no jit)" if eager else "; both inside one jax.jit"),
+               + ("; eager (no jit)" if eager else "; both inside one jax.jit")
+               + ("; params a list of arrays" if multi else ""),
         "hyperparameters_effective": _effective(fn, hp),
-        "state_arrays": {k: _MEANING.get((case.optimizer, k), f"optax state leaf {k}") for k in states},
+        "state_arrays": {k: _MEANING.get((case.optimizer, k), f"optax state leaf {k}")
+                         for k in states[0]},
         "scalar_state": _scalar_leaves(state),
         "jit": not eager,
     }
-    return out_p, states, extra
+    if multi:
+        return out_p, states, extra
+    return out_p[0], states[0], extra
 
 
 def _effective(fn, hp):

@@ -98,7 +98,8 @@ cdef class Core:
     cdef list _st                      # [{buffer: array}] per parameter array, or None
     cdef _Bound _b
     cdef tuple _mults                  # the lr_mult of the bound step (None: all 1)
-    cdef list _keys                    # [(is_float32, multiplier)] of the scalar sets
+    cdef list _keys                    # [(is_float32, multiplier[, array])] of the scalar
+                                       # sets (the array: a rule with scalars per array)
     cdef ak_scalars *_sets
     cdef Py_ssize_t _nsets
     cdef long _owner                   # the thread in a mutation (0: none)
@@ -366,8 +367,9 @@ cdef class Core:
         each array's set (a dict: linear in the number of arrays)."""
         cdef dict where = {}
         keys, index = [], []
+        each = self._rule.scalars_each
         for i, p in enumerate(ps):
-            key = (p.dtype == _F32, 1.0 if mults is None else mults[i])
+            key = (p.dtype == _F32, 1.0 if mults is None else mults[i]) + ((i,) if each else ())
             j = where.get(key)
             if j is None:
                 j = where[key] = len(keys)
@@ -387,7 +389,7 @@ cdef class Core:
             raise MemoryError()
         memset(sets, 0, k * sizeof(ak_scalars))
         for j in range(len(keys)):
-            f32[j], mult[j] = keys[j]
+            f32[j], mult[j] = keys[j][0], keys[j][1]
         free(self._sets)
         free(self._key_f32)
         free(self._key_mult)
@@ -408,7 +410,9 @@ cdef class Core:
         array is written (a recipe may raise). A learning rate times its multiplier must
         be finite; so must every scalar that depends on the hyper-parameters, t and the
         learning rate alone (no ``prepare`` hook: a gradient's NaN or Inf that reaches the
-        scalars through a clipping norm propagates, as in the framework)."""
+        scalars through a clipping norm propagates, as in the framework). A rule with
+        scalars per array (``Rule.scalars_each``) has one set per array, its values from
+        ``hp["_each"]``."""
         cdef Py_ssize_t j, i
         cdef ak_scalars *s
         cdef int status = 0
@@ -429,7 +433,8 @@ cdef class Core:
                                             self._chp[2], self._chp[3], f32)
             else:
                 memset(s, 0, sizeof(ak_scalars))
-                values = self._rule.scalars(hp, t, lr * mult, f32)
+                hpj = hp if "_each" not in hp else {**hp, **hp["_each"][self._keys[j][2]]}
+                values = self._rule.scalars(hpj, t, lr * mult, f32)
                 if self._prepare is None:
                     for name, value in values.items():
                         if not isfinite(value):

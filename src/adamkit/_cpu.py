@@ -90,6 +90,27 @@ def from_meta(meta):
     return None
 
 
+def physical_cores():
+    """The physical cores of this machine: distinct (physical id, core id) pairs of
+    /proc/cpuinfo (os.cpu_count() where it does not say)."""
+    cores, current = set(), {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if not line.strip():
+                    if "core id" in current:
+                        cores.add((current.get("physical id"), current["core id"]))
+                    current = {}
+                else:
+                    current[k.strip()] = v.strip()
+        if "core id" in current:
+            cores.add((current.get("physical id"), current["core id"]))
+    except OSError:
+        pass
+    return len(cores) or os.cpu_count() or 1
+
+
 def environ(name, default=None):
     """An environment variable as the frameworks read it (None when unset)."""
     return os.environ.get(name, default)

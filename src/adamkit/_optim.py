@@ -104,8 +104,16 @@ class _Optimizer(_core.Core):
         state = None if self._state is None else [
             {k: v.copy() for k, v in st.items()} for st in self._state]
         return {"t": self.t, "family": self._family, "preset": self.preset,
-                "ops": dict(self._kernel.ops), "hyperparameters": dict(self.hyperparameters),
+                "ops": self._ops_for(state), "hyperparameters": dict(self.hyperparameters),
                 "state": state}
+
+    def _ops_for(self, state: list | None) -> dict[str, int]:
+        """The ops of the rule that steps the arrays of ``state`` (a rule that depends on
+        the arrays stepped together, ``Rule.arrays``, has its own for each set)."""
+        if self._rule.arrays is None or not state:
+            return dict(self._kernel.ops)
+        rule = self._rule_for([(len(next(iter(st.values()))),) for st in state])
+        return dict(Kernel(rule.family, dict(rule.ops)).ops)
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; the update rule (ops) must be the same.
@@ -119,10 +127,7 @@ class _Optimizer(_core.Core):
         """
         if not isinstance(d, dict) or not {"t", "state", "ops"} <= set(d):
             raise ValueError("not an adamkit state_dict (needs keys 't', 'ops', 'state')")
-        ops = dict(self._kernel.ops)
-        if self._rule.arrays is not None and d.get("state"):   # the rule for those arrays
-            rule = self._rule_for([(len(next(iter(st.values()))),) for st in d["state"]])
-            ops = Kernel(rule.family, dict(rule.ops)).ops
+        ops = self._ops_for(d["state"])
         if dict(d["ops"]) != ops:
             raise ValueError("the state_dict was made by a different update rule: "
                              f"{d['ops']} != {ops}")
@@ -199,7 +204,7 @@ def _rebuild(cls, config, t, state, preset):
     opt.preset = preset
     if t or state is not None:
         d = opt.state_dict()
-        d.update(t=t, state=state)
+        d.update(t=t, state=state, ops=opt._ops_for(state))
         opt.load_state_dict(d)
     return opt
 

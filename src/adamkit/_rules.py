@@ -51,6 +51,8 @@ class Rule:
     c_scalars: Optional[str] = None      # a C function computing `scalars` (_kernels.C_SCALARS)
     arrays: Optional[Callable] = None    # shapes -> Rule: the rule for the arrays updated together
                                   # (a framework that compiles them together, e.g. XLA)
+    scalars_each: bool = False    # each array its own scalars: prepare returns "_each", one
+                                  # dict of values per array (per-tensor gradient clipping)
 
 
 # ---------------------------------------------------------------------------------------

@@ -108,6 +108,60 @@ XLA_ISA = Detect("xla_isa", lambda cpu: xla_isa(cpu, os.environ.get("XLA_FLAGS")
                  "widest, capped by --xla_cpu_max_isa in XLA_FLAGS)", "AVX2")
 
 
+# -- PyTorch's intra-op threads ----------------------------------------------------------------
+
+def torch_threads(environ=None):
+    """torch.get_num_threads() as PyTorch 2.13 (OpenMP and MKL build) starts with it:
+    MKL_NUM_THREADS, else OMP_NUM_THREADS, else the physical cores; with MKL_DYNAMIC on
+    (its default) capped at the physical cores (measured on the torch 2.13 wheel)."""
+    env = os.environ if environ is None else environ
+    cores = _cpu.physical_cores()
+    n = 0
+    for name in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        try:
+            n = int(env.get(name, "").split(",")[0])
+        except ValueError:
+            n = 0
+        if n > 0:
+            break
+    if n <= 0:
+        return cores
+    dynamic = env.get("MKL_DYNAMIC", "true").strip().lower() not in ("false", "0", "no")
+    return min(n, cores) if dynamic else n
+
+
+TORCH_THREADS = Detect("torch_threads", lambda cpu: torch_threads(),
+                       lambda meta: _recorded(meta, "torch_threads"),
+                       "torch.get_num_threads(): ATen splits a sum of 32768 or more elements "
+                       "between them (MKL_NUM_THREADS or OMP_NUM_THREADS, at most the "
+                       "physical cores; the physical cores when neither is set)", 1)
+
+
+# -- TensorFlow's intra-op threads --------------------------------------------------------------
+
+def tf_threads(environ=None):
+    """TensorFlow 2.21's intra-op thread pool: TF_NUM_INTRAOP_THREADS, else the CPUs this
+    process may run on (measured: Eigen's reductions split by it)."""
+    env = os.environ if environ is None else environ
+    try:
+        n = int(env.get("TF_NUM_INTRAOP_THREADS", ""))
+    except ValueError:
+        n = 0
+    if n > 0:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+TF_THREADS = Detect("tf_threads", lambda cpu: tf_threads(),
+                    lambda meta: _recorded(meta, "tf_threads"),
+                    "TensorFlow's intra-op threads: Eigen splits a sum of 108388 float32 / "
+                    "54194 float64 elements or more between them (TF_NUM_INTRAOP_THREADS, "
+                    "else the CPUs this process may run on)", 1)
+
+
 def estimate_ops(framework, hp):
     """The ops fields that select the estimate: ``estimate`` and ``portable``."""
     from .. import _vocab as V

@@ -199,7 +199,8 @@ KEYWORDS = {"clipnorm": real(0.0, none=True), "clipvalue": real(0.0, none=True),
 #: are checked where a rule uses them (presets/_openblas.py models some of them).
 OPTIONS = {"estimate": one_of("zen", "host"), "portable": flag(),
            "xla_isa": one_of(*XLA_ISAS), "openblas_core": TEXT,
-           "openblas_threads": integer(1, 1 << 16)}
+           "openblas_threads": integer(1, 1 << 16), "torch_threads": integer(1, 1 << 16),
+           "tf_threads": integer(1, 1 << 16)}
 
 
 def _nullable(spec, default):

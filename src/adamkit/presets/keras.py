@@ -4,20 +4,32 @@ torch backends.
 
 Each backend rounds differently: TensorFlow's kernels (no FMA, flush-to-zero, Grappler
 rewrites), XLA under jit (FMA contraction, ``x * rsqrt(y)``), ATen and MKL's sqrt on the
-torch backend. Gradient clipping computes its norms with the backend's own reduction.
-Evidence: conformance/notes/keras-recipes.md, 0-ULP replays of the live recordings (the
-clip-norm cases under jax.jit and on the torch backend are pinned: conformance/pins.py).
-tf_keras (the Keras 2 API of TensorFlow 2.21) shares this module's recipes.
+torch backend. Gradient clipping computes its norms with the backend's own reduction
+(Eigen's and ATen's on the framework's threads, ``tf_threads`` and ``torch_threads``;
+XLA's); per-tensor clipnorm gives each array its own scalars. ``floatx`` is
+keras.config.floatx() (float64 for a float64 model). Evidence:
+conformance/notes/keras-recipes.md, 0-ULP replays of the live recordings;
+the JAX backend refuses the clip norms XLA does not sum with its tree reduction
+(``xla_norms_reproduced``). tf_keras (the Keras 2 API of TensorFlow 2.21) shares this
+module's recipes.
 """
 
 import numpy as np
 
 from .. import _vocab as V
 from .._rules import Rule
-from ._context import ESTIMATE_OPTIONS, XLA_ISA, estimate_ops, xla_ops
+from ._context import (
+    ESTIMATE_OPTIONS,
+    TF_THREADS,
+    TORCH_THREADS,
+    XLA_ISA,
+    check_choice,
+    estimate_ops,
+    xla_ops,
+)
 from ._floats import F, T, adam_scalars, ftz, mkl_sqrt, powT, rmsprop_scalars
-from ._preset import Preset, PresetError, refuse
-from ._reductions import sum_eigen, sum_xla
+from ._preset import Preset, PresetError, one_of, refuse
+from ._reductions import XLA_YNN_MIN, sum_aten, sum_eigen, sum_xla
 
 _TF_LIKE = ("tensorflow", "tensorflow_eager", "tf_keras")
 
@@ -29,14 +41,24 @@ def powers(b1, b2, t, f32, flush):
     return (ftz(p1, f32), ftz(p2, f32)) if flush else (p1, p2)
 
 
+def floatx64(hp):
+    """keras.config.floatx() is "float64": the learning-rate variable is float64 (exact in
+    float64 variables, no float32 rounding), and on torch 1 - wd * lr is computed on it in
+    float64. Unchanged (measured): TensorFlow's tf.cast of a Python float (beta, wd) still
+    makes a float32 constant first, and torch's ops.maximum/minimum with a Python float
+    still return float32."""
+    return hp.get("floatx", "float32") == "float64"
+
+
 def adam_recipe(backend):
     """The scalar recipe of Keras 3 Adam/AdamW on one backend."""
     tf_like = backend in _TF_LIKE
 
     def scalars(hp, t, lr, f32):
         Tt = T(f32)
-        lr_ = Tt(F(lr))                              # a float32 variable, cast to T
-        beta_via_f32 = tf_like or f32                # TF casts Python floats via float32
+        x64 = floatx64(hp)
+        lr_ = Tt(lr) if x64 else Tt(F(lr))          # the lr variable (floatx), cast to T
+        beta_via_f32 = f32 or tf_like                # tf.cast of a Python float: float32 first
         b1 = Tt(F(hp["beta_1"])) if beta_via_f32 else Tt(hp["beta_1"])
         b2 = Tt(F(hp["beta_2"])) if beta_via_f32 else Tt(hp["beta_2"])
         b1p, b2p = powers(b1, b2, t, f32, flush=backend != "torch")
@@ -48,8 +70,8 @@ def adam_recipe(backend):
         out = dict(b1=Tt(hp["beta_1"]), c1=Tt(1.0 - hp["beta_1"]), b2=Tt(hp["beta_2"]),
                    c2=Tt(1.0 - hp["beta_2"]), eps=Tt(hp["epsilon"]),
                    alpha=(lr_ * root) / (one - b1p), clip=Tt(hp.get("clipvalue") or 0.0))
-        if backend == "torch":
-            out["dk"] = Tt(F(1.0) - F(wd) * F(lr))       # on the float32 lr variable
+        if backend == "torch":                            # 1 - wd * lr on the lr variable
+            out["dk"] = Tt(1.0 - wd * lr) if x64 else Tt(F(1.0) - F(wd) * F(lr))
         elif backend in ("tensorflow", "tf_keras"):       # Grappler: p - p * (wd * lr)
             out.update(dk=wd_ * lr_, dlr=1.0)
         elif backend == "jax":
@@ -61,45 +83,78 @@ def adam_recipe(backend):
     return scalars
 
 
-def clip_prepare(backend):
+def clip_prepare(backend, framework):
     """clipnorm / global_clipnorm scale factors, with the backend's own reduction for the
-    norm: Eigen's packet sum (TF), XLA's tree sum (JAX). The torch backend's ATen sum is
-    not emulated (NumPy's pairwise sum instead) and XLA's jit contracts the scaled gradient
-    into the moments' fmas: those cases carry a measured pin (conformance/pins.py). On the
-    torch backend the clip factors of float64 variables pass through float32
-    (ops.maximum/minimum with a Python float return float32), and the square root is
-    torch.sqrt."""
+    norm: Eigen's packet sum (TF), XLA's tree sum (JAX), ATen's cascade sum on torch's
+    threads (torch_threads). clipnorm scales each array by its own norm (one set of scalars
+    per array), global_clipnorm all of them by one. Under jax.jit the scale is one factor s
+    (clipnorm: (1 / max(N, c)) * c) and XLA contracts g * s into the first moment
+    (M_LERP_FMA_GS). On the torch backend the clip factors of float64 variables pass
+    through float32, whatever the floatx (ops.maximum/minimum with a Python float return
+    float32), and the square root is torch.sqrt."""
     def prepare(hp, grads):
+        if backend in ("jax", "jax_eager"):
+            xla_norms_reproduced(framework, backend, hp, [g.shape for g in grads])
+        if hp.get("clipnorm"):
+            return {"_each": [{"_clip_scale": _clipnorm(backend, hp, g)} for g in grads]}
         f32 = grads[0].dtype == np.float32
         Tt = T(f32)
-        via32 = backend == "torch" and not f32
-
-        def sumsq(g):
-            x = g.reshape(-1) * g.reshape(-1)
-            if backend in _TF_LIKE:
-                return sum_eigen(x, f32)
-            if backend in ("jax", "jax_eager"):
-                return sum_xla(x, f32)
-            return Tt(np.sum(x))
-
-        def root(x):
-            return Tt(mkl_sqrt(float(x), f32, hp)) if backend == "torch" else np.sqrt(Tt(x))
-        if hp.get("clipnorm"):
-            n = root(sumsq(grads[0]))
-            c = Tt(hp["clipnorm"])
-            d = max(n, c)
-            if backend == "jax_eager":        # x / max(...) became x * (1 / max(...))
-                return {"_clip_scale": {"gmul": c, "gdiv": Tt(1.0) / d}}
-            return {"_clip_scale": {"gmul": c, "gdiv": Tt(F(d)) if via32 else d}}
+        n = _root(backend, hp, f32, _total(backend, hp, np.array(
+            [_total(backend, hp, g * g) for g in grads], Tt)))     # sum(stack(sums))
         c = Tt(hp["global_clipnorm"])
-        n = root(sum(sumsq(g) for g in grads) if len(grads) > 1 else sumsq(grads[0]))
-        if via32:
+        if backend == "torch" and not f32:
             m = F(min(Tt(1.0) / n, 1.0 / hp["global_clipnorm"]))
             scale = Tt(F(hp["global_clipnorm"]) * m) + (n - n)
         else:
             scale = (c * min(Tt(1.0) / n, Tt(1.0 / hp["global_clipnorm"]))) + (n - n)
         return {"_clip_scale": {"gmul": scale}}
     return prepare
+
+
+def _total(backend, hp, x):
+    """ops.sum of an array: the backend's own reduction."""
+    f32 = x.dtype == np.float32
+    if backend in _TF_LIKE:
+        return sum_eigen(x.reshape(-1), f32, int(hp["tf_threads"]))
+    if backend in ("jax", "jax_eager"):
+        return sum_xla(x, f32)
+    return sum_aten(x.reshape(-1), f32, int(hp["torch_threads"]))
+
+
+def _root(backend, hp, f32, x):
+    return T(f32)(mkl_sqrt(float(x), f32, hp)) if backend == "torch" else np.sqrt(T(f32)(x))
+
+
+def _clipnorm(backend, hp, g):
+    """One array's clipnorm factors: g * c / max(norm(g), c) as each backend rounds it."""
+    f32 = g.dtype == np.float32
+    Tt = T(f32)
+    n = _root(backend, hp, f32, _total(backend, hp, g * g))
+    c = Tt(hp["clipnorm"])
+    d = max(n, c)
+    if backend == "jax_eager":        # x / max(...) became x * (1 / max(...))
+        return {"gmul": c, "gdiv": Tt(1.0) / d}
+    if backend == "jax":              # jit: (g * c) * (1 / max) -> g * ((1 / max) * c)
+        return {"gmul": (Tt(1.0) / d) * c}
+    if backend == "torch" and not floatx64(hp):   # ops.multiply: c a floatx tensor
+        c = Tt(F(hp["clipnorm"]))
+    return {"gmul": c, "gdiv": Tt(F(d)) if backend == "torch" and not f32 else d}
+
+
+def xla_norms_reproduced(framework, backend, hp, shapes):
+    """Refuse the clip norms whose XLA reduction is not reproduced (jaxlib 0.10.2, measured):
+    arrays of XLA_YNN_MIN elements or more (YNNPACK sums them), with two or more dimensions
+    longer than 32 (2-D windows), and under jit with no dimension longer than 32 (the square
+    is fused into the sum and contracted: fma accumulation, unrolled)."""
+    for shape in shapes:
+        size, long_dims = int(np.prod(shape)), sum(d > 32 for d in shape)
+        why = ("XLA hands it to YNNPACK" if size >= XLA_YNN_MIN
+               else "XLA sums it in 2-D windows" if long_dims > 1
+               else "XLA fuses the square into the sum" if backend == "jax" and not long_dims
+               else None)
+        if why:
+            raise refuse(framework, "adam", f"the clip norm of an array of shape {shape} is "
+                         f"not reproduced ({why})")
 
 
 # The Adam rows of each backend: m, v and the epsilon-hat denominator, and the form of
@@ -116,11 +171,17 @@ _ADAM_OPS = {
 }
 
 
-def adam_rule(backend):
+def check_floatx(hp):
+    if "floatx" in hp:
+        check_choice("keras", "floatx", hp["floatx"], ("float32", "float64"))
+
+
+def adam_rule(backend, framework):
     base, decay = _ADAM_OPS[backend]
-    scalars, prepare_clip = adam_recipe(backend), clip_prepare(backend)
+    scalars, prepare_clip = adam_recipe(backend), clip_prepare(backend, framework)
 
     def rule(hp):
+        check_floatx(hp)
         ops = {**base, "denom": V.D_SQRT_EPS, "amsgrad": int(bool(hp["amsgrad"]))}
         if backend == "torch":                       # MKL's sqrt
             ops.update(estimate_ops("keras_torch", hp))
@@ -130,19 +191,24 @@ def adam_rule(backend):
         if hp["clipvalue"]:
             ops["grad_clip"] = V.GCLIP_VALUE
         if hp["clipnorm"]:
-            ops["grad_scale"] = V.GSCALE_MULMUL if backend == "jax_eager" else V.GSCALE_MULDIV
+            ops["grad_scale"] = {"jax_eager": V.GSCALE_MULMUL, "jax": V.GSCALE_MUL}.get(
+                backend, V.GSCALE_MULDIV)
             prepare = prepare_clip
         if hp["global_clipnorm"]:
             ops["grad_scale"] = V.GSCALE_MUL
             prepare = prepare_clip
-        return Rule("adam", ops, scalars, prepare=prepare)
+        if prepare is not None and backend == "jax":   # g * s contracted into m's g - m
+            ops["first"] = V.M_LERP_FMA_GS
+        return Rule("adam", ops, scalars, prepare=prepare,
+                    scalars_each=bool(hp["clipnorm"]))   # each array its own clip factors
     return rule
 
 
 def rmsprop_recipe(hp, t, lr, f32):
     Tt = T(f32)
     rho = hp["rho"]
-    return rmsprop_scalars(rho=Tt(rho), c=Tt(1.0 - rho), eps=Tt(hp["epsilon"]), lr=Tt(F(lr)),
+    lr_ = Tt(lr) if floatx64(hp) else Tt(F(lr))     # the lr variable (floatx), cast to T
+    return rmsprop_scalars(rho=Tt(rho), c=Tt(1.0 - rho), eps=Tt(hp["epsilon"]), lr=lr_,
                            mu=Tt(hp["momentum"]), clip=Tt(hp.get("clipvalue") or 0.0))
 
 
@@ -184,6 +250,7 @@ def rmsprop_rule(backend, framework):
     base, centered, momentum, tail = _RMSPROP_OPS[backend]
 
     def rule(hp):
+        check_floatx(hp)
         if hp["weight_decay"] or hp["clipnorm"] or hp["global_clipnorm"]:
             raise refuse(framework, "rmsprop",
                          "weight_decay, clipnorm and global_clipnorm with RMSprop are not "
@@ -231,26 +298,35 @@ _VARIANTS = ({"amsgrad": True},)
 
 
 def presets(framework, backend, adam_api, rmsprop_api, module="keras.optimizers",
-            version="3.15.1", only_default=ONLY_DEFAULT, adam_only_default=None):
+            version="3.15.1", only_default=ONLY_DEFAULT, adam_only_default=None, floatx=True):
     """The Adam, AdamW and RMSprop presets of one Keras backend (``module``: where its
     optimizer classes live; ``adam_only_default``: Adam's own extra keywords, reproduced at
-    their defaults only)."""
+    their defaults only; ``floatx``: the rows take Keras's keras.config.floatx() as the
+    option ``floatx`` ("float32" by default, as Keras), which recordings carry in their
+    metadata)."""
     common = dict(lr_name="learning_rate", ignored=IGNORED, version=version,
-                  only_default=frozenset(only_default))
+                  only_default=frozenset(only_default),
+                  meta_keys=("floatx",) if floatx else (),
+                  options=frozenset({"floatx"}) if floatx else frozenset(),
+                  checks={"floatx": one_of("float32", "float64")} if floatx else {})
     adam_extra = adam_only_default or {}
-    adam = {**ADAM_DEFAULTS, **only_default, **(ESTIMATE_OPTIONS if backend == "torch" else {})}
-    rms = {**RMSPROP_DEFAULTS, **only_default,
+    fx = {"floatx": "float32"} if floatx else {}
+    adam = {**ADAM_DEFAULTS, **only_default, **fx,
+            **(ESTIMATE_OPTIONS if backend == "torch" else {}),
+            **({"torch_threads": TORCH_THREADS} if backend == "torch" else {}),
+            **({"tf_threads": TF_THREADS} if backend in _TF_LIKE else {})}
+    rms = {**RMSPROP_DEFAULTS, **only_default, **fx,
            **(ESTIMATE_OPTIONS if backend in _ESTIMATING else {}),
            **({"xla_isa": XLA_ISA} if backend == "jax" else {})}
     rms_variants = ({"momentum": 0.9}, {"centered": True}) + (
         ({"xla_isa": "AVX512"}, {"xla_isa": "AVX512", "momentum": 0.9},
          {"xla_isa": "AVX512", "centered": True}) if backend == "jax" else ())
     return (
-        Preset(framework, "adam", "adam", adam_rule(backend), defaults={**adam, **adam_extra},
-               aliases=ADAM_ALIASES, states=ADAM_STATES, api=adam_api, variants=_VARIANTS,
-               constructor=f"{module}.Adam",
+        Preset(framework, "adam", "adam", adam_rule(backend, framework),
+               defaults={**adam, **adam_extra}, aliases=ADAM_ALIASES, states=ADAM_STATES,
+               api=adam_api, variants=_VARIANTS, constructor=f"{module}.Adam",
                **{**common, "only_default": common["only_default"] | set(adam_extra)}),
-        Preset(framework, "adamw", "adam", adam_rule(backend),
+        Preset(framework, "adamw", "adam", adam_rule(backend, framework),
                defaults={**adam, "weight_decay": 0.004}, aliases=ADAM_ALIASES,
                states=ADAM_STATES, api=adam_api, constructor=f"{module}.AdamW", **common),
         Preset(framework, "rmsprop", "rmsprop", rmsprop_rule(backend, framework),

@@ -1,10 +1,14 @@
 """optax 0.2.8 on JAX/jaxlib 0.10.2 (CPU): ``optax.adam``, ``nadam``, ``adamw``, ``adamax``
 and ``rmsprop``, under ``jax.jit`` (the default, ``jit=True``) or eager.
 
-XLA turns ``x / (1 - b^t)`` into ``x * (1 / (1 - b^t))`` (jit and eager); under jit LLVM
-contracts the step into FMAs; ``b^t`` is powf of the float32 beta. ``jax.lax.rsqrt`` is
-the CPU's rsqrtss estimate plus one FMA Newton step in float32 (``estimate``), and in
-float64 1/sqrt or, where XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. Evidence:
+XLA turns ``x / (1 - b^t)`` into ``x * (1 / (1 - b^t))`` (jit and eager) when one array is
+updated; with several (a model's parameters), ``1 - b^t`` has one user per array and the
+division stays, under jit folded into the step's denominator: ``m / ((1 - b1^t) * d)``
+(``optax.tree.bias_correction`` is itself jitted, so eager updates divide too). The rule
+depends on the arrays updated together (``per_arrays``). Under jit LLVM contracts the step
+into FMAs; ``b^t`` is powf of the float32 beta. ``jax.lax.rsqrt`` is the CPU's rsqrtss
+estimate plus one FMA Newton step in float32 (``estimate``), and in float64 1/sqrt or, where
+XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. Evidence:
 conformance/notes/optax-recipes.md, 0-ULP replays of the live recordings.
 """
 
@@ -30,6 +34,26 @@ def _adam_scalars(hp, t, lr, f32):
                         bc2=_bc(b2, t, f32), s=Tt(lr), k=Tt(hp.get("weight_decay", 0.0)))
 
 
+def _adam_scalars_div(hp, t, lr, f32):
+    """Several arrays: the bias corrections themselves, 1 - b^t, which the step divides by."""
+    Tt = T(f32)
+    b1, b2 = hp["b1"], hp["b2"]
+
+    def bc(b, t):
+        return Tt(1.0) - powT(Tt(b), Tt(t), f32)
+    return adam_scalars(b1=Tt(b1), c1=Tt(1.0 - b1), b2=Tt(b2), c2=Tt(1.0 - b2),
+                        eps=Tt(hp["eps"]), eps_root=Tt(hp.get("eps_root", 0.0)),
+                        bc1=bc(b1, t), bc1n=bc(b1, t + 1), bc2=bc(b2, t), s=Tt(lr),
+                        k=Tt(hp.get("weight_decay", 0.0)))
+
+
+def several(hp):
+    """Whether XLA sees several arrays in one update: then 1 - b^t has several users and
+    stays a divisor (one array: it becomes the reciprocal multiplier 1 / (1 - b^t))."""
+    arrays = hp.get("_arrays")
+    return arrays is not None and len(arrays) > 1
+
+
 def _rmsprop_scalars(hp, t, lr, f32):
     Tt = T(f32)
     d = hp["decay"]
@@ -50,10 +74,13 @@ def _adam_rule(optimizer):
         else:
             ops = {"first": V.M_AXPBY, "second": V.V_AXPBY, "denom": V.D_MULBC_SQRT_EPS,
                    "apply": V.P_ADDWD_SUB if optimizer == "adamw" else V.P_SUB_SCALED}
-        if hp.get("eps_root"):
-            if not jit:
-                raise refuse("optax", optimizer, "eps_root without jit is not reproduced")
-            ops["denom"] = V.D_FMABC_SQRT_EPS
+        if several(hp):          # m / ((1 - b1^t) * d) under jit, (m / (1 - b1^t)) / d eager
+            ops.update(denom=V.D_BC_SQRT_EPS, step=V.U_DIV_BC if jit else V.U_BC_DIV)
+            if hp.get("nesterov"):
+                ops.update(numer=V.NUM_NADAM_DIV_FMA if jit else V.NUM_NADAM_DIV, step=V.U_DIV)
+            return Rule("adam", ops, _adam_scalars_div)
+        if hp.get("eps_root"):   # v * (1 / (1 - b2^t)) + eps_root: contracted under jit
+            ops["denom"] = V.D_FMABC_SQRT_EPS if jit else V.D_MULBC_EPSR_SQRT_EPS
         if hp.get("nesterov"):
             ops.update(numer=V.NUM_NADAM_FMA if jit else V.NUM_NADAM, step=V.U_DIV)
         return Rule("adam", ops, _adam_scalars)
@@ -65,7 +92,11 @@ def _adamax_rule(hp):
         ops = {"first": V.M_SCAL_FMA, "apply": V.P_FMA}
     else:
         ops = {"first": V.M_AXPBY, "apply": V.P_SUB_SCALED}
-    return Rule("adam", {**ops, "second": V.V_MAX_EPS, "denom": V.D_NONE}, _adam_scalars)
+    ops.update(second=V.V_MAX_EPS, denom=V.D_NONE)
+    if several(hp):
+        ops["step"] = V.U_DIV_BC if hp["jit"] else V.U_BC_DIV
+        return Rule("adam", ops, _adam_scalars_div)
+    return Rule("adam", ops, _adam_scalars)
 
 
 def _rmsprop_rule(hp):
@@ -91,9 +122,13 @@ _ADAM = {"learning_rate": None, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "eps_root":
          "mu_dtype": None, "nesterov": False, "jit": True}
 _ALIASES = {"lr": "learning_rate", "betas": ("b1", "b2"), "eps": "eps"}
 _STATES = {"mu": "m", "nu": "v"}
+#: two arrays: the rows of several arrays get their specialised loops too
+_SEVERAL = ((2,), (2,))
 _COMMON = dict(required=("learning_rate",), lr_name="learning_rate", states=_STATES,
-               meta_keys=("jit",), variants=({"jit": False},), version="0.2.8",
-               options=frozenset({"jit"}))
+               meta_keys=("jit",), per_arrays=True, version="0.2.8",
+               options=frozenset({"jit"}),
+               variants=({"jit": False}, {"_arrays": _SEVERAL},
+                         {"jit": False, "_arrays": _SEVERAL}))
 
 PRESETS = (
     Preset("optax", "adam", "adam", _adam_rule("adam"), defaults=_ADAM, aliases=_ALIASES,
@@ -120,7 +155,7 @@ PRESETS = (
            api="optax.rmsprop (rsqrt: XLA's, per CPU and instruction set)",
            constructor="optax.rmsprop",
            **{**_COMMON, "states": {"nu": "ms", "mu": "mg", "trace": "mom"},
-              "variants": ({"jit": False}, {"xla_isa": "AVX512"})}),
+              "per_arrays": False, "variants": ({"jit": False}, {"xla_isa": "AVX512"})}),
 )
 
 

@@ -76,7 +76,7 @@ PRESETS = keras.presets(
     "tf_keras", "tf_keras", "tf_keras.optimizers.Adam/AdamW 2.21 (new optimizer)",
     "tf_keras RMSprop (graph-rewritten: x * rsqrt(den))", module="tf_keras.optimizers",
     version="2.21.0", only_default={"use_ema": False},
-    adam_only_default={"adaptive_epsilon": False}) + (
+    adam_only_default={"adaptive_epsilon": False}, floatx=False) + (
     Preset("tf_keras_legacy", "adam", "adam", _legacy_adam_rule,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
                      "amsgrad": False, "decay": 0.0, **_LEGACY_HOOKS},

@@ -224,7 +224,7 @@ def replay(grads, params, states, meta, name="", n_threads=None, lr=None, **opti
                 raise ValueError(f"{name}: state arrays {sorted(unknown)} are not known to "
                                  f"the {row.framework} {row.optimizer} preset "
                                  f"({sorted(row.states)})")
-        ps = [P[k][0].copy() for k in idx]
+        ps = [np.array(P[k][0]) for k in idx]      # an ndarray also for a 0-d array
         # start from the recorded initial state (framework names -> adamkit buffers)
         init = []
         for p, k in zip(ps, idx):
@@ -242,7 +242,7 @@ def replay(grads, params, states, meta, name="", n_threads=None, lr=None, **opti
     for t in range(1, T + 1):
         worst = 0.0
         for row, opt, idx, ps in opts:
-            opt.step(ps if multi else ps[0], [G[k][t - 1] for k in idx] if multi
+            opt.step(ps if multi else ps[0], [np.asarray(G[k][t - 1]) for k in idx] if multi
                      else G[0][t - 1])
         for row, opt, idx, ps in opts:
             for j, (p, k) in enumerate(zip(ps, idx)):
