@@ -1,4 +1,4 @@
-"""PyTorch 2.13 (CPU): ``torch.optim.Adam``, ``AdamW`` and ``RMSprop``.
+"""PyTorch 2.13 (CPU): ``torch.optim.Adam``, ``AdamW``, ``Adamax`` and ``RMSprop``.
 
 The for-loop and foreach implementations run the same ATen kernels (GCC-contracted to FMA)
 and MKL's sqrt, which starts from the CPU's rsqrtss estimate (``estimate``); ``fused=True``
@@ -61,6 +61,22 @@ def _adam_rule(optimizer):
     return rule
 
 
+def _adamax_rule(hp):
+    """torch.optim.Adamax (for-loop and foreach: the same ATen kernels):
+    ``m.lerp_(g, 1 - b1)``; ``u = maximum(u * b2, |g| + eps)`` (NaN-propagating);
+    ``p.addcdiv_(m, u, value=-lr / (1 - b1^t))``, scalars rounded to the parameters' dtype."""
+    if hp["capturable"] or hp["differentiable"]:
+        raise refuse("pytorch", "adamax",
+                     "capturable/differentiable round differently and are not reproduced")
+    ops = {"first": V.M_LERP_FMA, "second": V.V_MAX_EPS, "denom": V.D_NONE,
+           "maximize": int(bool(hp["maximize"]))}
+    if 1.0 - hp["betas"][0] >= 0.5:
+        ops["first"] = V.M_LERP_FMA_HI
+    if hp["weight_decay"]:
+        ops["grad_decay"] = V.GDECAY_L2_FMA
+    return Rule("adam", ops, _adam_scalars(False))
+
+
 def _rmsprop_scalars(hp, t, lr, f32):
     r = rounder(f32)
     a = hp["alpha"]
@@ -99,6 +115,13 @@ PRESETS = (
            lr_name="lr", states=_STATES, ignored=frozenset({"foreach"}), variants=_VARIANTS,
            constructor="torch.optim.AdamW", version="2.13.0",
            api="torch.optim.AdamW 2.13 CPU: for-loop, foreach and fused=True"),
+    Preset("pytorch", "adamax", "adam", _adamax_rule,
+           defaults={"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                     "foreach": None, "maximize": False, "differentiable": False,
+                     "capturable": False},
+           lr_name="lr", states={"exp_avg": "m", "exp_inf": "v"},
+           ignored=frozenset({"foreach"}), constructor="torch.optim.Adamax",
+           version="2.13.0", api="torch.optim.Adamax 2.13 CPU: for-loop and foreach"),
     Preset("pytorch", "rmsprop", "rmsprop", _rmsprop_rule,
            defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
                      "momentum": 0.0, "centered": False, "maximize": False, "foreach": None,
@@ -404,7 +427,7 @@ def torch_schedule(lr, spec):
 
 # -- from the framework's object ------------------------------------------------------------
 
-_CLASSES = {"Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop"}
+_CLASSES = {"Adam": "adam", "AdamW": "adamw", "Adamax": "adamax", "RMSprop": "rmsprop"}
 
 
 def _scheduler_spec(s, group):
@@ -428,7 +451,7 @@ def _scheduler_spec(s, group):
 
 
 def from_framework(obj, setting):
-    """A ``torch.optim.Adam``/``AdamW``/``RMSprop`` object: one param group's
+    """A ``torch.optim.Adam``/``AdamW``/``Adamax``/``RMSprop`` object: one param group's
     hyper-parameters (``setting.group``, needed when the groups differ) and the lr
     scheduler(s) that drive it (``setting.scheduler``: one, or a list stepped together)."""
     optimizer = _CLASSES.get(type(obj).__name__)
