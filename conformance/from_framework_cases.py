@@ -109,6 +109,10 @@ def torch_cases():
     check("torch AdamW foreach", lambda: expect(
         lockstep(lambda ps: torch.optim.AdamW(ps, lr=2e-3, weight_decay=0.05, foreach=True),
                  {}), "pytorch.adamw", {"weight_decay": 0.05}))
+    check("torch Adamax", lambda: expect(
+        lockstep(lambda ps: torch.optim.Adamax(ps, lr=3e-3, betas=(0.8, 0.99),
+                                               weight_decay=1e-3), {}),
+        "pytorch.adamax", {"betas": (0.8, 0.99), "weight_decay": 1e-3}))
     check("torch RMSprop centered momentum", lambda: expect(
         lockstep(lambda ps: torch.optim.RMSprop(ps, lr=1e-3, alpha=0.9, momentum=0.5,
                                                 centered=True), {}),

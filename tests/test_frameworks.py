@@ -41,7 +41,7 @@ PYTHON = elsewhere.framework_python(ROOT)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 TORCH_CONFIGS = ["adam_fused", "adam_foreach", "adam_forloop", "adamw_fused", "adamw_forloop",
-                 "rmsprop_foreach", "rmsprop_forloop"]
+                 "adamax_foreach", "adamax_forloop", "rmsprop_foreach", "rmsprop_forloop"]
 TORCH_RECORDS = ["tf1_adam_f32", "tf1_adam_f64", "tf1_rmsprop_f32", "keras_adam_f32",
                  "keras_adam_gclip_f32"]
 JAX_RECORDS = ["jax-tf1_adam_f32", "jax-tf1_adam_f64", "jax-keras_adam_gclip_f32"]

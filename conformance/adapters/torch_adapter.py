@@ -1,4 +1,4 @@
-"""PyTorch adapter: torch.optim.Adam / AdamW / RMSprop on CPU, driven by injected gradients.
+"""PyTorch adapter: torch.optim.Adam / AdamW / Adamax / RMSprop on CPU, driven by injected gradients.
 
 Each step sets ``p.grad`` to a fresh copy of ``grads[t-1]`` and calls ``opt.step()``; the
 parameter and every per-element state tensor are read back after every step. Row 0 of the
@@ -48,11 +48,13 @@ def versions():
     }
 
 
-_OPT = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+_OPT = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adamax": torch.optim.Adamax,
+        "rmsprop": torch.optim.RMSprop}
 
 _STATE_NAMES = {
     "adam": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
     "adamw": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    "adamax": ("exp_avg", "exp_inf"),
     "rmsprop": ("square_avg", "grad_avg", "momentum_buffer"),
 }
 
@@ -60,6 +62,7 @@ _STATE_MEANING = {
     "exp_avg": "first moment m (Adam exp_avg)",
     "exp_avg_sq": "second moment v (Adam exp_avg_sq, raw, not bias-corrected)",
     "max_exp_avg_sq": "AMSGrad running max of raw v",
+    "exp_inf": "Adamax infinity norm u = max(b2 * u, |g| + eps)",
     "square_avg": "RMSprop running mean of g^2",
     "grad_avg": "centered RMSprop running mean of g",
     "momentum_buffer": "RMSprop momentum buffer",
@@ -71,7 +74,7 @@ def _paths(name, opt):
     paths = [("", {"foreach": False}), ("_foreach", {"foreach": True})]
     if opt in ("adam", "adamw"):
         paths.append(("_fused", {"fused": True}))
-    elif "fused" in torch.optim.RMSprop.__init__.__code__.co_varnames:
+    elif opt == "rmsprop" and "fused" in torch.optim.RMSprop.__init__.__code__.co_varnames:
         paths.append(("_fused", {"fused": True}))
     return paths
 
@@ -97,6 +100,13 @@ _BASE = {
                         "weight_decay 1e-2 (decoupled)"),
         ("custom", {"lr": 0.004, "betas": [0.86, 0.995], "eps": 1e-6, "weight_decay": 0.05},
          "non-default lr, betas, eps, weight_decay"),
+    ],
+    "adamax": [
+        ("default", {}, "torch.optim.Adamax() defaults: lr 2e-3, betas (0.9, 0.999), eps 1e-8"),
+        ("wd", {"lr": 0.004, "betas": [0.86, 0.995], "eps": 1e-6, "weight_decay": 0.01},
+         "non-default lr, betas, eps + L2 weight_decay 0.01"),
+        ("maximize", {"lr": 0.004, "betas": [0.4, 0.995], "eps": 1e-6, "maximize": True},
+         "beta1 0.4 (lerp's other form) + maximize=True"),
     ],
     "rmsprop": [
         ("default", {}, "torch.optim.RMSprop() defaults: lr 1e-2, alpha 0.99, eps 1e-8"),
@@ -132,6 +142,7 @@ def _cases():
         ("adamw", "custom", dict(_BASE["adamw"][1][1])),
         ("rmsprop", "centered_momentum", dict(_BASE["rmsprop"][4][1])),
         ("rmsprop", "wd", dict(_BASE["rmsprop"][5][1])),
+        ("adamax", "wd", dict(_BASE["adamax"][1][1])),
     ]
     for opt, variant, hp in large:
         for suffix, kw in _paths(variant, opt):

@@ -444,7 +444,7 @@ class AdamW(_Optimizer):
 
 
 class AdaMax(_Optimizer):
-    __doc__ = _doc("AdaMax", "torch.optim.Adamax (not reproduced yet: no preset)",
+    __doc__ = _doc("AdaMax", "torch.optim.Adamax",
                    "AdaMax (Adam with the infinity norm), as the preset's framework "
                    "computes it. Its state is ``exp_avg`` and ``exp_inf``, as torch's.")
     _cls_name = "AdaMax"

@@ -55,7 +55,8 @@ def groups(m, kind):
                 {"params": [b1, w2], "lr": 1e-3, "alpha": 0.95, "weight_decay": 1e-3},
                 {"params": [b2], "eps": 1e-6}]
     return [{"params": [w1], "lr": 1e-2, "weight_decay": 1e-3},
-            {"params": [b1, w2], "lr": 3e-3, "betas": (0.8, 0.99), "amsgrad": True},
+            {"params": [b1, w2], "lr": 3e-3, "betas": (0.8, 0.99),
+             **({} if kind == "adamax" else {"amsgrad": True})},
             {"params": [b2], "eps": 1e-6}]
 
 
@@ -94,6 +95,8 @@ CONFIGS = {
     "adam_forloop": (torch.optim.Adam, akt.Adam, "adam", {"foreach": False}),
     "adamw_fused": (torch.optim.AdamW, akt.AdamW, "adam", {"fused": True}),
     "adamw_forloop": (torch.optim.AdamW, akt.AdamW, "adam", {"foreach": False}),
+    "adamax_foreach": (torch.optim.Adamax, akt.AdaMax, "adamax", {"foreach": True}),
+    "adamax_forloop": (torch.optim.Adamax, akt.AdaMax, "adamax", {"foreach": False}),
     "rmsprop_foreach": (torch.optim.RMSprop, akt.RMSprop, "rmsprop", {"foreach": True}),
     "rmsprop_forloop": (torch.optim.RMSprop, akt.RMSprop, "rmsprop", {"foreach": False}),
 }
