@@ -277,9 +277,6 @@ def test_optax_preset_equals_optax(out, name):
 def test_optax_preset_equals_optax_multi_leaf(out, name):
     """Four leaves (an MLP's) in one jitted step: XLA compiles them together, and its
     rounding then depends on the set of arrays (Preset.per_arrays)."""
-    if not _results(out, "jax-results.json").get("per_arrays"):
-        pytest.skip("the optax presets do not yet depend on the arrays updated together "
-                    "(Preset.per_arrays, branch xla-forms)")
     z = _load(out, f"optax_{name}_multi", "jax-results.json")
     assert_same_every_step(z["optax"], z["adamkit_exact"], f"optax.{name}, 4 leaves")
     wrong, _ = _reachable_diffs(z["init"], z["adamkit"], z["adamkit_exact"])

@@ -35,7 +35,6 @@ import optax  # noqa: E402
 
 import adamkit  # noqa: E402
 import adamkit.optax as ako  # noqa: E402
-from adamkit import presets  # noqa: E402
 
 DATA, OUT = sys.argv[1], sys.argv[2]
 D = np.load(DATA)
@@ -226,10 +225,8 @@ def main():
             ako.adam(1e-2, preset="keras_tensorflow", global_clipnorm=0.5, weight_decay=1e-3))
         for name in ("adam", "adamw", "adamax", "rmsprop"):
             tasks[f"optax_{name}"] = lambda name=name: optax_match(name, [(1000,)])
-        RESULTS["per_arrays"] = bool(presets.get("optax", "adam").per_arrays)
-        if RESULTS["per_arrays"]:
-            for name in ("adam", "adamw"):
-                tasks[f"optax_{name}_multi"] = lambda name=name: optax_match(name, SHAPES)
+        for name in ("adam", "adamw"):
+            tasks[f"optax_{name}_multi"] = lambda name=name: optax_match(name, SHAPES)
         tasks["behaviour"] = behaviour
     for name, fn in tasks.items():
         try:

@@ -30,7 +30,8 @@ def _replay(args):
     _out(f"{'file':52s} {'steps':>5s} {'max ULP':>9s}  first diff  worst array")
     for path in args.files:
         try:
-            r = replay_file(path, n_threads=args.threads, lr_source=args.lr)
+            r = replay_file(path, n_threads=args.threads, lr_source=args.lr,
+                            max_bytes=args.max_mib * 2**20 if args.max_mib else None)
         except Exception as exc:  # report and go on: one bad file must not hide the rest
             bad += 1
             _out(f"{os.path.basename(path):52s} ERROR {type(exc).__name__}: {exc}")
@@ -105,6 +106,9 @@ def main(argv=None):
                    help="each step's learning rate: the file's recorded rates (the default "
                         "when it has them), adamkit's schedule for meta['schedule'], or the "
                         "recorded hyper-parameter")
+    r.add_argument("--max-mib", type=int, default=None, metavar="MIB",
+                   help="trust a file to inflate to this many MiB (default: 8 times its "
+                        "size, at least 16 and at most 512 MiB)")
     r.set_defaults(func=_replay)
 
     c = sub.add_parser("compare", help="drift between two presets on one gradient stream",

@@ -309,9 +309,9 @@ def replay_trajectory(traj, name="", n_threads=None, lr_source=None, **options):
     return r
 
 
-def replay_file(path, n_threads=None, lr_source=None, **options):
+def replay_file(path, n_threads=None, lr_source=None, max_bytes=None, **options):
     """Replay a trajectory ``.npz`` file (golden or live recording), read with the checked
-    loader of :mod:`adamkit.tools.trajectory`; ``lr_source`` as for
-    :func:`replay_trajectory`."""
-    return replay_trajectory(trajectory.load(path), os.path.basename(path), n_threads,
-                             lr_source, **options)
+    loader of :mod:`adamkit.tools.trajectory` (``max_bytes``: trust the file to inflate to
+    that many bytes); ``lr_source`` as for :func:`replay_trajectory`."""
+    return replay_trajectory(trajectory.load(path, max_bytes=max_bytes),
+                             os.path.basename(path), n_threads, lr_source, **options)
