@@ -76,7 +76,7 @@ PRESETS = keras.presets(
     "tf_keras", "tf_keras", "tf_keras.optimizers.Adam/AdamW 2.21 (new optimizer)",
     "tf_keras RMSprop (graph-rewritten: x * rsqrt(den))", module="tf_keras.optimizers",
     version="2.21.0", only_default={"use_ema": False},
-    adam_only_default={"adaptive_epsilon": False}, floatx=False) + (
+    adam_only_default={"adaptive_epsilon": False}) + (
     Preset("tf_keras_legacy", "adam", "adam", _legacy_adam_rule,
            defaults={"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
                      "amsgrad": False, "decay": 0.0, **_LEGACY_HOOKS},
@@ -122,4 +122,6 @@ def from_framework(obj, setting):
     elif isinstance(config["learning_rate"], dict):
         raise PresetError(f"{framework}: learning-rate schedule objects are not reproduced; "
                           "pass learning_rate= an adamkit schedule if you know one matches")
+    if not legacy and tf_keras.backend.floatx() != "float32":   # the lr variable's dtype
+        config["floatx"] = tf_keras.backend.floatx()
     return framework, optimizer, config
