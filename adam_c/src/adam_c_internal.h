@@ -216,14 +216,25 @@ static inline unsigned adam_c_rmsprop_buffers(const adam_c_rmsprop_ops *o)
 }
 
 /*
- * Function multi-versioning: on x86-64 with GCC, each specialised loop is compiled twice,
- * for the baseline ISA and for x86-64-v3 (AVX2 + FMA), and the loader picks one. The two
- * give the same bits: the arithmetic is IEEE either way, contraction is off, and fma() is
- * exact in both (a hardware FMA in v3, the C library's fma in the baseline).
+ * Function multi-versioning: on x86-64 with GCC, each specialised loop is compiled three
+ * times, for the baseline ISA, for x86-64-v3 (AVX2 + FMA) and for x86-64-v4 (AVX-512F/BW/
+ * CD/DQ/VL), and the loader picks the best this CPU runs. They give the same bits: the
+ * arithmetic is IEEE in every ISA, contraction is off (an fma only where FMA() is written,
+ * exact in all three: hardware in v3 and v4, the C library's fma in the baseline), the
+ * estimates are the rsqrtps table in every width (adam_c_common.c), and nothing is
+ * reassociated (no -ffast-math, no reductions).
+ *
+ * ADAM_C_ONE_TARGET (tests only): compile the specialised loops for that one target
+ * instead, e.g. -DADAM_C_ONE_TARGET='"arch=x86-64-v4"', so that a test binary runs a
+ * chosen clone's code on a CPU where the loader would pick another (the loader's choice
+ * follows CPUID, which no environment variable overrides); the generic loop stays baseline.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+#if defined(ADAM_C_ONE_TARGET)
+#define ADAM_C_CLONES __attribute__((target(ADAM_C_ONE_TARGET)))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(ADAM_C_NO_CLONES)
-#define ADAM_C_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define ADAM_C_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define ADAM_C_CLONES
 #endif
