@@ -92,6 +92,19 @@ static inline float adam_c_select_f32(int c, float a, float b)
     return r;
 }
 
+/* c ? a : b without a branch. */
+static inline double adam_c_select_f64(int c, double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint64_t mask = (uint64_t)0 - (uint64_t)(c != 0);
+    const uint64_t u = (ua & mask) | (ub & ~mask);
+    double r;
+    memcpy(&r, &u, sizeof r);
+    return r;
+}
+
 static inline double adam_c_from_bits(uint64_t u)
 {
     double d;
@@ -122,7 +135,11 @@ static inline float adam_c_mkl_sqrt_f32(int portable, float x)
 /*
  * float64 sqrt as MKL VML's "EX" kernel computes it (same source): a rsqrtss estimate of
  * the float-rounded mantissa, rescaled by the exponent, a split x = xh + xl, a degree-4
- * polynomial correction in e = 1 - y^2 x, all in double without fma.
+ * polynomial correction in e = 1 - y^2 x, all in double without fma. +-0, subnormals,
+ * negatives, values near DBL_MAX, Inf and NaN take MKL's exact path (sqrt). Both paths
+ * are computed and one selected without a branch, as in the float32 version, so that
+ * loops using it vectorize (the discarded lane's arithmetic on a special value raises
+ * only masked exception flags, which nothing reads).
  */
 static inline double adam_c_mkl_sqrt_f64(int portable, double x)
 {
@@ -133,7 +150,7 @@ static inline double adam_c_mkl_sqrt_f64(int portable, double x)
     uint64_t u;
     memcpy(&u, &x, sizeof u);
     const uint32_t hi = (uint32_t)(u >> 32);
-    if ((int32_t)(hi + 0x7ff00000u) > (int32_t)0xffbfffffu) return sqrt(x);
+    const int exact_path = (int32_t)(hi + 0x7ff00000u) > (int32_t)0xffbfffffu;
     const uint64_t inv52 = (~u) & 0x0010000000000000ULL;
     const uint32_t fb =
         (uint32_t)(((inv52 + 0x07f0000000000000ULL) | (u & 0x001fffffe0000000ULL)) >> 29);
@@ -148,7 +165,7 @@ static inline double adam_c_mkl_sqrt_f64(int portable, double x)
     const double e = (1.0 - y2 * xh) - y2 * xl;
     const double p = (((e * C4 + C3) * e + C2) * e + C1) * e;
     const double lo = xl * y0 + (p * y0) * x;
-    return xh * y0 + lo;
+    return adam_c_select_f64(exact_path, sqrt(x), xh * y0 + lo);
 }
 
 /*
