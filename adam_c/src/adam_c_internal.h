@@ -43,7 +43,6 @@ uint64_t adam_c_est_rsqrt14pd_bits(uint64_t x, int daz);
 double adam_c_est_rsqrt14pd(double x, int daz);
 int adam_c_host_rsqrtps_is_zen(void);
 int adam_c_host_has_avx512f(void);
-double adam_c_hw_rsqrt14pd(double x);
 
 /* The hardware reciprocal-square-root estimate (x86 rsqrtss), which PyTorch's MKL sqrt
    and XLA's rsqrt start from. Its table is implementation-defined (AMD and Intel differ),
@@ -64,6 +63,15 @@ __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
 float adam_c_rsqrt_est(float x);
 
+/* vrsqrt14pd of one element (AVX-512F; estimates.c), for the AVX-512 XLA rows, which run
+   only where the CPU has AVX-512F (the run functions key them portable elsewhere). A SIMD
+   function like adam_c_rsqrt_est: estimates.c defines its vector versions with
+   vrsqrt14pd (Intel's published estimate, per lane the same as vrsqrt14sd's). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+double adam_c_hw_rsqrt14pd(double x);
+
 /* The estimate a kernel uses: this CPU's instruction, or (portable) the AMD Zen model. */
 static inline float adam_c_rsqrt_estimate(int portable, float x)
 {
@@ -71,6 +79,7 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 }
 #else
 #define ADAM_C_HAVE_RSQRT 0
+double adam_c_hw_rsqrt14pd(double x);
 /* No estimate instruction here: the model, everywhere (the same bits as on AMD Zen). */
 static inline float adam_c_rsqrt_estimate(int portable, float x)
 {
@@ -177,7 +186,9 @@ static inline double adam_c_mkl_sqrt_f64(int portable, double x)
  */
 static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
 {
-    if (x != 0.0 && fabs(x) < 2.2250738585072014e-308) x = copysign(0.0, x);
+    /* & and | rather than && and ||: no control flow, so that loops using it vectorize */
+    x = adam_c_select_f64((x != 0.0) & (fabs(x) < 2.2250738585072014e-308), copysign(0.0, x),
+                          x);
     const double y0 = portable ? adam_c_est_rsqrt14pd(x, 1) : adam_c_hw_rsqrt14pd(x);
     double y = y0;
     for (int i = 0; i < 2; i++) {
@@ -185,7 +196,7 @@ static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
         const double h = fma(r2, y, -1.0);
         y = fma(hr, h, y);
     }
-    return (x < 2.2250738585072014e-308 || x == (double)INFINITY) ? y0 : y;
+    return adam_c_select_f64((x < 2.2250738585072014e-308) | (x == (double)INFINITY), y0, y);
 }
 
 /* Whether an RMSProp row starts from a reciprocal-square-root estimate. */
