@@ -43,7 +43,6 @@ uint64_t adam_c_est_rsqrt14pd_bits(uint64_t x, int daz);
 double adam_c_est_rsqrt14pd(double x, int daz);
 int adam_c_host_rsqrtps_is_zen(void);
 int adam_c_host_has_avx512f(void);
-double adam_c_hw_rsqrt14pd(double x);
 
 /* The hardware reciprocal-square-root estimate (x86 rsqrtss), which PyTorch's MKL sqrt
    and XLA's rsqrt start from. Its table is implementation-defined (AMD and Intel differ),
@@ -64,6 +63,15 @@ __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
 float adam_c_rsqrt_est(float x);
 
+/* vrsqrt14pd of one element (AVX-512F; estimates.c), for the AVX-512 XLA rows, which run
+   only where the CPU has AVX-512F (the run functions key them portable elsewhere). A SIMD
+   function like adam_c_rsqrt_est: estimates.c defines its vector versions with
+   vrsqrt14pd (Intel's published estimate, per lane the same as vrsqrt14sd's). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+double adam_c_hw_rsqrt14pd(double x);
+
 /* The estimate a kernel uses: this CPU's instruction, or (portable) the AMD Zen model. */
 static inline float adam_c_rsqrt_estimate(int portable, float x)
 {
@@ -71,6 +79,7 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 }
 #else
 #define ADAM_C_HAVE_RSQRT 0
+double adam_c_hw_rsqrt14pd(double x);
 /* No estimate instruction here: the model, everywhere (the same bits as on AMD Zen). */
 static inline float adam_c_rsqrt_estimate(int portable, float x)
 {
@@ -88,6 +97,19 @@ static inline float adam_c_select_f32(int c, float a, float b)
     const uint32_t mask = (uint32_t)0 - (uint32_t)(c != 0);
     const uint32_t u = (ua & mask) | (ub & ~mask);
     float r;
+    memcpy(&r, &u, sizeof r);
+    return r;
+}
+
+/* c ? a : b without a branch. */
+static inline double adam_c_select_f64(int c, double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint64_t mask = (uint64_t)0 - (uint64_t)(c != 0);
+    const uint64_t u = (ua & mask) | (ub & ~mask);
+    double r;
     memcpy(&r, &u, sizeof r);
     return r;
 }
@@ -122,7 +144,11 @@ static inline float adam_c_mkl_sqrt_f32(int portable, float x)
 /*
  * float64 sqrt as MKL VML's "EX" kernel computes it (same source): a rsqrtss estimate of
  * the float-rounded mantissa, rescaled by the exponent, a split x = xh + xl, a degree-4
- * polynomial correction in e = 1 - y^2 x, all in double without fma.
+ * polynomial correction in e = 1 - y^2 x, all in double without fma. +-0, subnormals,
+ * negatives, values near DBL_MAX, Inf and NaN take MKL's exact path (sqrt). Both paths
+ * are computed and one selected without a branch, as in the float32 version, so that
+ * loops using it vectorize (the discarded lane's arithmetic on a special value raises
+ * only masked exception flags, which nothing reads).
  */
 static inline double adam_c_mkl_sqrt_f64(int portable, double x)
 {
@@ -133,7 +159,7 @@ static inline double adam_c_mkl_sqrt_f64(int portable, double x)
     uint64_t u;
     memcpy(&u, &x, sizeof u);
     const uint32_t hi = (uint32_t)(u >> 32);
-    if ((int32_t)(hi + 0x7ff00000u) > (int32_t)0xffbfffffu) return sqrt(x);
+    const int exact_path = (int32_t)(hi + 0x7ff00000u) > (int32_t)0xffbfffffu;
     const uint64_t inv52 = (~u) & 0x0010000000000000ULL;
     const uint32_t fb =
         (uint32_t)(((inv52 + 0x07f0000000000000ULL) | (u & 0x001fffffe0000000ULL)) >> 29);
@@ -148,7 +174,7 @@ static inline double adam_c_mkl_sqrt_f64(int portable, double x)
     const double e = (1.0 - y2 * xh) - y2 * xl;
     const double p = (((e * C4 + C3) * e + C2) * e + C1) * e;
     const double lo = xl * y0 + (p * y0) * x;
-    return xh * y0 + lo;
+    return adam_c_select_f64(exact_path, sqrt(x), xh * y0 + lo);
 }
 
 /*
@@ -160,7 +186,9 @@ static inline double adam_c_mkl_sqrt_f64(int portable, double x)
  */
 static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
 {
-    if (x != 0.0 && fabs(x) < 2.2250738585072014e-308) x = copysign(0.0, x);
+    /* & and | rather than && and ||: no control flow, so that loops using it vectorize */
+    x = adam_c_select_f64((x != 0.0) & (fabs(x) < 2.2250738585072014e-308), copysign(0.0, x),
+                          x);
     const double y0 = portable ? adam_c_est_rsqrt14pd(x, 1) : adam_c_hw_rsqrt14pd(x);
     double y = y0;
     for (int i = 0; i < 2; i++) {
@@ -168,7 +196,7 @@ static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
         const double h = fma(r2, y, -1.0);
         y = fma(hr, h, y);
     }
-    return (x < 2.2250738585072014e-308 || x == (double)INFINITY) ? y0 : y;
+    return adam_c_select_f64((x < 2.2250738585072014e-308) | (x == (double)INFINITY), y0, y);
 }
 
 /* Whether an RMSProp row starts from a reciprocal-square-root estimate. */
@@ -216,14 +244,25 @@ static inline unsigned adam_c_rmsprop_buffers(const adam_c_rmsprop_ops *o)
 }
 
 /*
- * Function multi-versioning: on x86-64 with GCC, each specialised loop is compiled twice,
- * for the baseline ISA and for x86-64-v3 (AVX2 + FMA), and the loader picks one. The two
- * give the same bits: the arithmetic is IEEE either way, contraction is off, and fma() is
- * exact in both (a hardware FMA in v3, the C library's fma in the baseline).
+ * Function multi-versioning: on x86-64 with GCC, each specialised loop is compiled three
+ * times, for the baseline ISA, for x86-64-v3 (AVX2 + FMA) and for x86-64-v4 (AVX-512F/BW/
+ * CD/DQ/VL), and the loader picks the best this CPU runs. They give the same bits: the
+ * arithmetic is IEEE in every ISA, contraction is off (an fma only where FMA() is written,
+ * exact in all three: hardware in v3 and v4, the C library's fma in the baseline), the
+ * estimates are the rsqrtps table in every width (adam_c_common.c), and nothing is
+ * reassociated (no -ffast-math, no reductions).
+ *
+ * ADAM_C_ONE_TARGET (tests only): compile the specialised loops for that one target
+ * instead, e.g. -DADAM_C_ONE_TARGET='"arch=x86-64-v4"', so that a test binary runs a
+ * chosen clone's code on a CPU where the loader would pick another (the loader's choice
+ * follows CPUID, which no environment variable overrides); the generic loop stays baseline.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+#if defined(ADAM_C_ONE_TARGET)
+#define ADAM_C_CLONES __attribute__((target(ADAM_C_ONE_TARGET)))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(ADAM_C_NO_CLONES)
-#define ADAM_C_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define ADAM_C_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define ADAM_C_CLONES
 #endif

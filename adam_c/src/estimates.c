@@ -16,6 +16,8 @@
  * Notation: a finite nonzero input is |x| = 2^E (1 + f/2^F), F = 23 (float) or 52
  * (double) fraction bits; with E = 2k + p (p = 0 or 1), rsqrt(x) = 2^-k rsqrt(2^p (1 + ...)).
  */
+#define ADAM_C_RSQRT_DEFINITION /* adam_c_hw_rsqrt14pd is defined here without the simd
+                                   attribute; its vector versions are written out below */
 #include "adam_c_internal.h"
 
 #include "estimates_tables.h"
@@ -147,6 +149,34 @@ __attribute__((target("avx512f"))) double adam_c_hw_rsqrt14pd(double x)
 {
     return _mm_cvtsd_f64(_mm_rsqrt14_sd(_mm_setzero_pd(), _mm_set_sd(x)));
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* The vector versions GCC's vectorizer calls for adam_c_hw_rsqrt14pd (x86-64 vector
+   function ABI: b = SSE, 2 lanes; c = AVX and d = AVX2, 4 lanes; e = AVX-512, 8 lanes).
+   Each runs vrsqrt14pd on a zero-extended 512-bit register, so it needs AVX-512F whatever
+   ISA its caller was compiled for: only the AVX-512 XLA rows call it, and those run only on
+   a CPU with AVX-512F. vrsqrt14pd raises no floating-point exception. */
+__attribute__((target("avx512f"))) __m128d _ZGVbN2v_adam_c_hw_rsqrt14pd(__m128d x);
+__attribute__((target("avx512f"))) __m128d _ZGVbN2v_adam_c_hw_rsqrt14pd(__m128d x)
+{
+    return _mm512_castpd512_pd128(_mm512_rsqrt14_pd(_mm512_zextpd128_pd512(x)));
+}
+__attribute__((target("avx512f"))) __m256d _ZGVcN4v_adam_c_hw_rsqrt14pd(__m256d x);
+__attribute__((target("avx512f"))) __m256d _ZGVcN4v_adam_c_hw_rsqrt14pd(__m256d x)
+{
+    return _mm512_castpd512_pd256(_mm512_rsqrt14_pd(_mm512_zextpd256_pd512(x)));
+}
+__attribute__((target("avx512f"))) __m256d _ZGVdN4v_adam_c_hw_rsqrt14pd(__m256d x);
+__attribute__((target("avx512f"))) __m256d _ZGVdN4v_adam_c_hw_rsqrt14pd(__m256d x)
+{
+    return _mm512_castpd512_pd256(_mm512_rsqrt14_pd(_mm512_zextpd256_pd512(x)));
+}
+__attribute__((target("avx512f"))) __m512d _ZGVeN8v_adam_c_hw_rsqrt14pd(__m512d x);
+__attribute__((target("avx512f"))) __m512d _ZGVeN8v_adam_c_hw_rsqrt14pd(__m512d x)
+{
+    return _mm512_rsqrt14_pd(x);
+}
+#endif
 #else
 int adam_c_host_rsqrtps_is_zen(void) { return 0; }
 int adam_c_host_has_avx512f(void) { return 0; }

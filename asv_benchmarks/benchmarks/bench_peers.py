@@ -1,7 +1,8 @@
 """Peers on the same Adam step, each only when importable in the benchmarking Python:
 NumPy in place (always), torch Adam default / foreach / fused=True, optax.adam under
-jax.jit with donated buffers. With ``asv run --python=same`` in an environment without
-torch or jax those cases are reported as skipped (``python -m adamkit bench`` runs the
+jax.jit with donated buffers, DeepSpeed's CPU Adam (float32). With ``asv run
+--python=same`` in an environment without torch, jax or deepspeed those cases are
+reported as skipped (``python -m adamkit bench`` runs the
 peers in a framework environment instead)."""
 
 import numpy as np
@@ -81,3 +82,36 @@ class OptaxAdam(Benchmark):
     def time_step(self, n, dtype):
         self.params, self.state = self.upd(self.params, self.grads, self.state)
         self.jax.block_until_ready(self.params)
+
+
+class DeepSpeedCPUAdam(Benchmark):
+    """DeepSpeed's CPU Adam (float32; its op builds with ninja on first use, minutes),
+    over one tensor or the same total in 200 tensors, against torch fused=True on the same
+    tensors (the multi-tensor case of issue 16: 200 arrays, 1e7 elements in all)."""
+    params = [SIZES, [1, 200], ["deepspeed", "torch_fused"], [1, 2]]
+    param_names = ["n", "tensors", "impl", "n_threads"]
+    timeout = 900          # the first setup builds DeepSpeed's op
+
+    def setup(self, n, tensors, impl, n_threads):
+        torch = optional("torch")
+        torch.set_num_threads(n_threads)
+        if impl == "deepspeed":
+            optional("deepspeed")
+            from deepspeed.ops.adam import DeepSpeedCPUAdam as DSAdam
+        if n < tensors:
+            raise NotImplementedError("fewer elements than tensors")
+        p, g, _ = get_data(n, "float32", 0)
+        per = n // tensors
+        self.params = []
+        for i in range(tensors):
+            t = torch.nn.Parameter(torch.from_numpy(p[i * per:(i + 1) * per].copy()))
+            t.grad = torch.from_numpy(g[i * per:(i + 1) * per].copy())
+            self.params.append(t)
+        if impl == "deepspeed":
+            self.opt = DSAdam(self.params, lr=1e-3, adamw_mode=False)
+        else:
+            self.opt = torch.optim.Adam(self.params, lr=1e-3, fused=True)
+        self.opt.step()
+
+    def time_step(self, n, tensors, impl, n_threads):
+        self.opt.step()

@@ -199,6 +199,9 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                 peer_kinds.append("torch_fused")
         if have.get("optax"):
             peer_kinds.append("optax_jit")
+        if have.get("deepspeed") and family == "adam":
+            peer_kinds.append("deepspeed_cpu_adam")      # float32 only
+    failed = set()
     for n in sizes:
         for dtype in dtypes:
             for nt in threads:
@@ -224,9 +227,20 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                     c["numpy"] = _loop(numpy_adam(p3, g) if family == "adam"
                                        else numpy_rmsprop(p3, g))
                 for kind in peer_kinds:
+                    if kind in failed or (kind == "deepspeed_cpu_adam" and
+                                          np.dtype(dtype) != np.float32):
+                        continue
                     c[kind] = peers.contender(kind, [n], np.dtype(dtype).name, family, nt)
                 try:
-                    t = measure(c, args.rounds, args.target)
+                    try:
+                        t = measure(c, args.rounds, args.target)
+                    except RuntimeError as exc:  # DeepSpeed's op did not build: without it
+                        if "deepspeed_cpu_adam" not in c:
+                            raise
+                        rep.out(f"# deepspeed_cpu_adam failed at n={n}: {exc}")
+                        failed.add("deepspeed_cpu_adam")
+                        del c["deepspeed_cpu_adam"]
+                        t = measure(c, args.rounds, args.target)
                 except RuntimeError as exc:      # a peer failed: report without peers
                     rep.out(f"# peer error at n={n}: {exc}")
                     t = measure({k: f for k, f in c.items() if k in
@@ -241,10 +255,14 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                              *(_fmt_t(t.get(k)) for k in peer_kinds),
                              _fmt_r(t["kernel"] / t["mem"]), _fmt_r(t["step"] / t["mem"]),
                              _fmt_r(t["step"] / fused if fused else None),
-                             _fmt_r(t["step"] / t["optax_jit"] if "optax_jit" in t else None)])
+                             _fmt_r(t["step"] / t["optax_jit"] if "optax_jit" in t else None),
+                             *([_fmt_r(t["step"] / t["deepspeed_cpu_adam"]
+                                       if "deepspeed_cpu_adam" in t else None)]
+                               if "deepspeed_cpu_adam" in peer_kinds else [])])
     ref = "torch_fused" if family == "adam" else "torch_foreach"
     header = ["n", "dtype", "thr", "mem", "kernel", "step", "numpy", *peer_kinds,
-              "kernel/mem", "step/mem", f"step/{ref}", "step/optax"]
+              "kernel/mem", "step/mem", f"step/{ref}", "step/optax",
+              *(["step/deepspeed"] if "deepspeed_cpu_adam" in peer_kinds else [])]
     streams = "7 streams: read p,g,m,v; write p,m,v" if family == "adam" else \
         "5 streams: read p,g,s; write p,s"
     rep.table(f"{'Adam' if family == 'adam' else 'RMSProp'} step, {STAT['name']} per call",
@@ -290,7 +308,8 @@ def bench_overhead(rep, peers, args):
     if peers is not None:
         have = peers.available(1)
         kinds = (["torch_default", "torch_fused"] if have.get("torch") else []) + \
-            (["optax_jit"] if have.get("optax") else [])
+            (["optax_jit"] if have.get("optax") else []) + \
+            (["deepspeed_cpu_adam"] if have.get("deepspeed") else [])
     for n in (100, 1000):
         p, g, (m, v) = make_arrays(n, np.float32, 2)
         opt = adamkit.Adam(lr=1e-3, n_threads=1)

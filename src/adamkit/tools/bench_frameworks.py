@@ -41,19 +41,27 @@ def bench_frameworks(rep, args, fmt_t, fmt_r):
             res = json.load(f)
     stat = args.stat
     rows = []
+    ds = "deepspeed" in res["versions"]
     for row in res["rows"]:
         t = {k: v[stat] for k, v in row.items() if isinstance(v, dict)}
         rows.append([row["total"], row["count"], fmt_t(t["torch_fused"]),
                      fmt_t(t["adamkit_torch"]), fmt_r(t["adamkit_torch"] / t["torch_fused"]),
+                     fmt_t(t["adamkit_torch_own"]),
+                     fmt_r(t["adamkit_torch_own"] / t["torch_fused"]),
+                     *([fmt_t(t["deepspeed"]), fmt_r(t["adamkit_torch_own"] / t["deepspeed"])]
+                       if ds else []),
                      fmt_t(t["optax_jit"]), fmt_t(t["adamkit_optax"]),
                      fmt_t(t["adamkit_optax_nocarry"]),
                      fmt_r(t["adamkit_optax"] / t["optax_jit"]),
                      fmt_r(t["adamkit_optax_nocarry"] / t["optax_jit"])])
     versions = ", ".join(f"{k} {v}" for k, v in res["versions"].items())
     rep.table("Frameworks: one optimizer step inside torch and JAX (float32, 1 thread)",
-              ["params", "tensors", "torch fused", "adamkit.torch", "ratio", "optax jit",
-               "adamkit.optax", "(no carry)", "ratio", "(no carry)"], rows,
-              note=f"{versions}. adamkit.torch: Adam(preset='pytorch', fused=True); "
+              ["params", "tensors", "torch fused", "adamkit.torch", "ratio", "(own mode)",
+               "ratio", *(["DeepSpeed CPUAdam", "own/DeepSpeed"] if ds else []),
+               "optax jit", "adamkit.optax", "(no carry)", "ratio", "(no carry)"], rows,
+              note=f"{versions}. adamkit.torch: Adam(preset='pytorch', fused=True), and "
+                   "(own mode) Adam(preset=None); DeepSpeed: DeepSpeedCPUAdam(adamw_mode="
+                   "False), where installed; "
                    "adamkit.optax: adam(preset='optax') in jax.jit(update + apply_updates), "
                    "with and without carry_params. Ratios: adamkit / the framework's own "
                    "(below 1: adamkit is faster), from one interleaved run.")

@@ -4,6 +4,10 @@ and times, in one process and interleaved, one optimizer step of
 
 * ``torch_fused``    ``torch.optim.Adam(params, fused=True).step()``
 * ``adamkit_torch``  ``adamkit.torch.Adam(params, preset="pytorch", fused=True).step()``
+* ``adamkit_torch_own``  ``adamkit.torch.Adam(params, preset=None).step()`` (adamkit's
+  own Adam, not PyTorch's rounding)
+* ``deepspeed``      ``deepspeed.ops.adam.DeepSpeedCPUAdam(params, adamw_mode=False).step()``,
+  where DeepSpeed is installed (its CPU op builds with ninja on first use)
 * ``optax_jit``      ``jax.jit(update + apply_updates)`` of ``optax.adam`` (donated buffers)
 * ``adamkit_optax``  the same with ``adamkit.optax.adam(preset="optax")``;
   ``adamkit_optax_nocarry`` with ``carry_params=False``
@@ -25,6 +29,13 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
 import numpy as np  # noqa: E402
 
 CFG = json.load(open(sys.argv[1]))
+try:
+    import importlib.metadata
+    import importlib.util
+    DEEPSPEED = (importlib.metadata.version("deepspeed")
+                 if importlib.util.find_spec("deepspeed") else None)
+except Exception:
+    DEEPSPEED = None
 
 
 def arrays(total, count, seed=0):
@@ -39,9 +50,15 @@ def torch_contenders(total, count):
 
     import adamkit.torch as akt
     out = {}
-    for name, make in (("torch_fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, fused=True)),
-                       ("adamkit_torch", lambda ps: akt.Adam(ps, lr=1e-3, preset="pytorch",
-                                                            fused=True, n_threads=1))):
+    makers = [("torch_fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, fused=True)),
+              ("adamkit_torch", lambda ps: akt.Adam(ps, lr=1e-3, preset="pytorch",
+                                                   fused=True, n_threads=1)),
+              ("adamkit_torch_own", lambda ps: akt.Adam(ps, lr=1e-3, preset=None,
+                                                       n_threads=1))]
+    if DEEPSPEED:
+        from deepspeed.ops.adam import DeepSpeedCPUAdam
+        makers.append(("deepspeed", lambda ps: DeepSpeedCPUAdam(ps, lr=1e-3, adamw_mode=False)))
+    for name, make in makers:
         ps = []
         for p, g in arrays(total, count):
             t = torch.nn.Parameter(torch.from_numpy(p.copy()))
@@ -123,7 +140,8 @@ def main():
             rows.append({"total": max(1, total // count) * count, "count": count, **t})
             del c
     versions = {"torch": torch.__version__, "jax": jax.__version__,
-                "optax": optax.__version__}
+                "optax": optax.__version__,
+                **({"deepspeed": DEEPSPEED} if DEEPSPEED else {})}
     with open(sys.argv[2], "w") as f:
         json.dump({"versions": versions, "rows": rows}, f)
 

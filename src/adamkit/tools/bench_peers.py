@@ -25,6 +25,12 @@ try:
     jax.config.update("jax_enable_x64", True)
 except Exception:
     jax = None
+try:     # DeepSpeed's CPU Adam: import on first use (slow; its op builds with ninja then)
+    import importlib.metadata, importlib.util
+    deepspeed = (importlib.metadata.version("deepspeed")
+                 if torch is not None and importlib.util.find_spec("deepspeed") else None)
+except Exception:
+    deepspeed = None
 _cache = {}
 
 def _arrays(sizes, dtype):
@@ -38,7 +44,15 @@ def _setup(kind, sizes, dtype, family):
         return _cache[key]
     _cache.clear()
     arrs = _arrays(sizes, dtype)
-    if kind.startswith("torch"):
+    if kind == "deepspeed_cpu_adam":         # float32 Adam only (its AVX-512 build here)
+        from deepspeed.ops.adam import DeepSpeedCPUAdam
+        ps = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p, _ in arrs]
+        for p, (_, g) in zip(ps, arrs):
+            p.grad = torch.from_numpy(g.copy())
+        opt = DeepSpeedCPUAdam(ps, lr=1e-3, adamw_mode=False)
+        opt.step()
+        fn = opt.step
+    elif kind.startswith("torch"):
         ps = [torch.from_numpy(p.copy()).requires_grad_(False) for p, _ in arrs]
         for p, (_, g) in zip(ps, arrs):
             p.grad = torch.from_numpy(g.copy())
@@ -68,13 +82,19 @@ def _setup(kind, sizes, dtype, family):
     return fn
 
 def main():
+    # the replies go to the original stdout; anything a library prints (DeepSpeed logs
+    # to stdout) goes to stderr
+    reply = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     nt = int(os.environ.get("ADAMKIT_PEER_THREADS", "1"))
     if torch is not None:
         torch.set_num_threads(nt)
     have = {"torch": torch.__version__ if torch is not None else None,
             "optax": optax.__version__ if jax is not None else None,
-            "jax": jax.__version__ if jax is not None else None}
-    print(json.dumps(have), flush=True)
+            "jax": jax.__version__ if jax is not None else None,
+            "deepspeed": deepspeed}
+    print(json.dumps(have), file=reply, flush=True)
     for line in sys.stdin:
         req = json.loads(line)
         try:
@@ -86,7 +106,7 @@ def main():
             out = {"t": (time.perf_counter() - t0) / k}
         except Exception as exc:
             out = {"error": f"{type(exc).__name__}: {exc}"}
-        print(json.dumps(out), flush=True)
+        print(json.dumps(out), file=reply, flush=True)
 
 main()
 '''
