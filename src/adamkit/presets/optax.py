@@ -8,7 +8,8 @@ division stays, under jit folded into the step's denominator: ``m / ((1 - b1^t) 
 depends on the arrays updated together (``per_arrays``). Under jit LLVM contracts the step
 into FMAs; ``b^t`` is powf of the float32 beta. ``jax.lax.rsqrt`` is the CPU's rsqrtss
 estimate plus one FMA Newton step in float32 (``estimate``), and in float64 1/sqrt or, where
-XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. Evidence:
+XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. XLA's CPU code runs with
+flush-to-zero and denormals-are-zero (jit and eager): every row runs with ``ftz``. Evidence:
 conformance/notes/optax-recipes.md, 0-ULP replays of the live recordings.
 """
 
