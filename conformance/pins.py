@@ -5,11 +5,13 @@ with adamkit's schedule is ``<file>#schedule``) to ``(max_ulp, reason)``: ``veri
 and the live tests accept that recording only at or below the pinned distance, so a
 regression cannot hide behind it, and a pinned case that becomes bit-identical is reported.
 A pin gives the distance measured by replaying the live recordings (the maximum over all
-steps, parameters and state) on this project's CI machine type. Three are left, all from
+steps, parameters and state) on this project's CI machine type. Two are left, both from
 real training (below); the clip-norm, floatx float64 and optax several-leaf pins replay at
 0 ULP since XLA's clip-scale contraction (M_LERP_FMA_GS), ATen's and Eigen's summation
 orders, per-tensor clipping, the ``floatx`` option and optax's ``per_arrays`` forms are
-reproduced (full verify of 2026-12-07, AMD EPYC family 25 model 17, AVX-512).
+reproduced (full verify of 2026-12-07, AMD EPYC family 25 model 17, AVX-512), and optax's
+rmsprop training row since the optax presets flush subnormals as XLA's CPU code does
+(``ftz``: a mean square of 8.47e-39 that optax stores as 0; ``verify --only optax``).
 
 ``NOT_REPRODUCED`` maps recordings that no preset replays yet (the preset refuses them) to
 the reason.
@@ -27,13 +29,6 @@ _YNN = (
 # 2026-12-07 (AMD EPYC family 25 model 17, AVX-512); the recordings of two runs were
 # bit-identical.
 
-_OPTAX_RMSPROP_TREE = (
-    "optax.rmsprop(momentum=0.9) over the MLP's four leaves under jax.jit, float32: the mean "
-    "square nu of 2.w (the last kernel) first differs at step 25 (float64, and the stream "
-    "recordings over the same four shapes for 200 steps, replay at 0 ULP). The cause is not "
-    "identified: it needs XLA's fused HLO of that train step (XLA_FLAGS=--xla_dump_to) "
-    "compared op by op with the rmsprop row at the differing element"
-)
 _KERAS2_DOT22SCALAR = (
     "Keras 2 on Theano, a model: a kernel's first moment is fma(b1, m, c1*g) where the "
     "biases' (and the one-array recordings') is fma(c1, g, b1*m) (checked elementwise at "
@@ -44,7 +39,6 @@ _KERAS2_DOT22SCALAR = (
 PINS = {
     "keras2-adam-train_decay-float32.npz": (1772242, _KERAS2_DOT22SCALAR),
     "keras2-adam-train_decay-float64.npz": (278528, _KERAS2_DOT22SCALAR),
-    "optax-rmsprop-train_momentum-float32.npz": (7021073, _OPTAX_RMSPROP_TREE),
 }
 
 NOT_REPRODUCED = {

@@ -283,6 +283,28 @@ def test_optax_preset_equals_optax_multi_leaf(out, name):
     assert wrong == 0
 
 
+SUBNORMAL = ["adam", "adam_eager", "adam_pair", "rmsprop", "rmsprop_eager"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", SUBNORMAL)
+def test_optax_flushes_subnormals(out, name, dtype, monkeypatch):
+    """XLA's CPU code runs with flush-to-zero and denormals-are-zero (jit and eager): optax
+    on gradients down to below the smallest subnormal (24 steps, 300 elements) replays at
+    0 ULP through the preset, which runs its kernels with ``ftz``; without it the same
+    replay differs (the recording does exercise the flush)."""
+    from adamkit.presets import optax as optax_preset
+    from adamkit.tools.replay import replay_file
+    results = "jax-results-x64.json" if dtype == "float64" else "jax-results.json"
+    status = _results(out, results).get(f"subnormal-{name}{'-x64' if dtype == 'float64' else ''}")
+    assert status and not status.startswith("failed"), status
+    path = out / f"subnormal-{name}-{dtype}.npz"
+    r = replay_file(path)
+    assert r.identical, (r.first_diff_step, r.first_diff_array, r.max_ulp)
+    monkeypatch.setattr(optax_preset, "XLA_FTZ", {})
+    assert not replay_file(path).identical
+
+
 def test_optax_behaviour(out):
     res = _results(out, "jax-results.json")["behaviour"]
     assert isinstance(res, dict) and len(res) == 8, res

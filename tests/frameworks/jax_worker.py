@@ -11,11 +11,14 @@ through adamkit.tools.elsewhere). Without ``x64`` (JAX's default, float32):
   ``preset="optax"`` in the same jitted step (update and apply_updates in one jax.jit), on
   one gradient sequence: the parameters after every step, by both, and adamkit's
   ``framework_params``;
+* ``subnormal-*``: ``optax.adam`` and ``optax.rmsprop(momentum=0.9)`` (jit and eager, one
+  and two leaves) on gradients spanning the subnormal range, every step's gradients,
+  parameters and per-element state, for the test to replay (XLA flushes subnormals);
 * ``behaviour``: eager equals jit, optax.chain with an optax schedule, inject_hyperparams,
   parameters changed between steps, errors.
 
-With ``x64``: the TensorFlow recording in float64. OUT_DIR/jax-results[-x64].json says what
-ran and what failed.
+With ``x64``: the TensorFlow recording and the ``subnormal-*`` runs in float64.
+OUT_DIR/jax-results[-x64].json says what ran and what failed.
 """
 
 import json
@@ -128,6 +131,67 @@ def optax_match(name, shapes, steps=100):
     return f"{steps} steps, shapes {shapes}"
 
 
+def subnormal(name, alias, kw, shapes, jit, steps=24):
+    """optax on gradients |g| = 10^U(lo, -1) with random signs, lo below the dtype's
+    smallest subnormal, so that g, g*g and the products of the state are subnormal at many
+    elements; half the parameters start at zero (a tiny update shows in them). Saved as a
+    trajectory file (``meta`` as the conformance adapters write it) for the test to
+    replay with the preset."""
+    from adamkit.tools import trajectory
+    rng = np.random.default_rng(3)
+    lo = np.log10(np.finfo(DT).smallest_subnormal) - 2
+    p0 = [np.where(rng.random(s) < 0.5, 0, rng.standard_normal(s) * 0.05).astype(DT)
+          for s in shapes]
+    gs = [[(rng.choice([-1, 1], s) * 10.0 ** rng.uniform(lo, -1, s)).astype(DT)
+           for s in shapes] for _ in range(steps)]
+    tx = getattr(optax, alias)(**kw)
+
+    def step(params, state, g):
+        u, state = tx.update(g, state, params)
+        return optax.apply_updates(params, u), state
+    stepf = jax.jit(step) if jit else step
+
+    def per_element(state):
+        out = {}
+        for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]:
+            if np.ndim(leaf):
+                key = next(k.name for k in path if isinstance(k, jax.tree_util.GetAttrKey))
+                out.setdefault(key, []).append(np.asarray(leaf).copy())
+        return out
+    params = [jnp.asarray(p) for p in p0]
+    state = tx.init(params)
+    first = per_element(state)                   # {field: [one array per leaf]}
+    ps = [[p] for p in p0]
+    sts = [{key: [v[k]] for key, v in first.items()} for k in range(len(shapes))]
+    for g in gs:
+        params, state = stepf(params, state, [jnp.asarray(x) for x in g])
+        now = per_element(state)
+        for k, p in enumerate(params):
+            ps[k].append(np.asarray(p).copy())
+            for key, v in now.items():
+                sts[k][key].append(v[k])
+    meta = {"framework": "optax", "optimizer": alias, "hyperparameters": kw, "jit": jit,
+            "dtype": DT.__name__, "T": steps, "variant": name,
+            "arrays": [{"name": f"leaf{k}", "shape": list(s)} for k, s in enumerate(shapes)],
+            "version": {"optax": optax.__version__, "jax": jax.__version__},
+            "command": "tests/frameworks/jax_worker.py subnormal()"}
+    trajectory.save(os.path.join(OUT, f"subnormal-{name}-{DT.__name__}.npz"),
+                    [np.array([g[k] for g in gs]) for k in range(len(shapes))],
+                    [np.array(p) for p in ps],
+                    [{key: np.array(v) for key, v in st.items()} for st in sts], meta)
+    subs = sum(int(((g != 0) & (np.abs(g) < np.finfo(DT).tiny)).sum()) for gg in gs for g in gg)
+    return f"{steps} steps, shapes {shapes}, {subs} subnormal gradient values"
+
+
+SUBNORMAL = {   # name: (alias, keywords, shapes, jit)
+    "adam": ("adam", {"learning_rate": 1e-3}, [(300,)], True),
+    "adam_eager": ("adam", {"learning_rate": 1e-3}, [(300,)], False),
+    "adam_pair": ("adam", {"learning_rate": 1e-3}, [(200,), (3, 50)], True),
+    "rmsprop": ("rmsprop", {"learning_rate": 2e-3, "momentum": 0.9}, [(300,)], True),
+    "rmsprop_eager": ("rmsprop", {"learning_rate": 2e-3, "momentum": 0.9}, [(300,)], False),
+}
+
+
 def behaviour():
     """Eager equals jit; optax.chain with an optax schedule; inject_hyperparams; parameters
     changed between steps; errors. Returns {check: "ok..." or a failure}."""
@@ -228,6 +292,9 @@ def main():
         for name in ("adam", "adamw"):
             tasks[f"optax_{name}_multi"] = lambda name=name: optax_match(name, SHAPES)
         tasks["behaviour"] = behaviour
+    for name, (alias, kw, shapes, jit) in SUBNORMAL.items():
+        tasks[f"subnormal-{name}{suffix}"] = \
+            lambda a=(name, alias, kw, shapes, jit): subnormal(*a)
     for name, fn in tasks.items():
         try:
             RESULTS[name] = fn()

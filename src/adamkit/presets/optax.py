@@ -8,7 +8,8 @@ division stays, under jit folded into the step's denominator: ``m / ((1 - b1^t) 
 depends on the arrays updated together (``per_arrays``). Under jit LLVM contracts the step
 into FMAs; ``b^t`` is powf of the float32 beta. ``jax.lax.rsqrt`` is the CPU's rsqrtss
 estimate plus one FMA Newton step in float32 (``estimate``), and in float64 1/sqrt or, where
-XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. Evidence:
+XLA compiles for AVX-512 (``xla_isa``), vrsqrt14pd plus two. XLA's CPU code runs with
+flush-to-zero and denormals-are-zero (jit and eager): every row runs with ``ftz``. Evidence:
 conformance/notes/optax-recipes.md, 0-ULP replays of the live recordings.
 """
 
@@ -17,6 +18,11 @@ from .._rules import Rule
 from ._context import ESTIMATE_OPTIONS, XLA_ISA, estimate_ops, xla_ops
 from ._floats import T, adam_scalars, powT, rmsprop_scalars
 from ._preset import Preset, PresetError, refuse
+
+#: XLA's CPU code runs with flush-to-zero and denormals-are-zero (MXCSR FTZ | DAZ), jit and
+#: eager, float32 and float64: a subnormal result is a zero of its sign, a subnormal operand
+#: reads as zero (jnp: 1e-20 * 1e-20 == 0 in float32; 1e-40 * 2 == 0)
+XLA_FTZ = {"ftz": 1}
 
 
 def _bc(b, t, f32):
@@ -74,6 +80,7 @@ def _adam_rule(optimizer):
         else:
             ops = {"first": V.M_AXPBY, "second": V.V_AXPBY, "denom": V.D_MULBC_SQRT_EPS,
                    "apply": V.P_ADDWD_SUB if optimizer == "adamw" else V.P_SUB_SCALED}
+        ops.update(XLA_FTZ)
         if several(hp):          # m / ((1 - b1^t) * d) under jit, (m / (1 - b1^t)) / d eager
             ops.update(denom=V.D_BC_SQRT_EPS, step=V.U_DIV_BC if jit else V.U_BC_DIV)
             if hp.get("nesterov"):
@@ -92,7 +99,7 @@ def _adamax_rule(hp):
         ops = {"first": V.M_SCAL_FMA, "apply": V.P_FMA}
     else:
         ops = {"first": V.M_AXPBY, "apply": V.P_SUB_SCALED}
-    ops.update(second=V.V_MAX_EPS, denom=V.D_NONE)
+    ops.update(second=V.V_MAX_EPS, denom=V.D_NONE, **XLA_FTZ)
     if several(hp):
         ops["step"] = V.U_DIV_BC if hp["jit"] else V.U_BC_DIV
         return Rule("adam", ops, _adam_scalars_div)
@@ -103,7 +110,7 @@ def _rmsprop_rule(hp):
     if hp["bias_correction"] or hp["nesterov"]:
         raise refuse("optax", "rmsprop", "bias_correction and nesterov are not supported")
     jit = hp["jit"]
-    ops = {"square": V.MS_SCAL_FMA if jit else V.MS_AXPBY}
+    ops = {"square": V.MS_SCAL_FMA if jit else V.MS_AXPBY, **XLA_FTZ}
     if hp["eps_in_sqrt"]:
         ops.update(step=V.RU_RSQRT_MUL, **estimate_ops("optax", hp), **xla_ops("optax", hp))
     else:
