@@ -18,6 +18,13 @@ from adamkit.tools.streams import make_stream
 STREAMS = {"small": (77, 1000), "large": (40011, 20)}
 SEED = 20261122
 
+#: "tiny": the first 100 steps of the small stream with every 4th element's gradient scaled
+#: so that its square underflows to a subnormal (x 1e-17 in float32, x 1e-157 in float64)
+#: and every 8th (from 1) a subnormal gradient: where the frameworks that run with
+#: flush-to-zero / denormals-are-zero (XLA, TensorFlow's kernels) part from the others
+TINY = {"base": "small", "T": 100, "scale": {"float32": 1e-17, "float64": 1e-157},
+        "subnormal": {"float32": 1e-39, "float64": 1e-310}}
+
 #: the real-training model (notes/real-training.md): an MLP on the digits, its layer
 #: widths, the minibatch size and the epochs; every framework trains the same one
 MODEL = {"name": "digits_mlp", "layers": (64, 128, 64, 10), "batch": 64, "epochs": 2,
@@ -33,8 +40,26 @@ def write_streams(out):
                     "recipe": "adamkit.tools.streams.make_stream(seed, n, T), cast with astype(dtype)"}
             np.savez(os.path.join(out, f"stream-{name}-{dtype}.npz"), p0=p0.astype(dtype),
                      grads=grads.astype(dtype), meta=np.array(json.dumps(meta)))
+    write_tiny(out)
     write_model(out)
     return out
+
+
+def write_tiny(out):
+    """``DIR/stream-tiny-<dtype>.npz`` (see ``TINY``), made from the small stream."""
+    n, _ = STREAMS[TINY["base"]]
+    p0, grads, special = make_stream(SEED, n, STREAMS[TINY["base"]][1])
+    for dtype in ("float32", "float64"):
+        g = grads[:TINY["T"]].astype(dtype)
+        g[:, ::4] *= np.asarray(TINY["scale"][dtype], dtype)
+        g[:, 1::8] = np.asarray(TINY["subnormal"][dtype], dtype)
+        meta = {"name": "tiny", "seed": SEED, "n": n, "T": TINY["T"], "special": special,
+                "recipe": "conformance/make_streams.py write_tiny: the small stream's first "
+                          f"{TINY['T']} steps in {dtype}, every 4th column x "
+                          f"{TINY['scale'][dtype]}, every 8th from 1 = "
+                          f"{TINY['subnormal'][dtype]}"}
+        np.savez(os.path.join(out, f"stream-tiny-{dtype}.npz"), p0=p0.astype(dtype), grads=g,
+                 meta=np.array(json.dumps(meta)))
 
 
 def write_model(out):

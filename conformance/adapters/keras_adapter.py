@@ -93,9 +93,14 @@ CASES = [
                      "threads and blocks)"),
     Case("adam", "globalclipnorm_large", dict(global_clipnorm=1.0), stream="large",
          description="Adam(global_clipnorm=1.0) on 40011 elements"),
+    Case("adam", "subnormal", {}, stream="tiny",
+         description="Adam() on gradients whose squares are subnormal, and subnormal ones "
+                     "(XLA's and TensorFlow's flush-to-zero)"),
     Case("adamw", "default", {}, description="keras.optimizers.AdamW() defaults (wd 0.004)"),
     Case("rmsprop", "default", {}, description="keras.optimizers.RMSprop() defaults"),
     Case("rmsprop", "momentum", dict(momentum=0.9), description="RMSprop(momentum=0.9)"),
+    Case("rmsprop", "subnormal_momentum", dict(momentum=0.9), stream="tiny",
+         description="RMSprop(momentum=0.9) on the tiny stream (flush-to-zero)"),
     Case("rmsprop", "centered", dict(centered=True, momentum=0.5, rho=0.95),
          description="RMSprop(centered=True, momentum=0.5, rho=0.95)"),
 ]

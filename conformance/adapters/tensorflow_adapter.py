@@ -59,6 +59,10 @@ CASES = [
          description="tf.compat.v1.train.RMSPropOptimizer(1e-3) (other defaults), eager"),
     Case("rmsprop", "v1_centered", dict(learning_rate=1e-3, momentum=0.9, centered=True),
          description="tf.compat.v1.train.RMSPropOptimizer(1e-3, momentum=0.9, centered=True)"),
+    Case("adam", "v1_subnormal", {}, stream="tiny",
+         description="tf.compat.v1.train.AdamOptimizer() on the tiny stream (subnormals)"),
+    Case("rmsprop", "v1_subnormal_momentum", dict(learning_rate=1e-3, momentum=0.9),
+         stream="tiny", description="RMSPropOptimizer(1e-3, momentum=0.9), tiny stream"),
 ]
 
 
