@@ -43,7 +43,7 @@ cdef extern from "_ak.h":
 cdef Py_ssize_t SERIAL_BYTES
 cdef int resolve_threads(int nt) noexcept
 cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
-                   Py_ssize_t lo, Py_ssize_t n, bint f32, int nt) noexcept nogil
+                   Py_ssize_t lo, Py_ssize_t n, bint f32, int nt, bint adaptive) noexcept nogil
 cdef int set_doubles(ak_scalars *dst, str family, dict values) except -1
 cdef bint array_ok(object a, int type_num, bint writeable) noexcept
 cdef int check_array(object a, int type_num, bint writeable, str what, Py_ssize_t i) except -1

@@ -1,0 +1,484 @@
+/* _pool.h -- adamkit's threading policy: its own small pool of worker threads, for the
+   Cython driver (included by _kernels.pyx only; the C core in adam_c/ stays thread-free).
+
+   Why not an OpenMP parallel region: a region hands each thread its share up front and
+   ends at a barrier, so when a team thread has lost its core to another process (an MPI
+   rank per core, a data loader, a second job) the caller waits for the scheduler to give
+   it back: a 26 us step took 10 ms on 2 busy cores. Here:
+
+   a. Work is split into fixed chunks (whole multiples of 64 elements, independent of who
+      runs them) that the threads *claim* one at a time from a shared ticket. The caller
+      claims chunks too, so a worker that is not running simply claims nothing: the caller
+      runs everything and waits only for the chunks a worker has actually claimed.
+      Which thread runs which chunk never changes a bit (every element's update depends on
+      that element alone), so the result is the same for every team size and claim order.
+   b. Workers spin for AKP_SPIN_NS after a job (the next step of a training loop usually
+      follows soon), then sleep on a condition variable: an idle pool costs no CPU.
+   c. Adaptive team (``akp_policy``): each parallel run measures the caller's time per
+      chunk, hence an estimate of the one-thread time, and its own wall time. A run that
+      did not save at least 10% against that estimate is a failure: the runs of that size
+      class (log2 of bytes per stream) stay on one thread for a back-off that doubles from
+      1 ms up to AKP_BACKOFF_MAX_NS, then probe again; a success halves the back-off. On a
+      loaded machine the probes cost at most one stalled chunk every AKP_BACKOFF_MAX_NS.
+   d. One caller at a time: a second thread that finds the pool busy runs its range
+      on its own thread (the machine's cores are already in use by the first).
+   e. fork(): the child has none of the workers; an at-fork handler resets the pool, and
+      the child's next parallel run starts new workers. (_ak.h's handler keeps the thread
+      that forked on one thread, as before.)
+   f. The default team: min(omp_get_max_threads(), CPUs in this thread's affinity mask,
+      the cgroup CPU quota rounded up), the last two re-read at most once per second.
+
+   Everything is static; the state is this extension module's. */
+#ifndef ADAMKIT_POOL_H
+#define ADAMKIT_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__linux__) || defined(__APPLE__) || defined(__unix__)
+#define AKP_HAVE_POOL 1
+#else
+#define AKP_HAVE_POOL 0
+#endif
+
+#define AKP_MAX_WORKERS 63
+#define AKP_MAX_CHUNKS 65535u
+#define AKP_SPIN_NS 200000LL              /* a worker's spin after a job: 200 us */
+#define AKP_BACKOFF_MIN_NS 1000000LL      /* 1 ms */
+#define AKP_BACKOFF_MAX_NS 128000000LL    /* 128 ms */
+#define AKP_CHUNKS_PER_THREAD 8
+#define AKP_MIN_CHUNK_BYTES 16384         /* per stream */
+#define AKP_BUCKETS 64
+#define AKP_DECLINED (-1000)              /* akp_run ran nothing (adam_c statuses are > -10) */
+
+/* what a chunk runs: [lo, hi) of the job's range; returns 0 or a status */
+typedef int (*akp_fn)(const void *ctx, size_t lo, size_t hi);
+
+/* ---- the pieces of the policy that do not need threads (unit-tested) ---------------- */
+
+/* The chunk length for n elements of itemsize bytes on a team of `team` threads: about
+   AKP_CHUNKS_PER_THREAD chunks per thread, at least AKP_MIN_CHUNK_BYTES per stream, a
+   whole multiple of 64 elements, and at most AKP_MAX_CHUNKS chunks. */
+static size_t akp_chunk(size_t n, size_t itemsize, int team)
+{
+    size_t per = (n + (size_t)team * AKP_CHUNKS_PER_THREAD - 1)
+                 / ((size_t)team * AKP_CHUNKS_PER_THREAD);
+    size_t lo = AKP_MIN_CHUNK_BYTES / itemsize;
+    size_t most = (n + AKP_MAX_CHUNKS - 1) / AKP_MAX_CHUNKS;
+    if (per < lo) per = lo;
+    if (per < most) per = most;
+    if (per < 1) per = 1;
+    return (per + 63) / 64 * 64;
+}
+
+/* CPUs granted by a cgroup v2 ``cpu.max`` text ("max 100000" or "150000 100000"):
+   ceil(quota / period), or 0 for no limit (or text it does not understand). */
+static int akp_parse_cpu_max(const char *text)
+{
+    long long quota, period;
+    if (text == NULL || strncmp(text, "max", 3) == 0)
+        return 0;
+    if (sscanf(text, "%lld %lld", &quota, &period) != 2 || quota <= 0 || period <= 0)
+        return 0;
+    long long cpus = (quota + period - 1) / period;
+    return cpus > 1 << 16 ? 0 : (int)cpus;
+}
+
+/* The default team: the smallest of the limits that are set (> 0), at least 1. */
+static int akp_team_size(int omp_max, int affinity, int quota)
+{
+    int t = omp_max > 0 ? omp_max : 1;
+    if (affinity > 0 && affinity < t) t = affinity;
+    if (quota > 0 && quota < t) t = quota;
+    return t;
+}
+
+/* The size class of a run: floor(log2(bytes per stream)). */
+static int akp_bucket(size_t bytes)
+{
+    int b = 0;
+    while (bytes > 1 && b < AKP_BUCKETS - 1) { bytes >>= 1; b++; }
+    return b;
+}
+
+/* One decision of the adaptive policy (c. above), from one parallel run: `mine` of
+   `nchunks` chunks were the caller's and took it `t_mine` ns; the run took `t_total`. */
+static int akp_run_paid(unsigned mine, unsigned nchunks, long long t_mine, long long t_total)
+{
+    if (mine == 0)
+        return 1;                      /* the workers did it all: it paid */
+    if (mine >= nchunks)
+        return 0;                      /* nobody helped */
+    double serial = (double)t_mine / mine * nchunks;
+    return (double)t_total < 0.9 * serial;
+}
+
+#if AKP_HAVE_POOL
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
+
+#define AKP_LD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define AKP_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+static inline void akp_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline long long akp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+typedef struct {
+    /* the job: written by the caller before it publishes the ticket; read by a worker
+       only after it has claimed a chunk of that job (so they cannot change under it) */
+    akp_fn fn;
+    const void *ctx;
+    size_t n, chunk;
+    int helpers;                        /* workers 0 .. helpers-1 take part */
+    /* generation << 32 | number of chunks << 16 | next chunk: one word, so a claim of
+       an old job's chunk fails by comparison */
+    uint64_t ticket __attribute__((aligned(64)));
+    uint32_t done __attribute__((aligned(64)));  /* chunks finished in this job */
+    int status;
+    uint32_t gen __attribute__((aligned(64)));   /* the job's generation (workers wait on it) */
+    int sleepers;
+    int busy;                           /* a caller holds the pool */
+    int nworkers;                       /* started */
+    uint32_t worker_gen0[AKP_MAX_WORKERS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} akp_pool;
+
+static akp_pool akp_P = {0};
+static pthread_mutex_t akp_init_mu = PTHREAD_MUTEX_INITIALIZER;
+static int akp_ready = 0;
+
+/* Claim and run chunks of generation g until none is left; returns how many. */
+static unsigned akp_work(akp_pool *P, uint32_t g)
+{
+    unsigned mine = 0;
+    for (;;) {
+        uint64_t t = AKP_LD(P->ticket);
+        if ((uint32_t)(t >> 32) != g)
+            break;
+        unsigned nc = (unsigned)(t >> 16) & 0xffffu, i = (unsigned)t & 0xffffu;
+        if (i >= nc)
+            break;
+        if (!__atomic_compare_exchange_n(&P->ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        size_t lo = (size_t)i * P->chunk, hi = lo + P->chunk;
+        if (hi > P->n) hi = P->n;
+        int s = P->fn(P->ctx, lo, hi);
+        if (s != 0) {
+            int zero = 0;
+            __atomic_compare_exchange_n(&P->status, &zero, s, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED);
+        }
+        __atomic_add_fetch(&P->done, 1, __ATOMIC_ACQ_REL);
+        mine++;
+    }
+    return mine;
+}
+
+static void *akp_worker(void *arg)
+{
+    akp_pool *P = &akp_P;
+    int id = (int)(intptr_t)arg;
+    uint32_t seen = P->worker_gen0[id];
+    for (;;) {
+        uint32_t g;
+        long long t0 = 0;
+        unsigned spins = 0;
+        while ((g = AKP_LD(P->gen)) == seen) {
+            akp_relax();
+            if ((++spins & 255u) == 0) {
+                long long now = akp_now();
+                if (t0 == 0) {
+                    t0 = now;
+                } else if (now - t0 > AKP_SPIN_NS) {
+                    pthread_mutex_lock(&P->mu);
+                    __atomic_add_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
+                    while (__atomic_load_n(&P->gen, __ATOMIC_SEQ_CST) == seen)
+                        pthread_cond_wait(&P->cv, &P->mu);
+                    __atomic_sub_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
+                    pthread_mutex_unlock(&P->mu);
+                    t0 = 0;
+                }
+            }
+        }
+        seen = g;
+        if (id < AKP_LD(P->helpers))
+            akp_work(P, g);
+    }
+    return NULL;
+}
+
+/* Start workers up to `want` (fewer if the system refuses); returns how many exist. */
+static int akp_grow(akp_pool *P, int want)
+{
+    sigset_t all, old;
+    if (want > AKP_MAX_WORKERS) want = AKP_MAX_WORKERS;
+    if (P->nworkers >= want) return P->nworkers;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* workers never take a signal */
+    while (P->nworkers < want) {
+        pthread_t th;
+        pthread_attr_t at;
+        int id = P->nworkers;
+        P->worker_gen0[id] = AKP_LD(P->gen);
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 1 << 20);
+        int rc = pthread_create(&th, &at, akp_worker, (void *)(intptr_t)id);
+        pthread_attr_destroy(&at);
+        if (rc != 0) break;
+        P->nworkers++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return P->nworkers;
+}
+
+static void akp_reset(void)
+{
+    memset(&akp_P, 0, sizeof(akp_P));
+    pthread_mutex_init(&akp_P.mu, NULL);
+    pthread_cond_init(&akp_P.cv, NULL);
+}
+
+static void akp_atfork_child(void)
+{
+    /* the workers did not survive: forget them (their stacks are lost, not reused) */
+    akp_reset();
+    pthread_mutex_init(&akp_init_mu, NULL);
+    akp_ready = 1;
+}
+
+static int akp_init(void)
+{
+    pthread_mutex_lock(&akp_init_mu);
+    if (!akp_ready) {
+        akp_reset();
+        akp_ready = 1;
+    }
+    pthread_mutex_unlock(&akp_init_mu);
+    return pthread_atfork(NULL, NULL, akp_atfork_child);
+}
+
+typedef struct {
+    unsigned mine, nchunks;
+    long long t_mine, t_total;
+} akp_stats;
+
+/* Run fn over [0, n) in chunks of `chunk` on the caller and up to team - 1 workers.
+   Returns AKP_DECLINED (nothing ran) if the pool is in use by another thread or has no workers,
+   else the first non-zero status of a chunk, or 0. */
+static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team,
+                   akp_stats *st)
+{
+    akp_pool *P = &akp_P;
+    int zero = 0;
+    size_t nc = (n + chunk - 1) / chunk;
+    if (nc > AKP_MAX_CHUNKS || team < 2)
+        return AKP_DECLINED;
+    if (!__atomic_compare_exchange_n(&P->busy, &zero, 1, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return AKP_DECLINED;
+    int helpers = akp_grow(P, team - 1);
+    if (helpers > team - 1) helpers = team - 1;
+    if (helpers < 1) {
+        AKP_ST(P->busy, 0);
+        return AKP_DECLINED;
+    }
+    long long t0 = akp_now();
+    uint32_t g = P->gen + 1;
+    P->fn = fn;
+    P->ctx = ctx;
+    P->n = n;
+    P->chunk = chunk;
+    P->status = 0;
+    AKP_ST(P->helpers, helpers);
+    AKP_ST(P->done, 0);
+    AKP_ST(P->ticket, ((uint64_t)g << 32) | ((uint64_t)nc << 16));
+    __atomic_store_n(&P->gen, g, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&P->sleepers, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&P->mu);
+        pthread_cond_broadcast(&P->cv);
+        pthread_mutex_unlock(&P->mu);
+    }
+    long long t1 = akp_now();
+    unsigned mine = akp_work(P, g);
+    long long t2 = akp_now();
+    unsigned spins = 0;
+    while (AKP_LD(P->done) < nc) {     /* only chunks a worker has claimed remain */
+        if (++spins < 4096u)
+            akp_relax();
+        else
+            sched_yield();
+    }
+    long long t3 = spins ? akp_now() : t2;
+    int status = P->status;
+    AKP_ST(P->busy, 0);
+    if (st) {
+        st->mine = mine;
+        st->nchunks = (unsigned)nc;
+        st->t_mine = t2 - t1;
+        st->t_total = t3 - t0;
+    }
+    return status;
+}
+
+/* ---- the default team: affinity mask and cgroup quota, cached for a second ---------- */
+
+#ifdef __linux__
+static int akp_affinity_count(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return 0;
+    return CPU_COUNT(&set);
+}
+
+static int akp_read_quota_file(const char *path)
+{
+    char buf[128];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    size_t k = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    return akp_parse_cpu_max(buf);
+}
+
+/* The tightest cpu.max from this process's cgroup (v2) up to the root, or cgroup v1's
+   cpu.cfs_quota_us / cpu.cfs_period_us; 0 for none. */
+static int akp_cgroup_quota(void)
+{
+    char line[512], path[1024];
+    int best = 0;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (f != NULL) {
+        while (fgets(line, sizeof(line), f)) {
+            if (strncmp(line, "0::", 3) != 0) continue;
+            char *rel = line + 3;
+            rel[strcspn(rel, "\n")] = 0;
+            for (;;) {               /* this cgroup, then each parent up to the root */
+                snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max",
+                         strcmp(rel, "/") == 0 ? "" : rel);
+                int q = akp_read_quota_file(path);
+                if (q > 0 && (best == 0 || q < best)) best = q;
+                if (rel[0] != '/' || rel[1] == 0) break;
+                char *slash = strrchr(rel, '/');
+                if (slash == rel) rel[1] = 0; else *slash = 0;
+            }
+        }
+        fclose(f);
+    }
+    if (best == 0) {                    /* cgroup v1 */
+        long long quota = -1, period = 0;
+        FILE *a = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r");
+        FILE *b = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r");
+        if (a && b && fscanf(a, "%lld", &quota) == 1 && fscanf(b, "%lld", &period) == 1
+            && quota > 0 && period > 0)
+            best = (int)((quota + period - 1) / period);
+        if (a) fclose(a);
+        if (b) fclose(b);
+    }
+    return best;
+}
+#else
+static int akp_affinity_count(void) { return 0; }
+static int akp_cgroup_quota(void) { return 0; }
+#endif
+
+static int akp_limit_cached = 0;
+static long long akp_limit_at = 0;
+static int akp_affinity_seen = 0, akp_quota_seen = 0;
+
+/* min(affinity, quota) (0 where unknown), re-read at most once per second */
+static int akp_cpu_limit(void)
+{
+    long long now = akp_now();
+    long long at = __atomic_load_n(&akp_limit_at, __ATOMIC_RELAXED);
+    if (at == 0 || now - at > 1000000000LL) {
+        int a = akp_affinity_count(), q = akp_cgroup_quota();
+        __atomic_store_n(&akp_affinity_seen, a, __ATOMIC_RELAXED);
+        __atomic_store_n(&akp_quota_seen, q, __ATOMIC_RELAXED);
+        __atomic_store_n(&akp_limit_cached, akp_team_size(1 << 16, a, q), __ATOMIC_RELAXED);
+        __atomic_store_n(&akp_limit_at, now, __ATOMIC_RELAXED);
+    }
+    return __atomic_load_n(&akp_limit_cached, __ATOMIC_RELAXED);
+}
+
+/* ---- the adaptive policy's state, per size class ------------------------------------- */
+
+static long long akp_next_probe[AKP_BUCKETS];
+static long long akp_backoff[AKP_BUCKETS];
+static long long akp_count_parallel = 0, akp_count_serial = 0, akp_count_failed = 0;
+
+/* Whether an adaptive run of this size class may use threads now. */
+static int akp_may_probe(int b)
+{
+    long long next = __atomic_load_n(&akp_next_probe[b], __ATOMIC_RELAXED);
+    return next == 0 || akp_now() >= next;
+}
+
+static void akp_learn(int b, const akp_stats *st)
+{
+    long long bo = __atomic_load_n(&akp_backoff[b], __ATOMIC_RELAXED);
+    if (akp_run_paid(st->mine, st->nchunks, st->t_mine, st->t_total)) {
+        /* a success halves the back-off (a loaded machine has lucky runs too) */
+        bo = bo / 2 < AKP_BACKOFF_MIN_NS ? 0 : bo / 2;
+        __atomic_store_n(&akp_backoff[b], bo, __ATOMIC_RELAXED);
+        __atomic_store_n(&akp_next_probe[b], 0, __ATOMIC_RELAXED);
+        return;
+    }
+    bo = bo == 0 ? AKP_BACKOFF_MIN_NS : (bo * 2 > AKP_BACKOFF_MAX_NS ? AKP_BACKOFF_MAX_NS : bo * 2);
+    __atomic_store_n(&akp_backoff[b], bo, __ATOMIC_RELAXED);
+    __atomic_store_n(&akp_next_probe[b], akp_now() + bo, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&akp_count_failed, 1, __ATOMIC_RELAXED);
+}
+
+static void akp_note(int parallel)
+{
+    __atomic_add_fetch(parallel ? &akp_count_parallel : &akp_count_serial, 1, __ATOMIC_RELAXED);
+}
+
+static void akp_forget(void)
+{
+    for (int b = 0; b < AKP_BUCKETS; b++) {
+        __atomic_store_n(&akp_backoff[b], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&akp_next_probe[b], 0, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&akp_count_parallel, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&akp_count_serial, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&akp_count_failed, 0, __ATOMIC_RELAXED);
+}
+
+#else  /* no pthreads: every range runs on the caller's thread */
+typedef struct { unsigned mine, nchunks; long long t_mine, t_total; } akp_stats;
+static int akp_init(void) { return 0; }
+static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
+{ (void)fn; (void)ctx; (void)n; (void)chunk; (void)team; (void)st; return AKP_DECLINED; }
+static int akp_cpu_limit(void) { return 0; }
+static int akp_may_probe(int b) { (void)b; return 0; }
+static void akp_learn(int b, const akp_stats *st) { (void)b; (void)st; }
+static void akp_forget(void) {}
+static void akp_note(int parallel) { (void)parallel; }
+static long long akp_count_parallel = 0, akp_count_serial = 0, akp_count_failed = 0;
+static int akp_affinity_seen = 0, akp_quota_seen = 0;
+#endif
+
+#endif
