@@ -47,17 +47,18 @@ cdef extern from "_pool.h" nogil:
         unsigned mine, nchunks
         long long t_mine, t_total
     int AKP_DECLINED, AKP_HAVE_POOL, AKP_SPIN_NS, AKP_BACKOFF_MIN_NS, AKP_BACKOFF_MAX_NS
-    int AKP_CHUNKS_PER_THREAD, AKP_MIN_CHUNK_BYTES
+    int AKP_CHUNKS_PER_THREAD, AKP_MIN_CHUNK_BYTES, AKP_SERIAL_EVERY
     size_t akp_chunk(size_t n, size_t itemsize, int team)
     int akp_parse_cpu_max(const char *text)
     int akp_team_size(int omp_max, int affinity, int quota)
     int akp_bucket(size_t nbytes)
-    int akp_run_paid(unsigned mine, unsigned nchunks, long long t_mine, long long t_total)
+    long long akp_ewma(long long mean, long long x)
+    int akp_paid(long long par, long long ser, long long caller_estimate)
+    long long akp_next_backoff(long long bo, int paid)
     int akp_init()
     int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
     int akp_cpu_limit()
-    int akp_may_probe(int b)
-    void akp_learn(int b, const akp_stats *st)
+    int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, int team)
     void akp_forget()
     void akp_note(int parallel)
     long long akp_count_parallel, akp_count_serial, akp_count_failed
@@ -271,16 +272,21 @@ def policy_chunk(Py_ssize_t n, int itemsize, int team):
     return akp_chunk(n, itemsize, team)
 
 
-def policy_run_paid(unsigned mine, unsigned nchunks, long long t_mine, long long t_total):
-    """Whether a parallel run paid: it took < 0.9x the caller's own rate times nchunks."""
-    return bool(akp_run_paid(mine, nchunks, t_mine, t_total))
+def policy_step(long long backoff, long long mean_par, long long mean_ser, long long own,
+                long long sample):
+    """One judgement of the adaptive policy on a multi-thread run that took ``sample``
+    (times per byte; ``mean_ser`` 0: no one-thread run yet, then ``own``, the caller's
+    estimate, is the reference): (paid, new multi-thread mean, next back-off in ns)."""
+    cdef long long par = akp_ewma(mean_par, sample)
+    cdef int paid = akp_paid(par, mean_ser, own)
+    return bool(paid), par, akp_next_backoff(backoff, paid)
 
 
 def policy_constants():
     """The policy's constants (_pool.h)."""
     return {"spin_ns": AKP_SPIN_NS, "backoff_min_ns": AKP_BACKOFF_MIN_NS,
             "backoff_max_ns": AKP_BACKOFF_MAX_NS, "chunks_per_thread": AKP_CHUNKS_PER_THREAD,
-            "min_chunk_bytes": AKP_MIN_CHUNK_BYTES}
+            "min_chunk_bytes": AKP_MIN_CHUNK_BYTES, "serial_every": AKP_SERIAL_EVERY}
 
 
 # ---------------------------------------------------------------------------------------
@@ -321,7 +327,7 @@ cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, v
     threads; ``adaptive``: fewer while more do not pay (module docstring, f.)."""
     cdef _Range r
     cdef akp_stats st
-    cdef int j, status, bucket = 0
+    cdef int j, status
     cdef size_t itemsize = 4 if f32 else 8
     if n <= 0:
         return 0
@@ -331,16 +337,11 @@ cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, v
     if nt <= 1 or n * <Py_ssize_t>itemsize < SERIAL_BYTES or ak_fork_serial():
         return _run_part(&r, 0, <size_t>n)
     if adaptive:
-        bucket = akp_bucket(n * itemsize)
-        if not akp_may_probe(bucket):
-            akp_note(0)
-            return _run_part(&r, 0, <size_t>n)
+        return akp_adaptive(_run_part, &r, <size_t>n, itemsize, nt)
     status = akp_run(_run_part, &r, <size_t>n, akp_chunk(n, itemsize, nt), nt, &st)
     if status == AKP_DECLINED:          # the pool is another thread's: run here
         return _run_part(&r, 0, <size_t>n)
     akp_note(1)
-    if adaptive:
-        akp_learn(bucket, &st)
     return status
 
 

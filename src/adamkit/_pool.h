@@ -14,12 +14,16 @@
       that element alone), so the result is the same for every team size and claim order.
    b. Workers spin for AKP_SPIN_NS after a job (the next step of a training loop usually
       follows soon), then sleep on a condition variable: an idle pool costs no CPU.
-   c. Adaptive team (``akp_policy``): each parallel run measures the caller's time per
-      chunk, hence an estimate of the one-thread time, and its own wall time. A run that
-      did not save at least 10% against that estimate is a failure: the runs of that size
-      class (log2 of bytes per stream) stay on one thread for a back-off that doubles from
-      1 ms up to AKP_BACKOFF_MAX_NS, then probe again; a success halves the back-off. On a
-      loaded machine the probes cost at most one stalled chunk every AKP_BACKOFF_MAX_NS.
+   c. Adaptive team (``akp_adaptive``, for ``n_threads=None``). Per size class (log2 of
+      bytes per stream) the pool keeps two running means (EWMA, weight 1/4) of the time
+      per byte: of the runs it made on several threads, stalls included, and of those it
+      made on one. A multi-thread run whose mean is not below 0.9x the one-thread mean
+      (before any one-thread run: the caller's own rate in that run times the number of
+      chunks) is a failure: that size class then stays on one thread for a back-off that
+      doubles from 1 ms up to AKP_BACKOFF_MAX_NS before it probes again; a success halves
+      the back-off. One run in AKP_SERIAL_EVERY is a one-thread run anyway, so that its
+      mean follows the machine. After a failure the workers sleep at once instead of
+      spinning (spinning would take CPU from the busy machine).
    d. One caller at a time: a second thread that finds the pool busy runs its range
       on its own thread (the machine's cores are already in use by the first).
    e. fork(): the child has none of the workers; an at-fork handler resets the pool, and
@@ -46,6 +50,7 @@
 #define AKP_MAX_WORKERS 63
 #define AKP_MAX_CHUNKS 65535u
 #define AKP_SPIN_NS 200000LL              /* a worker's spin after a job: 200 us */
+#define AKP_SERIAL_EVERY 64               /* adaptive: one run in 64 times one thread */
 #define AKP_BACKOFF_MIN_NS 1000000LL      /* 1 ms */
 #define AKP_BACKOFF_MAX_NS 128000000LL    /* 128 ms */
 #define AKP_CHUNKS_PER_THREAD 8
@@ -103,16 +108,29 @@ static int akp_bucket(size_t bytes)
     return b;
 }
 
-/* One decision of the adaptive policy (c. above), from one parallel run: `mine` of
-   `nchunks` chunks were the caller's and took it `t_mine` ns; the run took `t_total`. */
-static int akp_run_paid(unsigned mine, unsigned nchunks, long long t_mine, long long t_total)
+/* A running mean (weight 1/4) of times per byte, in femtoseconds; 0 = none yet. */
+static long long akp_ewma(long long mean, long long x)
 {
-    if (mine == 0)
-        return 1;                      /* the workers did it all: it paid */
-    if (mine >= nchunks)
-        return 0;                      /* nobody helped */
-    double serial = (double)t_mine / mine * nchunks;
-    return (double)t_total < 0.9 * serial;
+    return mean == 0 ? x : mean + (x - mean) / 4;
+}
+
+/* Whether the threads paid (c. above): the multi-thread mean `par` is below 0.9x the
+   one-thread mean `ser`, or, without one, below 0.9x the caller's own estimate. */
+static int akp_paid(long long par, long long ser, long long caller_estimate)
+{
+    long long ref = ser > 0 ? ser : caller_estimate;
+    return ref <= 0 || (double)par < 0.9 * (double)ref;
+}
+
+/* The next back-off after a failure (0 -> 1 ms -> 2 ms ... up to the cap) or a success
+   (halved; below 1 ms: none). */
+static long long akp_next_backoff(long long bo, int paid)
+{
+    if (paid)
+        return bo / 2 < AKP_BACKOFF_MIN_NS ? 0 : bo / 2;
+    if (bo == 0)
+        return AKP_BACKOFF_MIN_NS;
+    return bo * 2 > AKP_BACKOFF_MAX_NS ? AKP_BACKOFF_MAX_NS : bo * 2;
 }
 
 #if AKP_HAVE_POOL
@@ -162,6 +180,7 @@ typedef struct {
 } akp_pool;
 
 static akp_pool akp_P = {0};
+static int akp_spin_ok = 1;             /* workers spin after a job (c. above) */
 static pthread_mutex_t akp_init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int akp_ready = 0;
 
@@ -208,7 +227,8 @@ static void *akp_worker(void *arg)
                 long long now = akp_now();
                 if (t0 == 0) {
                     t0 = now;
-                } else if (now - t0 > AKP_SPIN_NS) {
+                } else if (now - t0 > AKP_SPIN_NS
+                           || !__atomic_load_n(&akp_spin_ok, __ATOMIC_RELAXED)) {
                     pthread_mutex_lock(&P->mu);
                     __atomic_add_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
                     while (__atomic_load_n(&P->gen, __ATOMIC_SEQ_CST) == seen)
@@ -422,49 +442,67 @@ static int akp_cpu_limit(void)
     return __atomic_load_n(&akp_limit_cached, __ATOMIC_RELAXED);
 }
 
-/* ---- the adaptive policy's state, per size class ------------------------------------- */
+/* ---- the adaptive policy (c. above), per size class ---------------------------------- */
 
-static long long akp_next_probe[AKP_BUCKETS];
-static long long akp_backoff[AKP_BUCKETS];
+static long long akp_next_probe[AKP_BUCKETS], akp_backoff[AKP_BUCKETS];
+static long long akp_mean_par[AKP_BUCKETS], akp_mean_ser[AKP_BUCKETS];  /* fs per byte */
+static unsigned akp_runs[AKP_BUCKETS];
 static long long akp_count_parallel = 0, akp_count_serial = 0, akp_count_failed = 0;
 
-/* Whether an adaptive run of this size class may use threads now. */
-static int akp_may_probe(int b)
-{
-    long long next = __atomic_load_n(&akp_next_probe[b], __ATOMIC_RELAXED);
-    return next == 0 || akp_now() >= next;
-}
-
-static void akp_learn(int b, const akp_stats *st)
-{
-    long long bo = __atomic_load_n(&akp_backoff[b], __ATOMIC_RELAXED);
-    if (akp_run_paid(st->mine, st->nchunks, st->t_mine, st->t_total)) {
-        /* a success halves the back-off (a loaded machine has lucky runs too) */
-        bo = bo / 2 < AKP_BACKOFF_MIN_NS ? 0 : bo / 2;
-        __atomic_store_n(&akp_backoff[b], bo, __ATOMIC_RELAXED);
-        __atomic_store_n(&akp_next_probe[b], 0, __ATOMIC_RELAXED);
-        return;
-    }
-    bo = bo == 0 ? AKP_BACKOFF_MIN_NS : (bo * 2 > AKP_BACKOFF_MAX_NS ? AKP_BACKOFF_MAX_NS : bo * 2);
-    __atomic_store_n(&akp_backoff[b], bo, __ATOMIC_RELAXED);
-    __atomic_store_n(&akp_next_probe[b], akp_now() + bo, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&akp_count_failed, 1, __ATOMIC_RELAXED);
-}
+#define AKP_LDR(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define AKP_STR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 static void akp_note(int parallel)
 {
     __atomic_add_fetch(parallel ? &akp_count_parallel : &akp_count_serial, 1, __ATOMIC_RELAXED);
 }
 
+/* Run fn over [0, n) the adaptive way: on `team` threads when they pay, else on this one. */
+static int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, int team)
+{
+    size_t bytes = n * itemsize;
+    int b = akp_bucket(bytes);
+    long long t0 = akp_now(), next = AKP_LDR(akp_next_probe[b]);
+    unsigned r = __atomic_add_fetch(&akp_runs[b], 1, __ATOMIC_RELAXED);
+    if ((next == 0 || t0 >= next) && r % AKP_SERIAL_EVERY != 0) {
+        akp_stats st;
+        int s = akp_run(fn, ctx, n, akp_chunk(n, itemsize, team), team, &st);
+        if (s != AKP_DECLINED) {
+            long long rate = st.t_total * 1000000LL / (long long)bytes;
+            long long own = st.mine == 0 ? 0
+                : st.t_mine * 1000000LL / (long long)bytes * st.nchunks / st.mine;
+            long long par = akp_ewma(AKP_LDR(akp_mean_par[b]), rate);
+            int paid = akp_paid(par, AKP_LDR(akp_mean_ser[b]), own);
+            long long bo = akp_next_backoff(AKP_LDR(akp_backoff[b]), paid);
+            AKP_STR(akp_mean_par[b], par);
+            AKP_STR(akp_backoff[b], bo);
+            AKP_STR(akp_next_probe[b], paid ? 0 : akp_now() + bo);
+            AKP_STR(akp_spin_ok, paid);
+            if (!paid) __atomic_add_fetch(&akp_count_failed, 1, __ATOMIC_RELAXED);
+            akp_note(1);
+            return s;
+        }
+    }
+    int s = fn(ctx, 0, n);
+    long long rate = (akp_now() - t0) * 1000000LL / (long long)bytes;
+    AKP_STR(akp_mean_ser[b], akp_ewma(AKP_LDR(akp_mean_ser[b]), rate));
+    akp_note(0);
+    return s;
+}
+
 static void akp_forget(void)
 {
     for (int b = 0; b < AKP_BUCKETS; b++) {
-        __atomic_store_n(&akp_backoff[b], 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&akp_next_probe[b], 0, __ATOMIC_RELAXED);
+        AKP_STR(akp_backoff[b], 0);
+        AKP_STR(akp_next_probe[b], 0);
+        AKP_STR(akp_mean_par[b], 0);
+        AKP_STR(akp_mean_ser[b], 0);
+        AKP_STR(akp_runs[b], 0);
     }
-    __atomic_store_n(&akp_count_parallel, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&akp_count_serial, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&akp_count_failed, 0, __ATOMIC_RELAXED);
+    AKP_STR(akp_spin_ok, 1);
+    AKP_STR(akp_count_parallel, 0);
+    AKP_STR(akp_count_serial, 0);
+    AKP_STR(akp_count_failed, 0);
 }
 
 #else  /* no pthreads: every range runs on the caller's thread */
@@ -472,9 +510,9 @@ typedef struct { unsigned mine, nchunks; long long t_mine, t_total; } akp_stats;
 static int akp_init(void) { return 0; }
 static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
 { (void)fn; (void)ctx; (void)n; (void)chunk; (void)team; (void)st; return AKP_DECLINED; }
+static int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, int team)
+{ (void)itemsize; (void)team; return fn(ctx, 0, n); }
 static int akp_cpu_limit(void) { return 0; }
-static int akp_may_probe(int b) { (void)b; return 0; }
-static void akp_learn(int b, const akp_stats *st) { (void)b; (void)st; }
 static void akp_forget(void) {}
 static void akp_note(int parallel) { (void)parallel; }
 static long long akp_count_parallel = 0, akp_count_serial = 0, akp_count_failed = 0;

@@ -5,7 +5,9 @@ The ``threads`` section times ``Adam(n_threads=...).step(p, g)`` with the defaul
 n and dtype, and reports the same-run ratios default/1 and 1/2 (the speed-up of two
 threads). With ``--load K``, K busy processes (a pure spin loop each, in a fresh
 interpreter) start before the measurement and are killed after it, also on an error, on
-Ctrl-C or SIGTERM; each one also stops by itself when its parent is gone.
+Ctrl-C or SIGTERM; each one also stops by itself when its parent is gone. Under load
+every batch of calls lasts at least 30 ms, so that it averages over the scheduler's time
+slices.
 
 Goals (issue 16): under ``--load 2`` on 2 cores, default <= 1.2x the 1-thread step at
 every n; quiet, two threads >= 1.6x faster than one beyond L2.
@@ -91,7 +93,6 @@ def _uptime():
 def bench_threads(rep, sizes, dtypes, args):
     """Default team vs 1 thread vs 2 threads, Adam step(), per n and dtype."""
     import adamkit
-
     from adamkit.tools.bench import _fmt_r, _fmt_t, make_arrays, measure
     try:
         from adamkit import _kernels as K
@@ -107,13 +108,14 @@ def bench_threads(rep, sizes, dtypes, args):
                 opt = adamkit.Adam(lr=1e-3, n_threads=nt)
                 buf = p.copy()
 
-                def run(k, opt=opt, buf=buf):
+                def run(k, opt=opt, buf=buf, g=g):
                     for _ in range(k):
                         opt.step(buf, g)
                 c[label] = run
             if policy is not None:
                 policy()                       # each row learns from scratch
-            t = measure(c, args.rounds, args.target)
+            # under load, batches of >= 30 ms average over the scheduler's time slices
+            t = measure(c, args.rounds, max(args.target, 0.03) if args.load else args.target)
             stats = dict(measure.last)
             med = {k: v["median"] for k, v in stats.items()}
             row = {"n": n, "dtype": np.dtype(dtype).name, "load": args.load, **t,
