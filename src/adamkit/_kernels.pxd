@@ -54,3 +54,4 @@ cdef class Kernel:
     cdef ak_ops o
     cdef ak_scalars sc
     cdef readonly str family
+    cdef Py_ssize_t _bind(self, list arrays, void **q, bint *f32) except -1

@@ -458,12 +458,9 @@ cdef class Kernel:
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
         return bool(self.fam.specialized(&self.o, dtype_char == "f"))
 
-    def run(self, cnp.ndarray p not None, cnp.ndarray g not None, s0=None, s1=None, s2=None,
-            int n_threads=1):
-        """Update p and the state buffers in place from g (1-D, one float dtype,
-        C-contiguous, writeable; the buffers this row needs must be given)."""
-        cdef list arrays = [p, g, s0, s1, s2]
-        cdef void *q[5]
+    cdef Py_ssize_t _bind(self, list arrays, void **q, bint *f32) except -1:
+        """Check p, g and the state buffers of ``arrays``; fill q; return n."""
+        cdef cnp.ndarray p = arrays[0]
         cdef int j, type_num = cnp.PyArray_TYPE(p)
         cdef unsigned need = self.fam.buffers(&self.o)
         cdef Py_ssize_t n = cnp.PyArray_SIZE(p)
@@ -482,11 +479,66 @@ cdef class Kernel:
                 raise ValueError(f"p, g and the state buffers must have the same length "
                                  f"({name} has {cnp.PyArray_SIZE(<cnp.ndarray>a)}, p {n})")
             q[j] = cnp.PyArray_DATA(<cnp.ndarray>a)
+        f32[0] = type_num == cnp.NPY_FLOAT
+        return n
+
+    def run(self, cnp.ndarray p not None, cnp.ndarray g not None, s0=None, s1=None, s2=None,
+            int n_threads=1):
+        """Update p and the state buffers in place from g (1-D, one float dtype,
+        C-contiguous, writeable; the buffers this row needs must be given)."""
+        cdef void *q[5]
+        cdef bint f32
+        cdef Py_ssize_t n = self._bind([p, g, s0, s1, s2], q, &f32)
         cdef int status
         with nogil:
-            status = run_range(self.fam, &self.o, &self.sc, q, 0, n,
-                                type_num == cnp.NPY_FLOAT, n_threads, False)
+            status = run_range(self.fam, &self.o, &self.sc, q, 0, n, f32, n_threads, False)
+        if status != 0:
+            raise RuntimeError(adam_c_strerror(status).decode())
+
+    def run_chunks(self, cnp.ndarray p not None, cnp.ndarray g not None, s0, s1, s2,
+                   Py_ssize_t chunk, order):
+        """As :meth:`run` on one thread, chunk by chunk (``chunk`` elements) in the given
+        order of chunk indices (each exactly once): what any claim order of the pool
+        computes (for the tests)."""
+        cdef void *q[5]
+        cdef bint f32
+        cdef Py_ssize_t n = self._bind([p, g, s0, s1, s2], q, &f32)
+        cdef Py_ssize_t nc = (n + chunk - 1) // chunk if chunk > 0 else -1
+        cdef _Range r
+        cdef int j, status = 0
+        if chunk <= 0 or sorted(order) != list(range(nc)):
+            raise ValueError(f"order must be a permutation of range({nc})")
+        r.fam, r.o, r.s, r.f32 = self.fam, &self.o, &self.sc, f32
+        for j in range(5):
+            r.q[j] = q[j]
+        for c in order:
+            status = status or _run_part(&r, <size_t>(c * chunk),
+                                         <size_t>min(n, (c + 1) * chunk))
         if status != 0:
             raise RuntimeError(adam_c_strerror(status).decode())
 
 
+cdef int _count_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
+    cdef unsigned char *c = <unsigned char *>ctx
+    cdef size_t i
+    for i in range(lo, hi):
+        c[i] += 1
+    return 0
+
+
+def pool_coverage(cnp.ndarray counts not None, int itemsize, int team):
+    """Run the pool over ``counts`` (uint8, C-contiguous) with the chunking of an array of
+    that many elements of ``itemsize`` bytes on ``team`` threads, each chunk adding 1 to
+    its elements: (chunks run by the caller, chunks in all, chunk length), or None if
+    the pool declined (busy, or no worker could be started)."""
+    check_array(counts, cnp.NPY_UBYTE, True, "counts", -1)
+    cdef size_t n = cnp.PyArray_SIZE(counts)
+    cdef size_t chunk = akp_chunk(n, itemsize, team)
+    cdef akp_stats st
+    cdef int status
+    cdef void *data = cnp.PyArray_DATA(counts)
+    with nogil:
+        status = akp_run(_count_part, data, n, chunk, team, &st)
+    if status == AKP_DECLINED:
+        return None
+    return st.mine, st.nchunks, chunk
