@@ -40,7 +40,11 @@ cdef extern from "_ak.h":
     int ADAM_C_HAVE_RSQRT
 
 
+ctypedef int (*chunk_fn)(const void *ctx, size_t lo, size_t hi) noexcept nogil
+
 cdef Py_ssize_t SERIAL_BYTES
+cdef int run_parallel(chunk_fn fn, const void *ctx, size_t n, size_t itemsize, int nt,
+                      size_t threshold) noexcept nogil
 cdef int resolve_threads(int nt) noexcept
 cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
                    Py_ssize_t lo, Py_ssize_t n, bint f32, int nt, bint adaptive) noexcept nogil

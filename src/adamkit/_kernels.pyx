@@ -320,6 +320,20 @@ cdef int _run_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
                      _at64(r.q[3], a), _at64(r.q[4], a), hi - lo)
 
 
+cdef int run_parallel(chunk_fn fn, const void *ctx, size_t n, size_t itemsize, int nt,
+                      size_t threshold) noexcept nogil:
+    """Run ``fn`` over [0, n) on ``nt`` threads of the pool, chunked as an update of
+    elements of ``itemsize`` bytes (serial below ``threshold`` elements): the benchmark's
+    memory-only kernels (tools/_membench.pyx) are threaded exactly like an update."""
+    cdef int status
+    if nt <= 1 or n < threshold or n == 0 or ak_fork_serial():
+        return fn(ctx, 0, n)
+    status = akp_run(<akp_fn>fn, ctx, n, akp_chunk(n, itemsize, nt), nt, NULL)
+    if status == AKP_DECLINED:
+        return fn(ctx, 0, n)
+    return status
+
+
 cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
                     Py_ssize_t lo, Py_ssize_t n, bint f32, int nt,
                     bint adaptive) noexcept nogil:

@@ -280,7 +280,7 @@ def bench_threshold(rep, sizes, dtypes, args):
                            f"{t[f'{k}1'] / t[f'{k}2']:.2f}x" for k in ("adam", "rms", "mem"))])
     rep.table("Threads: 1 vs 2, parallel region forced (speed-up = t1/t2)",
               ["n", "dtype", "Adam kernel", "RMSProp kernel", "memory-only"], rows,
-              note="A speed-up below 1 means the OpenMP region costs more than it saves: "
+              note="A speed-up below 1 means waking the second thread costs more than it saves: "
                    "the serial threshold should sit above that n.")
     rep.results["threshold"] = raw
 
