@@ -41,11 +41,11 @@ def test_bench_cli_every_section_runs(tmp_path):
 def test_bench_load_runs_the_threads_section(tmp_path):
     """``--load K`` runs K busy processes beside the threads section (default team vs 1
     vs 2 threads) and says so; a few seconds."""
-    out, res = _bench(tmp_path, "--no-peers", "--load", "1", "--threads-sizes", "3e4",
-                      "--dtypes", "float64")
-    (row,) = res["threads"]
-    assert row["load"] == 1 and row["n"] == 30000
-    assert all(row[k] > 0 for k in ("default", "1 thread", "2 threads"))
+    out, res = _bench(tmp_path, "--no-peers", "--load", "1", "--dtypes", "float64")
+    assert [row["n"] for row in res["threads"]] == [10**4, 10**5]     # --quick's sizes
+    for row in res["threads"]:
+        assert row["load"] == 1 and row["dtype"] == "float64"
+        assert all(row[k] > 0 for k in ("default", "1 thread", "2 threads"))
     assert "load processes: 1" in out and "load 1 (K busy processes)" in out
 
 
