@@ -209,14 +209,15 @@ def test_adaptive_judgement_and_backoff():
     # a one-thread mean takes precedence over the caller's estimate
     assert K.policy_step(0, 0, 600, 10_000, 580)[0] is False
     assert K.policy_step(0, 0, 600, 100, 500)[0] is True
-    # running mean with weight 1/4: one stall lifts it, a few good runs bring it back
+    # running mean with weight 1/4, a sample counted at most 8x the reference: one stall
+    # fails the size class at once, and a few good probes bring it back
     paid, par, bo = K.policy_step(0, 500, 1000, 0, 20_500)
-    assert (paid, par, bo) == (False, 5500, lo)
+    assert (paid, par, bo) == (False, 500 + (8000 - 500) // 4, lo)
     for probes in range(1, 20):
         paid, par, bo = K.policy_step(bo, par, 1000, 0, 500)
         if paid:
             break
-    assert paid and probes == 9 and bo == hi // 2      # 5500 -> 877 in 9 probes
+    assert paid and probes == 6 and bo == 16 * lo        # 2375 -> 835 in 6 probes
     while bo:                                            # then each success halves it
         old = bo
         paid, par, bo = K.policy_step(bo, par, 1000, 0, 500)

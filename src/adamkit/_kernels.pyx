@@ -14,8 +14,9 @@ Design:
   c. Below ``SERIAL_THRESHOLD_BYTES`` per stream a call stays serial: waking a second
      thread costs more than it saves on small arrays (docs/performance.md).
   f. The threading policy (``_pool.h``, docs/performance.md "Threads under load"): threads
-     claim fixed chunks from a shared ticket and the caller claims too, so a worker that
-     has lost its core to another process delays a step by at most the chunk it claimed;
+     claim fixed chunks (each its own block first, then the others') and the caller claims
+     too, so a worker that has lost its core to another process delays a step by at most
+     the chunk it claimed;
      workers spin briefly, then sleep. With ``n_threads=None`` the team is the default
      team (OMP_NUM_THREADS / threadpoolctl, the affinity mask, the cgroup CPU quota) and
      adaptive: a parallel run that did not save at least 10% against the caller's own
@@ -52,9 +53,8 @@ cdef extern from "_pool.h" nogil:
     int akp_parse_cpu_max(const char *text)
     int akp_team_size(int omp_max, int affinity, int quota)
     int akp_bucket(size_t nbytes)
-    long long akp_ewma(long long mean, long long x)
-    int akp_paid(long long par, long long ser, long long caller_estimate)
-    long long akp_next_backoff(long long bo, int paid)
+    int akp_judge(long long *bo, long long *par, long long ser, long long own,
+                  long long sample)
     int akp_init()
     int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
     int akp_cpu_limit()
@@ -275,11 +275,12 @@ def policy_chunk(Py_ssize_t n, int itemsize, int team):
 def policy_step(long long backoff, long long mean_par, long long mean_ser, long long own,
                 long long sample):
     """One judgement of the adaptive policy on a multi-thread run that took ``sample``
-    (times per byte; ``mean_ser`` 0: no one-thread run yet, then ``own``, the caller's
-    estimate, is the reference): (paid, new multi-thread mean, next back-off in ns)."""
-    cdef long long par = akp_ewma(mean_par, sample)
-    cdef int paid = akp_paid(par, mean_ser, own)
-    return bool(paid), par, akp_next_backoff(backoff, paid)
+    (times per byte, counted at most 8x the reference; ``mean_ser`` 0: no one-thread run
+    yet, then ``own``, the caller's estimate, is the reference): (paid, new multi-thread
+    mean, next back-off in ns)."""
+    cdef long long par = mean_par, bo = backoff
+    cdef int paid = akp_judge(&bo, &par, mean_ser, own, sample)
+    return bool(paid), par, bo
 
 
 def policy_constants():

@@ -7,9 +7,12 @@
    it back: a 26 us step took 10 ms on 2 busy cores. Here:
 
    a. Work is split into fixed chunks (whole multiples of 64 elements, independent of who
-      runs them) that the threads *claim* one at a time from a shared ticket. The caller
-      claims chunks too, so a worker that is not running simply claims nothing: the caller
-      runs everything and waits only for the chunks a worker has actually claimed.
+      runs them) that the threads *claim* one at a time. Each thread has a contiguous
+      block of them (the same part of the arrays at every step, so it stays in that
+      core's cache), takes its own from the front and, when they are gone, steals the
+      others' from the back. The caller claims chunks too, so a worker that is not
+      running simply claims nothing: the caller runs everything and waits only for the
+      chunks a worker has actually claimed.
       Which thread runs which chunk never changes a bit (every element's update depends on
       that element alone), so the result is the same for every team size and claim order.
    b. Workers spin for AKP_SPIN_NS after a job (the next step of a training loop usually
@@ -21,8 +24,10 @@
       (before any one-thread run: the caller's own rate in that run times the number of
       chunks) is a failure: that size class then stays on one thread for a back-off that
       doubles from 1 ms up to AKP_BACKOFF_MAX_NS before it probes again; a success halves
-      the back-off. One run in AKP_SERIAL_EVERY is a one-thread run anyway, so that its
-      mean follows the machine. After a failure the workers sleep at once instead of
+      the back-off. A sample counts at most 8x the reference. A run whose workers were
+      asleep (they start late) is not judged, the next one is (at most one such run in
+      a row). One run in AKP_SERIAL_EVERY is a one-thread run anyway, so that its mean
+      follows the machine. After a failure the workers sleep at once instead of
       spinning (spinning would take CPU from the busy machine).
    d. One caller at a time: a second thread that finds the pool busy runs its range
       on its own thread (the machine's cores are already in use by the first).
@@ -122,6 +127,23 @@ static int akp_paid(long long par, long long ser, long long caller_estimate)
     return ref <= 0 || (double)par < 0.9 * (double)ref;
 }
 
+/* One judgement (c. above) of a multi-thread run that took `sample` (time per byte):
+   updates the running mean *par and the back-off *bo, returns whether the threads paid.
+   A sample counts at most 8x the reference, so that one stall fails the size class at
+   once but does not keep it on one thread for dozens of probes. */
+static long long akp_next_backoff(long long bo, int paid);
+static int akp_judge(long long *bo, long long *par, long long ser, long long own,
+                     long long sample)
+{
+    long long ref = ser > 0 ? ser : own;
+    if (ref > 0 && sample > 8 * ref)
+        sample = 8 * ref;
+    *par = akp_ewma(*par, sample);
+    int paid = akp_paid(*par, ser, own);
+    *bo = akp_next_backoff(*bo, paid);
+    return paid;
+}
+
 /* The next back-off after a failure (0 -> 1 ms -> 2 ms ... up to the cap) or a success
    (halved; below 1 ms: none). */
 static long long akp_next_backoff(long long bo, int paid)
@@ -158,16 +180,22 @@ static inline long long akp_now(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* One thread's share of a job's chunks, [front, back), with the job's generation: one
+   word, so that a claim on an old job's block fails by comparison. Its owner takes
+   chunks from the front, others steal from the back. */
 typedef struct {
-    /* the job: written by the caller before it publishes the ticket; read by a worker
+    uint64_t w;
+    char pad[56];
+} akp_block;
+
+typedef struct {
+    /* the job: written by the caller before it publishes the generation; read by a worker
        only after it has claimed a chunk of that job (so they cannot change under it) */
     akp_fn fn;
     const void *ctx;
     size_t n, chunk;
     int helpers;                        /* workers 0 .. helpers-1 take part */
-    /* generation << 32 | number of chunks << 16 | next chunk: one word, so a claim of
-       an old job's chunk fails by comparison */
-    uint64_t ticket __attribute__((aligned(64)));
+    akp_block blocks[AKP_MAX_WORKERS + 1] __attribute__((aligned(64)));
     uint32_t done __attribute__((aligned(64)));  /* chunks finished in this job */
     int status;
     uint32_t gen __attribute__((aligned(64)));   /* the job's generation (workers wait on it) */
@@ -179,35 +207,62 @@ typedef struct {
     pthread_cond_t cv;
 } akp_pool;
 
-static akp_pool akp_P = {0};
+static akp_pool akp_P;
 static int akp_spin_ok = 1;             /* workers spin after a job (c. above) */
 static pthread_mutex_t akp_init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int akp_ready = 0;
 
-/* Claim and run chunks of generation g until none is left; returns how many. */
-static unsigned akp_work(akp_pool *P, uint32_t g)
+static inline uint64_t akp_word(uint32_t g, unsigned front, unsigned back)
+{
+    return (uint64_t)g << 32 | (uint64_t)front << 16 | (uint64_t)back;
+}
+
+/* Claim one chunk of block b of generation g, from its front or its back: the chunk's
+   index, or -1 if that block has none left (or belongs to another job). */
+static long akp_claim(akp_pool *P, int b, uint32_t g, int from_back)
+{
+    uint64_t t = AKP_LD(P->blocks[b].w);
+    for (;;) {
+        unsigned f = (unsigned)(t >> 16) & 0xffffu, k = (unsigned)t & 0xffffu;
+        if ((uint32_t)(t >> 32) != g || f >= k)
+            return -1;
+        uint64_t next = from_back ? akp_word(g, f, k - 1) : akp_word(g, f + 1, k);
+        if (__atomic_compare_exchange_n(&P->blocks[b].w, &t, next, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return from_back ? (long)k - 1 : (long)f;
+    }
+}
+
+static void akp_chunk_run(akp_pool *P, long c)
+{
+    size_t lo = (size_t)c * P->chunk, hi = lo + P->chunk;
+    if (hi > P->n) hi = P->n;
+    int s = P->fn(P->ctx, lo, hi);
+    if (s != 0) {
+        int zero = 0;
+        __atomic_compare_exchange_n(&P->status, &zero, s, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_RELAXED);
+    }
+    __atomic_add_fetch(&P->done, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Thread `me` of a team of `team` (the caller is 0) runs chunks of generation g: its own
+   block from the front (the same part of the arrays at every step, so it stays in this
+   core's cache), then the others' from the back, until none is left; returns how many. */
+static unsigned akp_work(akp_pool *P, uint32_t g, int me, int team)
 {
     unsigned mine = 0;
-    for (;;) {
-        uint64_t t = AKP_LD(P->ticket);
-        if ((uint32_t)(t >> 32) != g)
-            break;
-        unsigned nc = (unsigned)(t >> 16) & 0xffffu, i = (unsigned)t & 0xffffu;
-        if (i >= nc)
-            break;
-        if (!__atomic_compare_exchange_n(&P->ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE))
-            continue;
-        size_t lo = (size_t)i * P->chunk, hi = lo + P->chunk;
-        if (hi > P->n) hi = P->n;
-        int s = P->fn(P->ctx, lo, hi);
-        if (s != 0) {
-            int zero = 0;
-            __atomic_compare_exchange_n(&P->status, &zero, s, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED);
-        }
-        __atomic_add_fetch(&P->done, 1, __ATOMIC_ACQ_REL);
+    long c;
+    while ((c = akp_claim(P, me, g, 0)) >= 0) {
+        akp_chunk_run(P, c);
         mine++;
+    }
+    for (int k = 1; k < team; k++) {
+        int b = (me + k) % team;
+        while ((c = akp_claim(P, b, g, 1)) >= 0) {
+            akp_chunk_run(P, c);
+            mine++;
+        }
     }
     return mine;
 }
@@ -240,8 +295,9 @@ static void *akp_worker(void *arg)
             }
         }
         seen = g;
-        if (id < AKP_LD(P->helpers))
-            akp_work(P, g);
+        int helpers = AKP_LD(P->helpers);
+        if (id < helpers)
+            akp_work(P, g, id + 1, helpers + 1);
     }
     return NULL;
 }
@@ -300,6 +356,7 @@ static int akp_init(void)
 typedef struct {
     unsigned mine, nchunks;
     long long t_mine, t_total;
+    int woke;                           /* a worker was asleep or new: it started late */
 } akp_stats;
 
 /* Run fn over [0, n) in chunks of `chunk` on the caller and up to team - 1 workers.
@@ -316,6 +373,7 @@ static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team,
     if (!__atomic_compare_exchange_n(&P->busy, &zero, 1, 0, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
         return AKP_DECLINED;
+    int had = P->nworkers;
     int helpers = akp_grow(P, team - 1);
     if (helpers > team - 1) helpers = team - 1;
     if (helpers < 1) {
@@ -331,15 +389,19 @@ static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team,
     P->status = 0;
     AKP_ST(P->helpers, helpers);
     AKP_ST(P->done, 0);
-    AKP_ST(P->ticket, ((uint64_t)g << 32) | ((uint64_t)nc << 16));
+    for (int b = 0; b <= helpers; b++)  /* contiguous blocks of chunks, one per thread */
+        AKP_ST(P->blocks[b].w, akp_word(g, (unsigned)(nc * b / (helpers + 1)),
+                                        (unsigned)(nc * (b + 1) / (helpers + 1))));
     __atomic_store_n(&P->gen, g, __ATOMIC_SEQ_CST);
+    int woke = had < helpers;
     if (__atomic_load_n(&P->sleepers, __ATOMIC_SEQ_CST) > 0) {
+        woke = 1;
         pthread_mutex_lock(&P->mu);
         pthread_cond_broadcast(&P->cv);
         pthread_mutex_unlock(&P->mu);
     }
     long long t1 = akp_now();
-    unsigned mine = akp_work(P, g);
+    unsigned mine = akp_work(P, g, 0, helpers + 1);
     long long t2 = akp_now();
     unsigned spins = 0;
     while (AKP_LD(P->done) < nc) {     /* only chunks a worker has claimed remain */
@@ -353,6 +415,7 @@ static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team,
     AKP_ST(P->busy, 0);
     if (st) {
         st->mine = mine;
+        st->woke = woke;
         st->nchunks = (unsigned)nc;
         st->t_mine = t2 - t1;
         st->t_total = t3 - t0;
@@ -447,6 +510,7 @@ static int akp_cpu_limit(void)
 static long long akp_next_probe[AKP_BUCKETS], akp_backoff[AKP_BUCKETS];
 static long long akp_mean_par[AKP_BUCKETS], akp_mean_ser[AKP_BUCKETS];  /* fs per byte */
 static unsigned akp_runs[AKP_BUCKETS];
+static int akp_warm[AKP_BUCKETS];       /* the last run was an unjudged warm-up */
 static long long akp_count_parallel = 0, akp_count_serial = 0, akp_count_failed = 0;
 
 #define AKP_LDR(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -468,18 +532,27 @@ static int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, i
         akp_stats st;
         int s = akp_run(fn, ctx, n, akp_chunk(n, itemsize, team), team, &st);
         if (s != AKP_DECLINED) {
+            akp_note(1);
+            if (st.woke && !AKP_LDR(akp_warm[b])) {
+                /* a probe that had to wake its workers: they came late. Not judged; the
+                   next run (workers spinning now) is. At most one such run in a row, so
+                   steps far apart (every worker asleep each time) are judged too. */
+                AKP_STR(akp_warm[b], 1);
+                AKP_STR(akp_next_probe[b], 0);
+                AKP_STR(akp_spin_ok, 1);
+                return s;
+            }
+            AKP_STR(akp_warm[b], 0);
             long long rate = st.t_total * 1000000LL / (long long)bytes;
             long long own = st.mine == 0 ? 0
                 : st.t_mine * 1000000LL / (long long)bytes * st.nchunks / st.mine;
-            long long par = akp_ewma(AKP_LDR(akp_mean_par[b]), rate);
-            int paid = akp_paid(par, AKP_LDR(akp_mean_ser[b]), own);
-            long long bo = akp_next_backoff(AKP_LDR(akp_backoff[b]), paid);
+            long long par = AKP_LDR(akp_mean_par[b]), bo = AKP_LDR(akp_backoff[b]);
+            int paid = akp_judge(&bo, &par, AKP_LDR(akp_mean_ser[b]), own, rate);
             AKP_STR(akp_mean_par[b], par);
             AKP_STR(akp_backoff[b], bo);
             AKP_STR(akp_next_probe[b], paid ? 0 : akp_now() + bo);
             AKP_STR(akp_spin_ok, paid);
             if (!paid) __atomic_add_fetch(&akp_count_failed, 1, __ATOMIC_RELAXED);
-            akp_note(1);
             return s;
         }
     }
@@ -498,6 +571,7 @@ static void akp_forget(void)
         AKP_STR(akp_mean_par[b], 0);
         AKP_STR(akp_mean_ser[b], 0);
         AKP_STR(akp_runs[b], 0);
+        AKP_STR(akp_warm[b], 0);
     }
     AKP_STR(akp_spin_ok, 1);
     AKP_STR(akp_count_parallel, 0);
@@ -506,7 +580,7 @@ static void akp_forget(void)
 }
 
 #else  /* no pthreads: every range runs on the caller's thread */
-typedef struct { unsigned mine, nchunks; long long t_mine, t_total; } akp_stats;
+typedef struct { unsigned mine, nchunks; long long t_mine, t_total; int woke; } akp_stats;
 static int akp_init(void) { return 0; }
 static int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
 { (void)fn; (void)ctx; (void)n; (void)chunk; (void)team; (void)st; return AKP_DECLINED; }
