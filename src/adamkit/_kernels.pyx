@@ -53,8 +53,7 @@ cdef extern from "_pool.h" nogil:
     int akp_parse_cpu_max(const char *text)
     int akp_team_size(int omp_max, int affinity, int quota)
     int akp_bucket(size_t nbytes)
-    int akp_judge(long long *bo, long long *par, long long ser, long long own,
-                  long long sample)
+    int akp_judge(long long *bo, long long *par, long long ser, long long sample)
     int akp_init()
     int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
     int akp_cpu_limit()
@@ -272,14 +271,12 @@ def policy_chunk(Py_ssize_t n, int itemsize, int team):
     return akp_chunk(n, itemsize, team)
 
 
-def policy_step(long long backoff, long long mean_par, long long mean_ser, long long own,
-                long long sample):
+def policy_step(long long backoff, long long mean_par, long long mean_ser, long long sample):
     """One judgement of the adaptive policy on a multi-thread run that took ``sample``
-    (times per byte, counted at most 8x the reference; ``mean_ser`` 0: no one-thread run
-    yet, then ``own``, the caller's estimate, is the reference): (paid, new multi-thread
-    mean, next back-off in ns)."""
+    (time per byte, counted at most 8x ``mean_ser``, the one-thread mean): (paid, new
+    multi-thread mean, next back-off in ns)."""
     cdef long long par = mean_par, bo = backoff
-    cdef int paid = akp_judge(&bo, &par, mean_ser, own, sample)
+    cdef int paid = akp_judge(&bo, &par, mean_ser, sample)
     return bool(paid), par, bo
 
 

@@ -20,9 +20,8 @@
    c. Adaptive team (``akp_adaptive``, for ``n_threads=None``). Per size class (log2 of
       bytes per stream) the pool keeps two running means (EWMA, weight 1/4) of the time
       per byte: of the runs it made on several threads, stalls included, and of those it
-      made on one. A multi-thread run whose mean is not below 0.9x the one-thread mean
-      (before any one-thread run: the caller's own rate in that run times the number of
-      chunks) is a failure: that size class then stays on one thread for a back-off that
+      made on one (the first run of a size class is a one-thread run, to have it). A
+      multi-thread run whose mean is not below 0.9x the one-thread mean is a failure: that size class then stays on one thread for a back-off that
       doubles from 1 ms up to AKP_BACKOFF_MAX_NS before it probes again; a success halves
       the back-off. A sample counts at most 8x the reference. A run whose workers were
       asleep (they start late) is not judged, the next one is (at most one such run in
@@ -120,26 +119,23 @@ static long long akp_ewma(long long mean, long long x)
 }
 
 /* Whether the threads paid (c. above): the multi-thread mean `par` is below 0.9x the
-   one-thread mean `ser`, or, without one, below 0.9x the caller's own estimate. */
-static int akp_paid(long long par, long long ser, long long caller_estimate)
+   one-thread mean `ser`. */
+static int akp_paid(long long par, long long ser)
 {
-    long long ref = ser > 0 ? ser : caller_estimate;
-    return ref <= 0 || (double)par < 0.9 * (double)ref;
+    return (double)par < 0.9 * (double)ser;
 }
 
 /* One judgement (c. above) of a multi-thread run that took `sample` (time per byte):
    updates the running mean *par and the back-off *bo, returns whether the threads paid.
-   A sample counts at most 8x the reference, so that one stall fails the size class at
-   once but does not keep it on one thread for dozens of probes. */
+   A sample counts at most 8x the one-thread mean, so that one stall fails the size class
+   at once but does not keep it on one thread for dozens of probes. */
 static long long akp_next_backoff(long long bo, int paid);
-static int akp_judge(long long *bo, long long *par, long long ser, long long own,
-                     long long sample)
+static int akp_judge(long long *bo, long long *par, long long ser, long long sample)
 {
-    long long ref = ser > 0 ? ser : own;
-    if (ref > 0 && sample > 8 * ref)
-        sample = 8 * ref;
+    if (sample > 8 * ser)
+        sample = 8 * ser;
     *par = akp_ewma(*par, sample);
-    int paid = akp_paid(*par, ser, own);
+    int paid = akp_paid(*par, ser);
     *bo = akp_next_backoff(*bo, paid);
     return paid;
 }
@@ -493,7 +489,13 @@ static int akp_affinity_seen = 0, akp_quota_seen = 0;
 /* min(affinity, quota) (0 where unknown), re-read at most once per second */
 static int akp_cpu_limit(void)
 {
+#ifdef CLOCK_MONOTONIC_COARSE
+    struct timespec ts;                 /* called at every step: the cheap clock */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    long long now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+#else
     long long now = akp_now();
+#endif
     long long at = __atomic_load_n(&akp_limit_at, __ATOMIC_RELAXED);
     if (at == 0 || now - at > 1000000000LL) {
         int a = akp_affinity_count(), q = akp_cgroup_quota();
@@ -528,7 +530,8 @@ static int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, i
     int b = akp_bucket(bytes);
     long long t0 = akp_now(), next = AKP_LDR(akp_next_probe[b]);
     unsigned r = __atomic_add_fetch(&akp_runs[b], 1, __ATOMIC_RELAXED);
-    if ((next == 0 || t0 >= next) && r % AKP_SERIAL_EVERY != 0) {
+    long long ser = AKP_LDR(akp_mean_ser[b]);
+    if (ser > 0 && (next == 0 || t0 >= next) && r % AKP_SERIAL_EVERY != 0) {
         akp_stats st;
         int s = akp_run(fn, ctx, n, akp_chunk(n, itemsize, team), team, &st);
         if (s != AKP_DECLINED) {
@@ -544,10 +547,8 @@ static int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, i
             }
             AKP_STR(akp_warm[b], 0);
             long long rate = st.t_total * 1000000LL / (long long)bytes;
-            long long own = st.mine == 0 ? 0
-                : st.t_mine * 1000000LL / (long long)bytes * st.nchunks / st.mine;
             long long par = AKP_LDR(akp_mean_par[b]), bo = AKP_LDR(akp_backoff[b]);
-            int paid = akp_judge(&bo, &par, AKP_LDR(akp_mean_ser[b]), own, rate);
+            int paid = akp_judge(&bo, &par, ser, rate);
             AKP_STR(akp_mean_par[b], par);
             AKP_STR(akp_backoff[b], bo);
             AKP_STR(akp_next_probe[b], paid ? 0 : akp_now() + bo);
@@ -558,7 +559,7 @@ static int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, i
     }
     int s = fn(ctx, 0, n);
     long long rate = (akp_now() - t0) * 1000000LL / (long long)bytes;
-    AKP_STR(akp_mean_ser[b], akp_ewma(AKP_LDR(akp_mean_ser[b]), rate));
+    AKP_STR(akp_mean_ser[b], akp_ewma(ser, rate > 0 ? rate : 1));
     akp_note(0);
     return s;
 }
