@@ -16,12 +16,12 @@ Design:
   f. The threading policy (``_pool.h``, docs/performance.md "Threads under load"): threads
      claim fixed chunks (each its own block first, then the others') and the caller claims
      too, so a worker that has lost its core to another process delays a step by at most
-     the chunk it claimed;
-     workers spin briefly, then sleep. With ``n_threads=None`` the team is the default
-     team (OMP_NUM_THREADS / threadpoolctl, the affinity mask, the cgroup CPU quota) and
-     adaptive: a parallel run that did not save at least 10% against the caller's own
-     rate sends that size class to one thread for a back-off (1 ms doubling to 128 ms)
-     before it probes again. An explicit ``n_threads`` is used as given on every run.
+     the chunk it claimed; workers spin briefly, then sleep. With ``n_threads=None`` the
+     team is the default team (OMP_NUM_THREADS / threadpoolctl, the affinity mask, the
+     cgroup CPU quota) and adaptive: when the running mean of a size class's
+     multi-thread runs is not below 0.9x that of its one-thread runs, the size class runs
+     on one thread for a back-off (1 ms doubling to 128 ms) before it probes again. An
+     explicit ``n_threads`` is used as given on every run.
   d. One binding for both families. The C core's two families (Adam: m, v, vhat; RMSProp:
      ms, mg, mom) take the same arguments: ops, scalars, p, g, three state buffers, n. A
      small C table (``ak_family``) puts them behind one signature, so a :class:`Kernel` is
