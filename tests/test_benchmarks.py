@@ -38,6 +38,17 @@ def test_bench_cli_every_section_runs(tmp_path):
     assert "| n " in out and res["machine"]["cores"] >= 1
 
 
+def test_bench_load_runs_the_threads_section(tmp_path):
+    """``--load K`` runs K busy processes beside the threads section (default team vs 1
+    vs 2 threads) and says so; a few seconds."""
+    out, res = _bench(tmp_path, "--no-peers", "--load", "1", "--dtypes", "float64")
+    assert [row["n"] for row in res["threads"]] == [10**4, 10**5]     # --quick's sizes
+    for row in res["threads"]:
+        assert row["load"] == 1 and row["dtype"] == "float64"
+        assert all(row[k] > 0 for k in ("default", "1 thread", "2 threads"))
+    assert "load processes: 1" in out and "load 1 (K busy processes)" in out
+
+
 def test_bench_cli_with_the_framework_peers(tmp_path):
     """With the framework environment of ``python -m adamkit setup`` present, the peers
     (torch default/foreach/fused, optax jit) are timed in the same run."""

@@ -84,7 +84,7 @@ cdef class Core:
     cdef double _lr_const
     cdef bint _lr_sched
     cdef object _n_threads
-    cdef int _nt                       # 0: follow omp_get_max_threads() at each step
+    cdef int _nt                       # 0: the default team (adaptive), resolved per step
     cdef readonly Kernel _body         # the rule's kernels
     cdef readonly Kernel _tail         # None unless the rule has a tail row
     cdef readonly object _rule         # the adamkit._rules.Rule in force
@@ -460,6 +460,7 @@ cdef class Core:
     cdef int _run(self, _Bound b) except -1:
         """Run every bound array: the body row and the tail row on their segments."""
         cdef int nt = resolve_threads(self._nt)
+        cdef bint adaptive = self._nt == 0      # n_threads=None: the adaptive default team
         cdef const ak_family *fam = self._body.fam
         cdef ak_ops *body = &self._body.o
         cdef ak_ops *tail = NULL if self._tail is None else &self._tail.o
@@ -475,7 +476,8 @@ cdef class Core:
                     if hi > lo:
                         status = status or run_range(
                             fam, body if (j - b.seg_at[i]) % 2 == 0 else tail,
-                            &self._sets[b.key[i]], b.ptr + 5 * i, lo, hi - lo, f32, nt)
+                            &self._sets[b.key[i]], b.ptr + 5 * i, lo, hi - lo, f32, nt,
+                            adaptive)
         if status != 0:
             raise RuntimeError(adam_c_strerror(status).decode())
         return 0

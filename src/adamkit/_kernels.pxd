@@ -40,10 +40,14 @@ cdef extern from "_ak.h":
     int ADAM_C_HAVE_RSQRT
 
 
+ctypedef int (*chunk_fn)(const void *ctx, size_t lo, size_t hi) noexcept nogil
+
 cdef Py_ssize_t SERIAL_BYTES
+cdef int run_parallel(chunk_fn fn, const void *ctx, size_t n, size_t itemsize, int nt,
+                      size_t threshold) noexcept nogil
 cdef int resolve_threads(int nt) noexcept
 cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
-                   Py_ssize_t lo, Py_ssize_t n, bint f32, int nt) noexcept nogil
+                   Py_ssize_t lo, Py_ssize_t n, bint f32, int nt, bint adaptive) noexcept nogil
 cdef int set_doubles(ak_scalars *dst, str family, dict values) except -1
 cdef bint array_ok(object a, int type_num, bint writeable) noexcept
 cdef int check_array(object a, int type_num, bint writeable, str what, Py_ssize_t i) except -1
@@ -54,3 +58,4 @@ cdef class Kernel:
     cdef ak_ops o
     cdef ak_scalars sc
     cdef readonly str family
+    cdef Py_ssize_t _bind(self, list arrays, void **q, bint *f32) except -1

@@ -5,45 +5,73 @@ drives it is _core.pyx).
 
 Design:
   a. No arithmetic here. The C core (adam_c/) does every floating-point operation; this
-     module checks buffers, splits [0, n) into chunks and runs the chunks under an OpenMP
-     ``prange`` with the GIL released.
+     module checks buffers, splits [0, n) into chunks and runs the chunks on the caller
+     and adamkit's own worker threads (``_pool.h``) with the GIL released.
   b. Every element's update depends on that element alone, so the result is bit-identical
-     for every thread count and chunking. Chunks are whole multiples of 64 elements (a
-     cache line of float64 x 8) so threads never share a cache line of any buffer.
-  c. Below ``SERIAL_THRESHOLD_BYTES`` per stream a call stays serial: starting an OpenMP
-     region costs more than it saves on small arrays (docs/performance.md).
+     for every thread count, chunking and order in which the threads claim the chunks.
+     Chunks are whole multiples of 64 elements (a cache line of float64 x 8) so threads
+     never share a cache line of any buffer.
+  c. Below ``SERIAL_THRESHOLD_BYTES`` per stream a call stays serial: waking a second
+     thread costs more than it saves on small arrays (docs/performance.md).
+  f. The threading policy (``_pool.h``, docs/performance.md "Threads under load"): threads
+     claim fixed chunks (each its own block first, then the others') and the caller claims
+     too, so a worker that has lost its core to another process delays a step by at most
+     the chunk it claimed; workers spin briefly, then sleep. With ``n_threads=None`` the
+     team is the default team (OMP_NUM_THREADS / threadpoolctl, the affinity mask, the
+     cgroup CPU quota) and adaptive: when the running mean of a size class's
+     multi-thread runs is not below 0.9x that of its one-thread runs, the size class runs
+     on one thread for a back-off (1 ms doubling to 128 ms) before it probes again. An
+     explicit ``n_threads`` is used as given on every run.
   d. One binding for both families. The C core's two families (Adam: m, v, vhat; RMSProp:
      ms, mg, mom) take the same arguments: ops, scalars, p, g, three state buffers, n. A
      small C table (``ak_family``) puts them behind one signature, so a :class:`Kernel` is
      a family and an ops row, held in a union whose fields are addressed by the index
      ``adamkit._vocab`` gives (the field names exist in adam_c.h only).
-  e. Fork safety. GNU libgomp's pool of OpenMP threads does not survive ``fork()``: in the
-     child, the thread that forked would wait forever in its next parallel region. An
-     at-fork handler (``_ak.h``, registered at import) marks that thread, and
-     :func:`run_range` runs its ranges on one thread; other threads of the child (and
-     processes started by spawn or forkserver) keep their threads.
+  e. Fork safety. Worker threads do not survive ``fork()``. At-fork handlers (``_ak.h``,
+     ``_pool.h``, registered at import) mark the thread that forked, whose ranges
+     :func:`run_range` then runs on one thread, and empty the pool; other threads of the
+     child start new workers (as do processes started by spawn or forkserver).
 """
 
 import os
 
 cimport numpy as cnp
-from cython.parallel cimport prange
 from libc.math cimport fma as c_fma
 from libc.math cimport fmaf
 from libc.string cimport memset
 
 from . import _vocab
 
+cdef extern from "_pool.h" nogil:
+    ctypedef int (*akp_fn)(const void *ctx, size_t lo, size_t hi) noexcept nogil
+    ctypedef struct akp_stats:
+        unsigned mine, nchunks
+        long long t_mine, t_total
+    int AKP_DECLINED, AKP_HAVE_POOL, AKP_SPIN_NS, AKP_BACKOFF_MIN_NS, AKP_BACKOFF_MAX_NS
+    int AKP_CHUNKS_PER_THREAD, AKP_MIN_CHUNK_BYTES, AKP_SERIAL_EVERY
+    size_t akp_chunk(size_t n, size_t itemsize, int team)
+    int akp_parse_cpu_max(const char *text)
+    int akp_team_size(int omp_max, int affinity, int quota)
+    int akp_bucket(size_t nbytes)
+    int akp_judge(long long *bo, long long *par, long long ser, long long sample)
+    int akp_init()
+    int akp_run(akp_fn fn, const void *ctx, size_t n, size_t chunk, int team, akp_stats *st)
+    int akp_cpu_limit()
+    int akp_adaptive(akp_fn fn, const void *ctx, size_t n, size_t itemsize, int team)
+    void akp_forget()
+    void akp_note(int parallel)
+    long long akp_count_parallel, akp_count_serial, akp_count_failed
+    int akp_affinity_seen, akp_quota_seen
+
 cnp.import_array()
 
 #: Arrays of fewer bytes per stream than this run on one thread: two threads only break
 #: even near 64 KiB per stream here (docs/performance.md: 1e4-3e4 float32 elements,
-#: 3e3-1e4 float64), and starting an OpenMP region costs 0.2-0.4 us.
+#: 3e3-1e4 float64), and waking a thread costs about a microsecond.
 SERIAL_THRESHOLD_BYTES = 65536
 SERIAL_THRESHOLD = {"float32": SERIAL_THRESHOLD_BYTES // 4,
                     "float64": SERIAL_THRESHOLD_BYTES // 8}
 SERIAL_BYTES = SERIAL_THRESHOLD_BYTES
-cdef Py_ssize_t _ALIGN = 64
 
 #: The state buffers of each family, in the order of the C functions' arguments.
 BUFFERS = {"adam": ("m", "v", "vhat"), "rmsprop": ("ms", "mg", "mom")}
@@ -56,7 +84,7 @@ cdef dict _FIELD_INDEX = {fam: {name: i for i, (name, _) in enumerate(fields)}
 cdef dict _SCALAR_INDEX = {fam: {name: i for i, name in enumerate(names)}
                            for fam, names in _vocab.SCALARS.items()}
 
-if ak_register_atfork() != 0:
+if ak_register_atfork() != 0 or akp_init() != 0:
     raise ImportError("adamkit: pthread_atfork failed (the fork-safety handler)")
 
 if AK_adam.nops != len(_vocab.OPS["adam"]) or AK_rmsprop.nops != len(_vocab.OPS["rmsprop"]) \
@@ -171,14 +199,17 @@ def effective_n_threads(n_threads=None):
     Parameters
     ----------
     n_threads : int or None
-        ``None`` means ``omp_get_max_threads()`` (which follows ``OMP_NUM_THREADS`` and
-        ``threadpoolctl.threadpool_limits``); a negative value counts back from it
-        (-1 = all); 0 is an error.
+        ``None`` means the default team: the smallest of ``omp_get_max_threads()``
+        (which follows ``OMP_NUM_THREADS`` and ``threadpoolctl.threadpool_limits``), the
+        CPUs in this thread's affinity mask and the cgroup CPU quota (rounded up); a
+        negative value counts back from ``omp_get_max_threads()`` (-1 = all); 0 is an
+        error.
 
     Returns
     -------
     int
-        The number of threads a step would use; always 1 when built without OpenMP.
+        The most threads a step would use; always 1 when built without OpenMP. With
+        ``None`` a step uses fewer while extra threads do not pay (module docstring, f.).
     """
     if n_threads is not None:
         if not isinstance(n_threads, int) or isinstance(n_threads, bool):
@@ -187,37 +218,78 @@ def effective_n_threads(n_threads=None):
             raise ValueError("n_threads == 0 is not allowed; use None for the default")
     if not ADAMKIT_OPENMP:
         return 1
-    cdef int max_n = omp_get_max_threads()
-    if n_threads is None:
-        return max_n
-    if n_threads < 0:
-        return max(1, max_n + 1 + n_threads)
-    # more threads than the machine has only costs (and libgomp aborts on absurd counts);
-    # the bits do not depend on the thread count, so clamping is invisible
-    return min(n_threads, max(max_n, _CPU_COUNT))
+    return resolve_threads(0 if n_threads is None else max(-(1 << 16), min(n_threads, 1 << 16)))
 
 
 cdef int resolve_threads(int nt) noexcept:
-    """The thread count for a stored n_threads value (0 = follow omp_get_max_threads())."""
+    """The thread count for a stored n_threads value (0 = the default team)."""
     cdef int mx
     if not ADAMKIT_OPENMP or ak_fork_serial():
         return 1
     mx = omp_get_max_threads()
     if nt == 0:
-        return mx
+        return akp_team_size(mx, akp_cpu_limit(), 0)
     if nt < 0:
         return max(1, mx + 1 + nt)
+    # more threads than the machine has only costs; the bits do not depend on the count
     return min(nt, max(mx, _CPU_COUNT))
+
+
+# ---------------------------------------------------------------------------------------
+# The threading policy's parts, for tests and the bench (the policy itself: _pool.h)
+# ---------------------------------------------------------------------------------------
+
+def threading_info():
+    """What the threading policy sees and did: {"default_team", "omp_max_threads",
+    "affinity", "cgroup_quota" (0: none), "pool": whether adamkit's pool is built in,
+    "parallel_runs", "serial_runs" (adaptive runs kept on one thread), "failed_probes"}."""
+    team = resolve_threads(0)
+    return {"default_team": team, "omp_max_threads": omp_get_max_threads(),
+            "affinity": akp_affinity_seen, "cgroup_quota": akp_quota_seen,
+            "pool": bool(AKP_HAVE_POOL), "parallel_runs": akp_count_parallel,
+            "serial_runs": akp_count_serial, "failed_probes": akp_count_failed}
+
+
+def reset_threading_policy():
+    """Forget what the adaptive policy has learnt (every size class may use threads
+    again) and zero the counters of :func:`threading_info`."""
+    akp_forget()
+
+
+def policy_team_size(int omp_max, int affinity, int quota):
+    """The default team for these limits (0: not set)."""
+    return akp_team_size(omp_max, affinity, quota)
+
+
+def policy_parse_cpu_max(str text):
+    """CPUs granted by a cgroup v2 ``cpu.max`` text, rounded up (0: no limit)."""
+    return akp_parse_cpu_max(text.encode())
+
+
+def policy_chunk(Py_ssize_t n, int itemsize, int team):
+    """The chunk length (elements) of a parallel run of n elements."""
+    return akp_chunk(n, itemsize, team)
+
+
+def policy_step(long long backoff, long long mean_par, long long mean_ser, long long sample):
+    """One judgement of the adaptive policy on a multi-thread run that took ``sample``
+    (time per byte, counted at most 8x ``mean_ser``, the one-thread mean): (paid, new
+    multi-thread mean, next back-off in ns)."""
+    cdef long long par = mean_par, bo = backoff
+    cdef int paid = akp_judge(&bo, &par, mean_ser, sample)
+    return bool(paid), par, bo
+
+
+def policy_constants():
+    """The policy's constants (_pool.h)."""
+    return {"spin_ns": AKP_SPIN_NS, "backoff_min_ns": AKP_BACKOFF_MIN_NS,
+            "backoff_max_ns": AKP_BACKOFF_MAX_NS, "chunks_per_thread": AKP_CHUNKS_PER_THREAD,
+            "min_chunk_bytes": AKP_MIN_CHUNK_BYTES, "serial_every": AKP_SERIAL_EVERY}
 
 
 # ---------------------------------------------------------------------------------------
 # Running one range of one array, serially or in chunks on several threads
 # ---------------------------------------------------------------------------------------
-
-cdef inline Py_ssize_t _chunk_size(Py_ssize_t n, int nt) noexcept nogil:
-    cdef Py_ssize_t per = (n + nt - 1) // nt
-    return ((per + _ALIGN - 1) // _ALIGN) * _ALIGN
-
 
 cdef inline float *_at32(void *x, Py_ssize_t i) noexcept nogil:
     return NULL if x == NULL else <float *>x + i
@@ -227,31 +299,61 @@ cdef inline double *_at64(void *x, Py_ssize_t i) noexcept nogil:
     return NULL if x == NULL else <double *>x + i
 
 
+ctypedef struct _Range:
+    const ak_family *fam
+    const ak_ops *o
+    const ak_scalars *s
+    void *q[5]                          # p, g, s0, s1, s2 at the range's first element
+    bint f32
+
+
+cdef int _run_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
+    """Run [lo, hi) of a _Range (one chunk)."""
+    cdef const _Range *r = <const _Range *>ctx
+    cdef Py_ssize_t a = <Py_ssize_t>lo
+    if r.f32:
+        return r.fam.f32(r.o, r.s, _at32(r.q[0], a), _at32(r.q[1], a), _at32(r.q[2], a),
+                         _at32(r.q[3], a), _at32(r.q[4], a), hi - lo)
+    return r.fam.f64(r.o, r.s, _at64(r.q[0], a), _at64(r.q[1], a), _at64(r.q[2], a),
+                     _at64(r.q[3], a), _at64(r.q[4], a), hi - lo)
+
+
+cdef int run_parallel(chunk_fn fn, const void *ctx, size_t n, size_t itemsize, int nt,
+                      size_t threshold) noexcept nogil:
+    """Run ``fn`` over [0, n) on ``nt`` threads of the pool, chunked as an update of
+    elements of ``itemsize`` bytes (serial below ``threshold`` elements): the benchmark's
+    memory-only kernels (tools/_membench.pyx) are threaded exactly like an update."""
+    cdef int status
+    if nt <= 1 or n < threshold or n == 0 or ak_fork_serial():
+        return fn(ctx, 0, n)
+    status = akp_run(<akp_fn>fn, ctx, n, akp_chunk(n, itemsize, nt), nt, NULL)
+    if status == AKP_DECLINED:
+        return fn(ctx, 0, n)
+    return status
+
+
 cdef int run_range(const ak_family *fam, const ak_ops *o, const ak_scalars *s, void **q,
-                    Py_ssize_t lo, Py_ssize_t n, bint f32, int nt) noexcept nogil:
-    """Run ``[lo, lo + n)`` of the buffers ``q`` (p, g, s0, s1, s2)."""
-    cdef Py_ssize_t chunk, nchunks, c, start, stop
-    cdef int status = 0
-    cdef Py_ssize_t itemsize = 4 if f32 else 8
+                    Py_ssize_t lo, Py_ssize_t n, bint f32, int nt,
+                    bint adaptive) noexcept nogil:
+    """Run ``[lo, lo + n)`` of the buffers ``q`` (p, g, s0, s1, s2) on up to ``nt``
+    threads; ``adaptive``: fewer while more do not pay (module docstring, f.)."""
+    cdef _Range r
+    cdef akp_stats st
+    cdef int j, status
+    cdef size_t itemsize = 4 if f32 else 8
     if n <= 0:
         return 0
-    if nt <= 1 or n * itemsize < SERIAL_BYTES or ak_fork_serial():
-        if f32:
-            return fam.f32(o, s, _at32(q[0], lo), _at32(q[1], lo), _at32(q[2], lo),
-                           _at32(q[3], lo), _at32(q[4], lo), <size_t>n)
-        return fam.f64(o, s, _at64(q[0], lo), _at64(q[1], lo), _at64(q[2], lo),
-                       _at64(q[3], lo), _at64(q[4], lo), <size_t>n)
-    chunk = _chunk_size(n, nt)
-    nchunks = (n + chunk - 1) // chunk
-    for c in prange(nchunks, schedule="static", num_threads=nt):
-        start = lo + c * chunk
-        stop = min(lo + n, start + chunk)
-        if f32:
-            fam.f32(o, s, _at32(q[0], start), _at32(q[1], start), _at32(q[2], start),
-                    _at32(q[3], start), _at32(q[4], start), <size_t>(stop - start))
-        else:
-            fam.f64(o, s, _at64(q[0], start), _at64(q[1], start), _at64(q[2], start),
-                    _at64(q[3], start), _at64(q[4], start), <size_t>(stop - start))
+    r.fam, r.o, r.s, r.f32 = fam, o, s, f32
+    for j in range(5):
+        r.q[j] = NULL if q[j] == NULL else <char *>q[j] + lo * itemsize
+    if nt <= 1 or n * <Py_ssize_t>itemsize < SERIAL_BYTES or ak_fork_serial():
+        return _run_part(&r, 0, <size_t>n)
+    if adaptive:
+        return akp_adaptive(_run_part, &r, <size_t>n, itemsize, nt)
+    status = akp_run(_run_part, &r, <size_t>n, akp_chunk(n, itemsize, nt), nt, &st)
+    if status == AKP_DECLINED:          # the pool is another thread's: run here
+        return _run_part(&r, 0, <size_t>n)
+    akp_note(1)
     return status
 
 
@@ -368,12 +470,9 @@ cdef class Kernel:
         """Whether this ops row has a vectorized instance for dtype 'f' or 'd'."""
         return bool(self.fam.specialized(&self.o, dtype_char == "f"))
 
-    def run(self, cnp.ndarray p not None, cnp.ndarray g not None, s0=None, s1=None, s2=None,
-            int n_threads=1):
-        """Update p and the state buffers in place from g (1-D, one float dtype,
-        C-contiguous, writeable; the buffers this row needs must be given)."""
-        cdef list arrays = [p, g, s0, s1, s2]
-        cdef void *q[5]
+    cdef Py_ssize_t _bind(self, list arrays, void **q, bint *f32) except -1:
+        """Check p, g and the state buffers of ``arrays``; fill q; return n."""
+        cdef cnp.ndarray p = arrays[0]
         cdef int j, type_num = cnp.PyArray_TYPE(p)
         cdef unsigned need = self.fam.buffers(&self.o)
         cdef Py_ssize_t n = cnp.PyArray_SIZE(p)
@@ -392,11 +491,66 @@ cdef class Kernel:
                 raise ValueError(f"p, g and the state buffers must have the same length "
                                  f"({name} has {cnp.PyArray_SIZE(<cnp.ndarray>a)}, p {n})")
             q[j] = cnp.PyArray_DATA(<cnp.ndarray>a)
+        f32[0] = type_num == cnp.NPY_FLOAT
+        return n
+
+    def run(self, cnp.ndarray p not None, cnp.ndarray g not None, s0=None, s1=None, s2=None,
+            int n_threads=1):
+        """Update p and the state buffers in place from g (1-D, one float dtype,
+        C-contiguous, writeable; the buffers this row needs must be given)."""
+        cdef void *q[5]
+        cdef bint f32
+        cdef Py_ssize_t n = self._bind([p, g, s0, s1, s2], q, &f32)
         cdef int status
         with nogil:
-            status = run_range(self.fam, &self.o, &self.sc, q, 0, n,
-                                type_num == cnp.NPY_FLOAT, n_threads)
+            status = run_range(self.fam, &self.o, &self.sc, q, 0, n, f32, n_threads, False)
+        if status != 0:
+            raise RuntimeError(adam_c_strerror(status).decode())
+
+    def run_chunks(self, cnp.ndarray p not None, cnp.ndarray g not None, s0, s1, s2,
+                   Py_ssize_t chunk, order):
+        """As :meth:`run` on one thread, chunk by chunk (``chunk`` elements) in the given
+        order of chunk indices (each exactly once): what any claim order of the pool
+        computes (for the tests)."""
+        cdef void *q[5]
+        cdef bint f32
+        cdef Py_ssize_t n = self._bind([p, g, s0, s1, s2], q, &f32)
+        cdef Py_ssize_t nc = (n + chunk - 1) // chunk if chunk > 0 else -1
+        cdef _Range r
+        cdef int j, status = 0
+        if chunk <= 0 or sorted(order) != list(range(nc)):
+            raise ValueError(f"order must be a permutation of range({nc})")
+        r.fam, r.o, r.s, r.f32 = self.fam, &self.o, &self.sc, f32
+        for j in range(5):
+            r.q[j] = q[j]
+        for c in order:
+            status = status or _run_part(&r, <size_t>(c * chunk),
+                                         <size_t>min(n, (c + 1) * chunk))
         if status != 0:
             raise RuntimeError(adam_c_strerror(status).decode())
 
 
+cdef int _count_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
+    cdef unsigned char *c = <unsigned char *>ctx
+    cdef size_t i
+    for i in range(lo, hi):
+        c[i] += 1
+    return 0
+
+
+def pool_coverage(cnp.ndarray counts not None, int itemsize, int team):
+    """Run the pool over ``counts`` (uint8, C-contiguous) with the chunking of an array of
+    that many elements of ``itemsize`` bytes on ``team`` threads, each chunk adding 1 to
+    its elements: (chunks run by the caller, chunks in all, chunk length), or None if
+    the pool declined (busy, or no worker could be started)."""
+    check_array(counts, cnp.NPY_UBYTE, True, "counts", -1)
+    cdef size_t n = cnp.PyArray_SIZE(counts)
+    cdef size_t chunk = akp_chunk(n, itemsize, team)
+    cdef akp_stats st
+    cdef int status
+    cdef void *data = cnp.PyArray_DATA(counts)
+    with nogil:
+        status = akp_run(_count_part, data, n, chunk, team, &st)
+    if status == AKP_DECLINED:
+        return None
+    return st.mine, st.nchunks, chunk

@@ -252,8 +252,13 @@ class Adam(_AdamBase):
         parameters are instead multiplied by ``1 - lr*weight_decay`` (AdamW).
     amsgrad, nesterov, maximize, decoupled_weight_decay : bool
     n_threads : int or None
-        OpenMP threads; None follows ``OMP_NUM_THREADS``/threadpoolctl. Results are
-        bit-identical for every thread count.
+        Threads of a step (arrays of at least 64 KiB per buffer). ``None``, the default:
+        up to the smallest of ``OMP_NUM_THREADS`` (or a ``threadpoolctl`` limit), the
+        CPUs in the affinity mask and the cgroup CPU quota, and only while the extra
+        threads pay: on a machine whose cores are busy with other processes a step falls
+        back to one thread and tries again later. An int: exactly that many threads
+        (negative: counted back from ``OMP_NUM_THREADS``). Results are bit-identical
+        for every thread count.
     preset : str or None
         A framework whose rounding to reproduce bit for bit (see ``adamkit.presets``);
         its own hyper-parameter names are accepted as keywords.
@@ -404,7 +409,7 @@ class RMSProp(_Optimizer):
     initial_accumulator : float, default 0
         Initial value of the mean square (TensorFlow 1 starts it at 1.0).
     n_threads : int or None
-        OpenMP threads, as for :class:`Adam`.
+        Threads of a step, as for :class:`Adam`.
     preset : str or None
         A framework's RMSProp to reproduce, as for :class:`Adam`.
     **preset_options

@@ -3,9 +3,10 @@
 """Benchmark-only entry points (``python -m adamkit bench``, asv_benchmarks/).
 
 Not public API. Every function here runs a loop ``reps`` times inside one call, with the
-GIL released, threaded exactly as :mod:`adamkit._kernels` threads an update (an OpenMP
-``prange`` over chunks that are whole multiples of 64 elements, serial below a
-threshold), so that times per repetition compare kernels without the Python call cost:
+GIL released, threaded exactly as :mod:`adamkit._kernels` threads an update with a fixed
+``n_threads`` (the pool of ``_pool.h``: chunks that are whole multiples of 64 elements,
+claimed by the threads, serial below a threshold), so that times per repetition compare
+kernels without the Python call cost:
 
 * ``mem_adam`` / ``mem_rms``: the memory-only kernels of adam_c/src/membench.h, the
   access pattern of an Adam step (read p, g, m, v; write p, m, v) or of an RMSProp step
@@ -20,7 +21,8 @@ forces the parallel region even for tiny arrays, to measure the break-even).
 """
 
 from libc.stdint cimport uint32_t, uint64_t
-from cython.parallel cimport prange
+
+from .._kernels cimport run_parallel
 
 from .._c_adam cimport (adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops,
                        adam_c_rmsprop_scalars, adam_c_adam_f32, adam_c_adam_f64,
@@ -53,8 +55,6 @@ cdef extern from "membench.h" nogil:
 ctypedef fused floating:
     float
     double
-
-cdef Py_ssize_t _ALIGN = 64
 
 # what a chunk runs
 cdef enum:
@@ -108,24 +108,39 @@ cdef inline void _run_chunk(_Job *job, floating *p, floating *g, floating *a, fl
             adam_c_rmsprop_f64(&job.rops, &job.rsc, p, g, a, NULL, NULL, n)
 
 
+cdef struct _Bufs:
+    _Job *job
+    void *p
+    void *g
+    void *a
+    void *b
+
+
+cdef int _part32(const void *ctx, size_t lo, size_t hi) noexcept nogil:
+    cdef const _Bufs *x = <const _Bufs *>ctx
+    _run_chunk(x.job, <float *>x.p + lo, <float *>x.g + lo, <float *>x.a + lo,
+               NULL if x.b == NULL else <float *>x.b + lo, hi - lo)
+    return 0
+
+
+cdef int _part64(const void *ctx, size_t lo, size_t hi) noexcept nogil:
+    cdef const _Bufs *x = <const _Bufs *>ctx
+    _run_chunk(x.job, <double *>x.p + lo, <double *>x.g + lo, <double *>x.a + lo,
+               NULL if x.b == NULL else <double *>x.b + lo, hi - lo)
+    return 0
+
+
 cdef void _drive(_Job *job, floating *p, floating *g, floating *a, floating *b,
                  Py_ssize_t n, int nt, Py_ssize_t threshold, long reps) noexcept nogil:
-    """reps times: the chunking and threading of adamkit._kernels._adam_par."""
-    cdef Py_ssize_t per, chunk, nchunks, c, start, stop
+    """reps times: the chunking and threading of adamkit._kernels.run_range."""
+    cdef _Bufs bufs
     cdef long r
-    if nt <= 1 or n < threshold:
-        for r in range(reps):
-            _run_chunk(job, p, g, a, b, <size_t>n)
-        return
-    per = (n + nt - 1) // nt
-    chunk = ((per + _ALIGN - 1) // _ALIGN) * _ALIGN
-    nchunks = (n + chunk - 1) // chunk
+    bufs.job, bufs.p, bufs.g, bufs.a, bufs.b = job, p, g, a, b
     for r in range(reps):
-        for c in prange(nchunks, schedule="static", num_threads=nt):
-            start = c * chunk
-            stop = min(n, start + chunk)
-            _run_chunk(job, p + start, g + start, a + start,
-                       NULL if b == NULL else b + start, <size_t>(stop - start))
+        if floating is float:
+            run_parallel(_part32, &bufs, <size_t>n, sizeof(float), nt, <size_t>threshold)
+        else:
+            run_parallel(_part64, &bufs, <size_t>n, sizeof(double), nt, <size_t>threshold)
 
 
 cdef floating *_ptr(floating[::1] x) noexcept:

@@ -27,9 +27,13 @@ Sections (``--sections``, default ``adam,rmsprop,overhead,presets,multi,minimize
 step() call from Python), ``presets`` (every preset vs adamkit's fastest mode),
 ``multi`` (one step over 200 arrays of 1e3-1e5 elements), ``minimize`` (per-iteration
 cost of ``adamkit.minimize`` beyond the objective). ``threshold`` (1 vs 2 threads per
-kernel at each n, forcing the parallel region) and ``frameworks`` (``adamkit.torch`` and
+kernel at each n, forcing the parallel region), ``threads`` (the default team vs 1 vs 2
+threads: :mod:`adamkit.tools.bench_load`) and ``frameworks`` (``adamkit.torch`` and
 ``adamkit.optax`` against torch's fused Adam and jitted optax, 1e2-1e7 parameters in 1
 and 200 tensors: :mod:`adamkit.tools.bench_frameworks`) are not in the default set.
+
+``--load K`` runs K busy processes beside the whole measurement (started before it,
+killed after it, also on Ctrl-C); without ``--sections`` it runs the ``threads`` section.
 """
 
 import argparse
@@ -75,6 +79,7 @@ def machine_info():
         "cpu": cpu, "isa": " ".join(isa) or "n/a", "cores": os.cpu_count(),
         "omp_threads": K.openmp_max_threads(), "openmp": K.openmp_enabled(),
         "serial_threshold": K.SERIAL_THRESHOLD, "load": load,
+        "threading": K.threading_info() if hasattr(K, "threading_info") else "OpenMP",
         "python": platform.python_version(), "numpy": np.__version__,
         "adamkit": adamkit.__version__,
     }
@@ -293,7 +298,7 @@ def bench_threshold(rep, sizes, dtypes, args):
                            f"{t[f'{k}1'] / t[f'{k}2']:.2f}x" for k in ("adam", "rms", "mem"))])
     rep.table("Threads: 1 vs 2, parallel region forced (speed-up = t1/t2)",
               ["n", "dtype", "Adam kernel", "RMSProp kernel", "memory-only"], rows,
-              note="A speed-up below 1 means the OpenMP region costs more than it saves: "
+              note="A speed-up below 1 means waking the second thread costs more than it saves: "
                    "the serial threshold should sit above that n.")
     rep.results["threshold"] = raw
 
@@ -454,9 +459,14 @@ def _sizes(text):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m adamkit bench",
                                  description=__doc__.split("\n")[0])
-    ap.add_argument("--sections", default="adam,rmsprop,overhead,presets,multi,minimize",
+    ap.add_argument("--sections", default=None,
                     help="comma-separated: adam,rmsprop,overhead,presets,multi,minimize,"
-                         "threshold,frameworks")
+                         "threshold,threads,frameworks (default: the first six; with "
+                         "--load: threads)")
+    ap.add_argument("--load", type=int, default=0, metavar="K",
+                    help="run K busy processes (pure spin) beside the measurement")
+    ap.add_argument("--threads-sizes", default="1e3,1e4,1e5,1e6,1e7",
+                    help="array sizes of the threads section")
     ap.add_argument("--sizes", default="1e2,1e4,1e5,1e6,1e7", help="array sizes")
     ap.add_argument("--dtypes", default="float32,float64",
                     help="comma-separated dtypes (default float32,float64)")
@@ -484,12 +494,17 @@ def main(argv=None):
                          "$ADAMKIT_VENVS or in .venvs/ of the current directory or a parent)")
     ap.add_argument("--json", default=None, help="also write the raw results here")
     args = ap.parse_args(argv)
+    if args.sections is None:
+        args.sections = "threads" if args.load else "adam,rmsprop,overhead,presets,multi,minimize"
+    if args.load < 0:
+        raise SystemExit("--load takes a number of busy processes >= 0")
     STAT["name"] = args.stat
     if args.quick:
         args.rounds, args.target = 3, 0.002
         args.sizes, args.preset_sizes = "1e2,1e4", "1e4"
         args.threshold_sizes = "1e3,1e4"
         args.framework_sizes = "1e2,1e4"
+        args.threads_sizes = "1e4,1e5"
     from .. import _kernels as K
     sizes, dtypes = _sizes(args.sizes), args.dtypes.split(",")
     nmax = K.effective_n_threads(None)
@@ -519,7 +534,11 @@ def main(argv=None):
     for k, v in info.items():
         rep.out(f"- {k}: {v}")
     rep.results["machine"] = info
+    from .bench_load import Spinners, bench_threads
+    rep.out(f"- load processes: {args.load} (busy, beside the measurement)")
+    spin = Spinners(args.load)
     try:
+        spin.__enter__()                    # the busy processes, stopped in finally
         for sec in sections:
             if sec == "adam":
                 bench_family(rep, "adam", sizes, dtypes, threads, peers, args)
@@ -535,12 +554,15 @@ def main(argv=None):
                 bench_minimize(rep, args)
             elif sec == "threshold":
                 bench_threshold(rep, _sizes(args.threshold_sizes), dtypes, args)
+            elif sec == "threads":
+                bench_threads(rep, _sizes(args.threads_sizes), dtypes, args)
             elif sec == "frameworks":
                 from .bench_frameworks import bench_frameworks
                 bench_frameworks(rep, args, _fmt_t, _fmt_r)
             elif sec:
                 raise SystemExit(f"unknown section {sec!r}")
     finally:
+        spin.stop()
         if peers is not None:
             peers.close()
     try:
