@@ -140,8 +140,8 @@ def test_unknown_preset_is_a_clear_error():
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith("adamkit compare: error: no preset for framework 'nope'")
     assert "Traceback" not in r.stderr
-    r = _run("compare", "torch", "mxnet", "--optimizer", "adamax", "--steps", "2")
-    assert r.returncode == 2 and "pytorch has no 'adamax' preset" in r.stderr
+    r = _run("compare", "torch", "mxnet", "--optimizer", "nadam", "--steps", "2")
+    assert r.returncode == 2 and "pytorch has no 'nadam' preset" in r.stderr
     assert "Traceback" not in r.stderr
 
 
