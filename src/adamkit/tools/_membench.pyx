@@ -26,16 +26,9 @@ from .._kernels cimport run_parallel
 
 from .._c_adam cimport (adam_c_adam_ops, adam_c_adam_scalars, adam_c_rmsprop_ops,
                        adam_c_rmsprop_scalars, adam_c_adam_f32, adam_c_adam_f64,
-                       adam_c_rmsprop_f32, adam_c_rmsprop_f64)
+                       adam_c_rmsprop_f32, adam_c_rmsprop_f64, adam_c_adam_default,
+                       adam_c_rmsprop_default)
 from .._kernels import SERIAL_THRESHOLD_BYTES
-
-cdef extern from "adam_c.h" nogil:
-    int adam_c_adam_default(adam_c_adam_ops *ops, adam_c_adam_scalars *s, double lr,
-                            double b1, double b2, double eps, double weight_decay, long t,
-                            int is_float32)
-    int adam_c_rmsprop_default(adam_c_rmsprop_ops *ops, adam_c_rmsprop_scalars *s,
-                               double lr, double rho, double eps, double momentum,
-                               double weight_decay, int is_float32)
 
 cdef extern from "membench.h" nogil:
     void adam_c_membench_adam_u32(uint32_t *p, const uint32_t *g, uint32_t *m, uint32_t *v,
