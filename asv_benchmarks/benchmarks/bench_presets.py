@@ -51,3 +51,39 @@ class PresetStep(Benchmark):
     def track_vectorized(self, name, n):
         k, tail = self.opt._kernel, self.opt._tail_kernel
         return int(k.is_specialized("f") and (tail is None or tail.is_specialized("f")))
+
+
+
+def _small_step_us(compiled):
+    """The slowest preset's bound step at n = 100, float32, 1 thread (best of 5 batches)."""
+    import timeit
+
+    from adamkit import _core
+    worst = 0.0
+    for name in PRESETS[len(NATIVE):]:
+        _core.COMPILE_RECIPES = compiled
+        try:
+            opt = _make(name)
+        finally:
+            _core.COMPILE_RECIPES = True
+        p, g, _ = get_data(100, np.float32, 0)
+        opt.step(p, g)
+        best = min(timeit.repeat(lambda: opt.step(p, g), number=200, repeat=5)) / 200
+        worst = max(worst, best * 1e6)
+    return worst
+
+
+class PresetSmallSteps:
+    """The slowest preset's bound step at n = 100 (goal: <= 1.5 us for every preset): with
+    the scalar recipes compiled (the default), and run in Python at every step. One
+    process for all presets (asv would start one per parameter)."""
+    unit = "us"
+    timeout = 300
+
+    def track_slowest_compiled(self):
+        return _small_step_us(True)
+
+    def track_slowest_python_recipe(self):
+        return _small_step_us(False)
+
+    track_slowest_compiled.unit = track_slowest_python_recipe.unit = "us"

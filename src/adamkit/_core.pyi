@@ -10,6 +10,7 @@ import numpy.typing as npt
 from ._kernels import Kernel
 
 C_SCALARS: dict[str, tuple[str, ...]]
+COMPILE_RECIPES: bool
 
 #: A learning rate: a float, or a schedule ``lr(t)`` called with the steps already taken.
 LearningRate = Union[float, Callable[[int], float]]
@@ -38,6 +39,7 @@ class Core:
     _body: Kernel
     _tail: Kernel | None
     _rule: Any
+    _programs: tuple[Any, Any] | None
     _hp: dict[str, Any]
     def step(self, params: Arrays, grads: Arrays,
              lr_mult: Sequence[float] | None = ...) -> None: ...

@@ -17,8 +17,9 @@ from libc.stdlib cimport free, malloc, qsort
 from libc.string cimport memset
 
 from ._kernels cimport (
-    Kernel, ak_family, ak_ops, ak_scalars, ak_adam_default, ak_rmsprop_default,
-    adam_c_strerror, array_ok, check_array, resolve_threads, run_range, set_doubles,
+    AK_R_MAX, Kernel, ak_family, ak_ops, ak_scalars, ak_adam_default, ak_rmsprop_default,
+    ak_recipe_run, adam_c_strerror, array_ok, check_array, resolve_threads, run_range,
+    set_doubles,
 )
 
 import numpy as _np
@@ -43,6 +44,11 @@ cdef enum:
     _CS_PY = 0           # the rule's Python scalar recipe
     _CS_ADAM = 1         # adam_c_adam_default
     _CS_RMSPROP = 2      # adam_c_rmsprop_default
+    _CS_PROGRAM = 3      # the rule's recipe compiled (presets/_recipe.py, _recipe.h)
+
+#: Whether rules' Python scalar recipes are compiled to programs run in C (presets/_recipe.py);
+#: the tests turn it off to step the same rule through its Python recipe.
+COMPILE_RECIPES = True
 
 #: How a rule's per-step scalars can be computed in C (Rule.c_scalars), and the
 #: hyper-parameters each C function takes after lr, in order.
@@ -107,6 +113,13 @@ cdef class Core:
     cdef object _prepare               # rule.prepare, or None
     cdef bint *_key_f32                # per scalar set: float32?
     cdef double *_key_mult             #                 its learning-rate multiplier
+    cdef readonly tuple _programs      # _CS_PROGRAM: (float64, float32) Programs
+    cdef const int *_pcode[2]          # their rows (held by _programs), row count,
+    cdef long _plen[2]
+    cdef const double *_pconst[2]      # constants
+    cdef Py_ssize_t _pnconst[2]
+    cdef const int *_pout[2]           # and output registers
+    cdef double _pmem[2][8]            # their memory slots (running products)
 
     def __dealloc__(self):
         free(self._sets)
@@ -215,8 +228,12 @@ cdef class Core:
         body = Kernel(rule.family, dict(rule.ops))
         tail = None if rule.tail_ops is None else Kernel(rule.family,
                                                          {**rule.ops, **rule.tail_ops})
+        programs = None
         if rule.c_scalars is None:
             cmode = _CS_PY
+            programs = self._compile(rule, hp)
+            if programs is not None:
+                cmode = _CS_PROGRAM
         elif rule.c_scalars == rule.family and rule.tail_ops is None:
             cmode = _CS_ADAM if rule.family == "adam" else _CS_RMSPROP
             for i, name in enumerate(C_SCALARS[rule.family]):
@@ -235,10 +252,44 @@ cdef class Core:
                     self._cmask |= 1ULL << i
         self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
         self._prepare = rule.prepare
+        self._programs = programs
+        memset(self._pmem, 0, sizeof(self._pmem))
+        if programs is not None:
+            for i in range(2):
+                self._pcode[i] = <const int *>cnp.PyArray_DATA(programs[i].code)
+                self._plen[i] = len(programs[i].code)
+                self._pconst[i] = <const double *>cnp.PyArray_DATA(programs[i].consts)
+                self._pnconst[i] = len(programs[i].consts)
+                self._pout[i] = <const int *>cnp.PyArray_DATA(programs[i].outputs)
         self._fam_name = rule.family
         self._names = BUFFERS[rule.family]
         self._cmode = cmode
         return 0
+
+    cdef object _compile(self, object rule, dict hp):
+        """The rule's recipe compiled for float64 and float32 buffers, or None (a rule
+        with a ``prepare`` hook or scalars per array, or a recipe that does not record:
+        then the Python recipe runs at every step)."""
+        if (not COMPILE_RECIPES or rule.prepare is not None or rule.scalars_each
+                or rule.scalars is None):
+            return None
+        from . import _vocab
+        from .presets._recipe import compile_recipe
+        names = _vocab.SCALARS[rule.family]
+        programs = tuple(compile_recipe(rule.scalars, hp, f32, names) for f32 in (False, True))
+        if None in programs or max(len(p.consts) for p in programs) > AK_R_MAX:
+            return None
+        for p in programs:                   # the step reads them through raw pointers
+            if not (p.code.dtype == _np.int32 and p.code.flags.c_contiguous
+                    and p.outputs.dtype == _np.int32 and p.outputs.flags.c_contiguous
+                    and p.consts.dtype == _np.float64 and p.consts.flags.c_contiguous
+                    and len(p.outputs) == self._body_nscalars(rule.family)):
+                raise ValueError("a compiled recipe has the wrong layout")
+        return programs
+
+    cdef Py_ssize_t _body_nscalars(self, str family):
+        from . import _vocab
+        return len(_vocab.SCALARS[family])
 
     def _with_rule(self, rule):
         """Use ``rule`` instead of the rule in force, with the same hyper-parameters and
@@ -416,6 +467,7 @@ cdef class Core:
         cdef Py_ssize_t j, i
         cdef ak_scalars *s
         cdef int status = 0
+        cdef double r[256]
         cdef dict values
         cdef bint f32
         cdef double mult
@@ -431,6 +483,15 @@ cdef class Core:
             elif self._cmode == _CS_RMSPROP:
                 status = ak_rmsprop_default(s, lr * mult, self._chp[0], self._chp[1],
                                             self._chp[2], self._chp[3], f32)
+            elif self._cmode == _CS_PROGRAM:
+                self._run_program(f32, t, lr * mult, r)
+                for i in range(self._body.fam.nscalars):
+                    s.d[i] = r[self._pout[f32][i]]
+                    if not isfinite(s.d[i]):
+                        from . import _vocab
+                        self._scalar_error(_vocab.SCALARS[self._fam_name][i], s.d[i], t,
+                                           lr * mult, f32)
+                continue
             else:
                 memset(s, 0, sizeof(ak_scalars))
                 hpj = hp if "_each" not in hp else {**hp, **hp["_each"][self._keys[j][2]]}
@@ -449,6 +510,15 @@ cdef class Core:
                     from . import _vocab
                     self._scalar_error(_vocab.SCALARS[self._fam_name][i], s.d[i], t,
                                        lr * mult, f32)
+        return 0
+
+    cdef int _run_program(self, bint f32, long long t, double lr, double *r) except -1:
+        cdef Py_ssize_t i
+        for i in range(self._pnconst[f32]):
+            r[i] = self._pconst[f32][i]
+        r[0], r[1] = <double>t, lr
+        if ak_recipe_run(self._pcode[f32], self._plen[f32], r, self._pmem[f32]) != 0:
+            raise RuntimeError("a compiled scalar recipe holds an invalid row")
         return 0
 
     cdef int _scalar_error(self, str name, double value, long long t, double lr,

@@ -40,6 +40,11 @@ cdef extern from "_ak.h":
     int ADAM_C_HAVE_RSQRT
 
 
+cdef extern from "_recipe.h":
+    int AK_R_MAX
+    int ak_recipe_run(const int *code, long k, double *r, double *mem) nogil
+
+
 ctypedef int (*chunk_fn)(const void *ctx, size_t lo, size_t hi) noexcept nogil
 
 cdef Py_ssize_t SERIAL_BYTES

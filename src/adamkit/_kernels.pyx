@@ -98,11 +98,36 @@ def mkl_sqrt(double x, bint f32, bint host=False, bint portable=False):
     torch.sqrt on AMD Zen), from the AMD Zen estimate (this CPU's rsqrtss where it is one,
     else its model; ``portable``: always the model), or with ``host`` from this CPU's own
     (ADAM_C_EST_HOST)."""
-    if host:
-        portable = not ADAM_C_HAVE_RSQRT
-    else:
-        portable = portable or not (ADAM_C_HAVE_RSQRT and adam_c_host_rsqrtps_is_zen())
+    portable = mkl_sqrt_portable(host, portable)
     return adam_c_mkl_sqrt_f32(portable, <float>x) if f32 else adam_c_mkl_sqrt_f64(portable, x)
+
+
+cpdef bint mkl_sqrt_portable(bint host, bint portable):
+    """Whether mkl_sqrt(..., host, portable) starts from the portable estimate model."""
+    if host:
+        return not ADAM_C_HAVE_RSQRT
+    return portable or not (ADAM_C_HAVE_RSQRT and adam_c_host_rsqrtps_is_zen())
+
+
+def run_recipe(program, long long t, double lr):
+    """Run a compiled scalar recipe (presets._recipe.Program) for step t and learning
+    rate lr, as a step does; returns its scalars (a list of floats, in field order)."""
+    cdef double r[256]
+    cdef double mem[8]
+    cdef int[:, ::1] code = program.code
+    cdef int[::1] out = program.outputs
+    cdef double[::1] consts = program.consts
+    cdef Py_ssize_t i
+    if AK_R_MAX != 256 or consts.shape[0] > 256 or code.shape[1] != 5:
+        raise ValueError("not a recipe program")
+    memset(r, 0, sizeof(r))
+    memset(mem, 0, sizeof(mem))
+    for i in range(consts.shape[0]):
+        r[i] = consts[i]
+    r[0], r[1] = <double>t, lr
+    if code.shape[0] and ak_recipe_run(&code[0, 0], code.shape[0], r, mem) != 0:
+        raise ValueError("not a recipe program")
+    return [r[out[i]] for i in range(out.shape[0])]
 
 
 def rsqrt_estimate(float x, bint portable=False):

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from . import _openblas
-from ._floats import F, T, adam_scalars, expf, pow_, powf, r32, rmsprop_scalars
+from ._floats import F, T, adam_scalars, expf, pow_, powf, r32, rmsprop_scalars, sqrt64
 from ._openblas import axpy_segments, sdot_sq
 from ._preset import Preset, integer, one_of, refuse, sequence
 
@@ -119,7 +119,7 @@ def _adam_scalars(hp, t, lr, f32):
     Tt = T(f32)
     b1, b2 = r32(hp["momentum"]), r32(hp["momentum2"])
     # the correction is formed in double from the float betas, then rounded once
-    corr = r32(math.sqrt(1.0 - pow_(b2, t)) / (1.0 - pow_(b1, t)))
+    corr = r32(sqrt64(1.0 - pow_(b2, t)) / (1.0 - pow_(b1, t)))
     return adam_scalars(b1=Tt(b1), c1=Tt(1.0) - Tt(b1), b2=Tt(b2), c2=Tt(1.0) - Tt(b2),
                         eps=Tt(r32(hp["delta"])), s=Tt(_rate(hp, t, lr)) * Tt(corr),
                         wd=Tt(r32(hp["weight_decay"])), gmul=hp.get("_gmul", 1.0))

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _vocab as V
 from .._rules import Rule
 from . import _openblas
-from ._floats import adam_scalars, rmsprop_scalars, rounder
+from ._floats import adam_scalars, pow_, rmsprop_scalars, rounder, sqrt64
 from ._preset import Preset, custom, real, refuse
 
 _HOOKS = ("WeightDecay", "GradientClipping")
@@ -30,7 +30,7 @@ def _hook(hp, name):
 def _adam_scalars(hp, t, lr, f32):
     r = rounder(f32)
     b1, b2, eta, wdr = hp["beta1"], hp["beta2"], hp["eta"], hp["weight_decay_rate"]
-    alpha_t = lr * math.sqrt(1.0 - math.pow(b2, t)) / (1.0 - math.pow(b1, t))
+    alpha_t = lr * sqrt64(1.0 - pow_(b2, t)) / (1.0 - pow_(b1, t))   # math.pow: libm pow
     fl = hp["final_lr"]   # * alpha / initial_alpha: 1 while alpha is not changed
     lower = fl * (1.0 - 1.0 / (hp["gamma"] * t + 1))
     upper = fl * (1.0 + 1.0 / (hp["gamma"] * t))

@@ -27,7 +27,7 @@ from ._context import (
     estimate_ops,
     xla_ops,
 )
-from ._floats import F, T, adam_scalars, ftz, mkl_sqrt, powT, rmsprop_scalars
+from ._floats import F, T, adam_scalars, f64, ftz, mkl_sqrt, powT, rmsprop_scalars
 from ._preset import Preset, PresetError, one_of, refuse
 from ._reductions import XLA_YNN_MIN, sum_aten, sum_eigen, sum_xla
 
@@ -37,7 +37,7 @@ _TF_LIKE = ("tensorflow", "tensorflow_eager", "tf_keras")
 def powers(b1, b2, t, f32, flush):
     """0-d tf.pow / jnp.power / torch.pow of a float32 beta = glibc powf (TF and XLA also
     flush subnormal results); float64: glibc pow."""
-    p1, p2 = powT(b1, float(t), f32), powT(b2, float(t), f32)
+    p1, p2 = powT(b1, f64(t), f32), powT(b2, f64(t), f32)
     return (ftz(p1, f32), ftz(p2, f32)) if flush else (p1, p2)
 
 
@@ -63,7 +63,7 @@ def adam_recipe(backend):
         b2 = Tt(F(hp["beta_2"])) if beta_via_f32 else Tt(hp["beta_2"])
         b1p, b2p = powers(b1, b2, t, f32, flush=backend != "torch")
         one = Tt(1.0)
-        root = (Tt(mkl_sqrt(float(one - b2p), f32, hp)) if backend == "torch"
+        root = (Tt(mkl_sqrt(one - b2p, f32, hp)) if backend == "torch"
                 else np.sqrt(one - b2p))
         wd = hp.get("weight_decay") or 0.0
         wd_ = Tt(F(wd)) if tf_like else Tt(wd)
@@ -408,7 +408,7 @@ class _KerasOps:
         if not self.jit:
             return self.z(self.z(a * b) + c)
         from ._floats import fmaT
-        return self.z(fmaT(a, b, c, self.T is F))
+        return self.z(fmaT(a, b, c, self.T is np.float32))
 
     def div_const(self, x, c):
         """x / c for a constant c: under jit x * (1 / c)."""
@@ -566,7 +566,7 @@ def keras_schedule(cls, config, backend="tensorflow", mode=None, floatx="float32
                           "ops.cond compiles its branches with XLA even eagerly")
     o = _KerasOps(backend, mode, floatx, x64)
     fn = KERAS_SCHEDULES[cls](o, **config)
-    if o.T is F or o.floatx == "float64":       # the value, cast exactly to floatx
+    if o.T is np.float32 or o.floatx == "float64":       # the value, cast exactly to floatx
         return lambda t: float(fn(int(t)))
     from ._schedules import ftz
     return lambda t: float(ftz(F(fn(int(t)))))

@@ -9,14 +9,14 @@ import numpy as np
 
 from .. import _vocab as V
 from .._rules import Rule
-from ._floats import F, adam_scalars, cosf, powf
+from ._floats import F, adam_scalars, cosf, powf, r32
 from ._preset import Preset, PresetError, custom, flag, integer, pair, real
 
 
 def _eta(hp, t):
     """eta_t for step t: 1.0 at t = 1, then the cosine-with-warm-restarts value computed
     after the previous step (t_cur = (t-1) mod total_iterations)."""
-    if t == 1 or not hp["use_cosine_annealing"]:
+    if not hp["use_cosine_annealing"] or t == 1:
         return F(1.0)
     ti = int(hp["total_iterations"])
     t_cur = (t - 1) % ti
@@ -37,7 +37,7 @@ def _one(value, what):
 
 def _scalars(hp, t, lr, f32):
     b1, b2 = F(hp["beta_1"]), F(hp["beta_2"])
-    tt = float(F(t))
+    tt = r32(t)
     b1p, b2p = F(powf(float(b1), tt)), F(powf(float(b2), tt))
     lr_t = (F(lr) * np.sqrt(F(1.0) - b2p)) / (F(1.0) - b1p)
     mult = _one(hp.get("lr_multipliers") or {}, "lr_multipliers")

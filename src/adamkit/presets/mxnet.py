@@ -7,12 +7,12 @@ mxnet-recipes.md, 0-ULP replays of the live recordings.
 """
 
 import functools
-import math
 
 from .. import _vocab as V
 from .._rules import Rule
-from ._floats import F, T, adam_scalars, rmsprop_scalars
+from ._floats import F, T, adam_scalars, rmsprop_scalars, sqrt64
 from ._preset import BETA, Preset, PresetError, real, refuse
+from ._recipe import Sym, dmlc_parse_of_str
 
 
 @functools.lru_cache(maxsize=1024)      # pure; the same hyper-parameter text every step
@@ -56,18 +56,22 @@ def dmlc_parse(text, f32):
 
 def _op(x, f32):
     """A scalar of a fused MXNet op: ParseFloat<float>, then widened to the dtype."""
+    if type(x) is Sym:
+        return T(f32)(dmlc_parse_of_str(x, True))
     return T(f32)(dmlc_parse(str(x), True))
 
 
 def _nd(x, f32):
     """A scalar of an NDArray operator: ParseFloat<double>, then cast to the dtype."""
+    if type(x) is Sym:
+        return T(f32)(dmlc_parse_of_str(x, False))
     return T(f32)(dmlc_parse(str(x), False))
 
 
 def _adam_scalars(hp, t, lr, f32):
     Tt = T(f32)
     b1, b2 = hp["beta1"], hp["beta2"]
-    lr_t = lr * (math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
+    lr_t = lr * (sqrt64(1.0 - b2 ** t) / (1.0 - b1 ** t))
     B1, B2 = _op(b1, f32), _op(b2, f32)
     clip = hp["clip_gradient"]
     return adam_scalars(b1=B1, c1=Tt(1.0) - B1, b2=B2, c2=Tt(1.0) - B2,

@@ -14,7 +14,7 @@ import math
 from .. import _vocab as V
 from .._rules import Rule
 from ._context import ESTIMATE_OPTIONS, estimate_ops
-from ._floats import F, adam_scalars, rmsprop_scalars, rounder
+from ._floats import adam_scalars, r32, rmsprop_scalars, rounder, sqrt64
 from ._preset import Preset, refuse
 
 
@@ -23,12 +23,12 @@ def _adam_scalars(fused):
         r = rounder(f32)
         b1, b2 = hp["betas"]
         wd = hp["weight_decay"]
-        t = float(F(t))                          # .item() of a float32 step tensor
+        t = r32(t)                               # .item() of a float32 step tensor
         bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
         w = r(1.0 - b1)                          # lerp's weight; >= 0.5 takes the other form
         return adam_scalars(b1=r(b1), c1=w if abs(w) < 0.5 else w - 1.0, b2=r(b2),
                             c2=r(1.0 - b2), eps=r(hp["eps"]), alpha=r(lr / bc1),
-                            bc2=r(math.sqrt(bc2) if fused else bc2 ** 0.5), wd=r(wd),
+                            bc2=r(sqrt64(bc2) if fused else bc2 ** 0.5), wd=r(wd),
                             dk=r(1.0 - lr * wd))
     return scalars
 

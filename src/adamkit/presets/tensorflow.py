@@ -15,6 +15,7 @@ from .. import _vocab as V
 from .._rules import Rule
 from ._floats import F, T, adam_scalars, rmsprop_scalars
 from ._preset import Preset, PresetError, one_of
+from ._recipe import Sym, running_product
 
 _F32_PRODUCTS = {}
 
@@ -23,9 +24,13 @@ def tf1_power(beta, t):
     """TF1 AdamOptimizer's beta power at step t: the float32 running product of r32(beta),
     flushed to zero below FLT_MIN."""
     key = float(F(beta))
+    if type(t) is Sym:
+        return running_product(key, t)
     seq = _F32_PRODUCTS.setdefault(key, [F(key)])
     tiny = np.finfo(np.float32).tiny
     while len(seq) < t:
+        if seq[-1] == 0.0:                   # flushed: zero from here on
+            return F(0.0)
         x = seq[-1] * F(key)
         seq.append(x if abs(x) >= tiny else F(0.0))
     return seq[t - 1]
@@ -237,7 +242,7 @@ def tf_polynomial_decay(learning_rate, decay_steps, end_learning_rate=0.0001, po
 
 def tf_cosine_decay(learning_rate, decay_steps, alpha=0.0, dtype="float32"):
     m, T = _tf_schedule(dtype)
-    if T is not F:
+    if T is not np.float32:
         raise ValueError("tf cosine_decay: constant(math.pi) is float32, so TF computes it "
                          "in float32 only")
     lr, ds = T(learning_rate), _tf_cast(decay_steps, T)
@@ -253,7 +258,7 @@ def tf_cosine_decay(learning_rate, decay_steps, alpha=0.0, dtype="float32"):
 def tf_cosine_decay_restarts(learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
                              alpha=0.0, dtype="float32"):
     m, T = _tf_schedule(dtype)
-    if T is not F:
+    if T is not np.float32:
         raise ValueError("tf cosine_decay_restarts: float32 only (constant(math.pi))")
     lr, fds = T(learning_rate), _tf_cast(first_decay_steps, T)
     al, tm, mm = _tf_cast(alpha, T), _tf_cast(t_mul, T), _tf_cast(m_mul, T)

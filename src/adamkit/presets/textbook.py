@@ -5,18 +5,17 @@ once to the dtype when they meet an array). Evidence: conformance/test_textbook.
 the NumPy code itself.
 """
 
-import math
 
 from .. import _vocab as V
 from .._rules import Rule
-from ._floats import T, adam_scalars, rmsprop_scalars
+from ._floats import T, adam_scalars, rmsprop_scalars, sqrt64
 from ._preset import Preset
 
 
 def _scratch_scalars(hp, t, lr, f32):
     Tt = T(f32)
     b1, b2 = hp["beta1"], hp["beta2"]
-    lr_t = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+    lr_t = lr * sqrt64(1.0 - b2 ** t) / (1.0 - b1 ** t)
     return adam_scalars(c1=Tt(1.0 - b1), c2=Tt(1.0 - b2), eps=Tt(hp["eps"]), alpha=Tt(lr_t))
 
 

@@ -7,12 +7,11 @@ hyper-parameters are Lua doubles rounded to the tensor type.
 Evidence: conformance/notes/golden-recipes.md, 0-ULP replays of the golden recordings.
 """
 
-import math
 
 from .. import _vocab as V
 from .._rules import Rule
 from . import _openblas
-from ._floats import adam_scalars, pow_, rmsprop_scalars, rounder
+from ._floats import adam_scalars, pow_, rmsprop_scalars, rounder, sqrt64
 from ._preset import Preset, real
 
 
@@ -32,7 +31,7 @@ def _adam_scalars(hp, t, lr, f32):
     r = rounder(f32)
     b1, b2 = hp["beta1"], hp["beta2"]
     clr = lr / (1.0 + (t - 1) * hp["learningRateDecay"])
-    ss = (clr * math.sqrt(1.0 - pow_(b2, t))) / (1.0 - pow_(b1, t))
+    ss = (clr * sqrt64(1.0 - pow_(b2, t))) / (1.0 - pow_(b1, t))
     return adam_scalars(b1=r(b1), c1=r(1.0 - b1), b2=r(b2), c2=r(1.0 - b2),
                         eps=r(hp["epsilon"]), alpha=r(ss), wd=r(hp["weightDecay"]))
 

@@ -346,6 +346,16 @@ def _native_like(opt):
                            centered="mg" in names, n_threads=1)
 
 
+def _python_recipe_twin(cls, key, kw):
+    """The preset with its scalar recipe run in Python at every step (not compiled)."""
+    from .. import _core
+    _core.COMPILE_RECIPES = False
+    try:
+        return cls(preset=key, n_threads=1, **kw)
+    finally:
+        _core.COMPILE_RECIPES = True
+
+
 def bench_presets(rep, sizes, args):
     """Every preset vs adamkit's own mode with the same state buffers, at the same n."""
     import adamkit
@@ -372,7 +382,10 @@ def bench_presets(rep, sizes, args):
                 base = _native_like(opt)
                 bkey = "native." + base._family + "(" + ",".join(base._needed_state()) + ")"
                 base_of[key] = bkey
-                for k, o in ((key, opt), (bkey, base)):
+                pairs = [(key, opt), (bkey, base)]
+                if fw is not None and n <= 1000 and opt._programs is not None:
+                    pairs.append((key + "#py", _python_recipe_twin(cls, key, kw)))
+                for k, o in pairs:
                     if k not in c:
                         bufs[k] = p.copy()
                         c[k] = _loop(lambda o=o, b=bufs[k]: o.step(b, g))
@@ -382,13 +395,20 @@ def bench_presets(rep, sizes, args):
                 s, b = t[key], t[base_of[key]]
                 raw.append({"n": n, "preset": key, "t": s, "native": base_of[key],
                             "t_native": b, "vectorized": vec.get(key, True)})
+                py = t.get(key + "#py")
+                if py is not None:
+                    raw[-1]["t_python_recipe"] = py
                 rows.append([f"{n:.0e}", key, _fmt_t(s), base_of[key], _fmt_r(s / b),
-                             _fmt_r(s / fastest), "yes" if vec.get(key, True) else "no"])
+                             _fmt_r(s / fastest), "yes" if vec.get(key, True) else "no",
+                             _fmt_t(py) if py is not None else "-"])
     rep.table("Presets (float32, 1 thread): step() time vs adamkit's own mode",
               ["n", "preset", "step", "own mode, same state buffers", "vs it", "vs native Adam",
-               "vectorized"],
+               "vectorized", "step, Python recipe"],
               rows, note="Goal: every preset within 1.25x of adamkit's own mode at the same n "
-                         "(compared with the mode that streams the same state buffers).")
+                         "(compared with the mode that streams the same state buffers), and "
+                         "<= 1.5 us per bound step at n <= 1e3. Last column (n <= 1e3): the "
+                         "same preset with its scalar recipe run in Python at each step "
+                         "instead of compiled (presets/_recipe.py).")
     rep.results["presets"] = raw
 
 
