@@ -2,13 +2,13 @@
  * powf_exact.c -- the C library's powf(x, 0.5f) and powf(x, 2.0f) (Caffe's powx in
  * float32), bit for bit, without calling powf for most inputs, and vectorized.
  *
- * glibc's powf (since 2.28, from ARM's optimized-routines; both its x86-64 variants, with
- * and without FMA) computes x^y in double and rounds that double once to float. Its
+ * glibc's powf (since 2.28, from ARM's optimized-routines; x86-64 glibc has a variant with
+ * and one without FMA) computes x^y in double and rounds that double once to float. That
  * double is not exactly x^y, so powf is not correctly rounded (powf(x, 0.5f) != sqrtf(x)
- * for 1,361,091 float32 inputs), but it is close: over all float32 inputs, every x where
- * powf(x, 0.5f) or powf(x, 2.0f) differs from the correctly rounded result has its exact
- * result within 2^19.8 / 2^29 of a float32 ULP of a rounding midpoint (861,631 and
- * 888,704 units of 2^-29 ULP, glibc 2.36). So, for x a positive normal float (half) or
+ * for 1,361,091 float32 inputs), but it is close: on glibc 2.36 (both variants), every
+ * x where powf(x, 0.5f) or powf(x, 2.0f) differs from the correctly rounded result has
+ * its exact result within 861,631 (half) and 888,704 (square) units of 2^-29 float32
+ * ULP (2^19.8) of a rounding midpoint. So, for x a positive normal float (half) or
  * 2^-63 <= |x| < 2^63 (square), with D the double
  *
  *     D = sqrt((double)x)          (correctly rounded: IEEE sqrt)        [half]
@@ -19,16 +19,15 @@
  *
  *     |t - 2^28| > ADAM_C_POWF_BAND = 2^22     (D more than 1/128 ULP from a midpoint)
  *
- * then the correctly rounded float (float)D is powf's result (D is at most 2^-53 relative
- * from the exact value, powf's own double at most the errors measured above: neither
- * crosses the midpoint). Otherwise (1/64 of the inputs, the "guard band", which includes
- * the exact midpoints of the square, ties that powf may round either way), and for every
- * other x (zero excepted: +0 for +-0, as powf), the function calls powf itself. The band
- * is 4.9x the largest distance measured, but it is the exhaustive test that proves
- * the equality: tests/test_powf_exact.py runs adam_c/tests/test_powf_exact.c, which
- * compares these functions (scalar and every vector version this CPU runs) with the
- * C library's powf on all 2^32 float32 bit patterns, bit for bit, on whatever glibc and
- * CPU the test suite runs on.
+ * the result is (float)D, the correctly rounded float, which is then powf's result.
+ * Otherwise (the guard band, 1/64 of uniformly spread inputs; it holds the exact
+ * midpoints of the square, ties that powf may round either way), and for every x outside
+ * those ranges but +-0 (+0, as powf), the function calls powf itself. The band is 4.7x the
+ * largest distance measured; the proof is exhaustive, not this argument:
+ * adam_c/tests/test_powf_exact.c (run by tests/test_powf_exact.py) compares the functions,
+ * scalar and every vector version the CPU runs, with the C library's powf bit for bit on
+ * every float32 where they compute anything (and a sample of the rest, which they pass
+ * to powf); with --all on all 2^32 bit patterns (done on glibc 2.36, both variants, Zen 4).
  *
  * Only integer operations on the bit pattern decide which path a lane takes, so MXCSR's
  * DAZ/FTZ cannot move a lane onto the fast path; subnormal inputs and results always go
