@@ -6,5 +6,7 @@
 #define SQRT sqrtf
 #define FMA fmaf
 #define POW powf
+#define POW_HALF adam_c_powf_half
+#define POW_SQ adam_c_powf_sq
 #define FABS fabsf
 #include "kernels.inc"

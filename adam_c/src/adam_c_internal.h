@@ -88,6 +88,25 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 }
 #endif
 
+/* The C library's powf(x, 0.5f) and powf(x, 2.0f), bit for bit (powf_exact.c: a double
+   computation rounded once to float, and powf itself for inputs whose double lies within
+   ADAM_C_POWF_BAND / 2^29 ULP of a float32 rounding midpoint, or that are not in range).
+   Caffe's float32 powx. With GCC on x86-64 they are SIMD functions, like adam_c_rsqrt_est:
+   a vectorized loop calls powf_exact.c's vector versions. */
+#if !defined(ADAM_C_POWF_BAND) /* tests only may narrow it, to see the proof fail */
+#define ADAM_C_POWF_BAND (1u << 22)
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(ADAM_C_POWF_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+float adam_c_powf_half(float x);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(ADAM_C_POWF_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+float adam_c_powf_sq(float x);
+
 /* c ? a : b without a branch. */
 static inline float adam_c_select_f32(int c, float a, float b)
 {

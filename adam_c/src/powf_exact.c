@@ -1,0 +1,298 @@
+/*
+ * powf_exact.c -- the C library's powf(x, 0.5f) and powf(x, 2.0f) (Caffe's powx in
+ * float32), bit for bit, without calling powf for most inputs, and vectorized.
+ *
+ * glibc's powf (since 2.28, from ARM's optimized-routines; x86-64 glibc has a variant with
+ * and one without FMA) computes x^y in double and rounds that double once to float. That
+ * double is not exactly x^y, so powf is not correctly rounded (powf(x, 0.5f) != sqrtf(x)
+ * for 1,361,091 float32 inputs), but it is close: on glibc 2.36 (both variants), every
+ * x where powf(x, 0.5f) or powf(x, 2.0f) differs from the correctly rounded result has
+ * its exact result within 861,631 (half) and 888,704 (square) units of 2^-29 float32
+ * ULP (2^19.8) of a rounding midpoint. So, for x a positive normal float (half) or
+ * 2^-63 <= |x| < 2^63 (square), with D the double
+ *
+ *     D = sqrt((double)x)          (correctly rounded: IEEE sqrt)        [half]
+ *     D = (double)x * (double)x    (exact: 24 + 24 bits < 53)            [square]
+ *
+ * (a normal float32 result either way), let t be the 29 low bits of D's fraction, the bits
+ * that rounding D to float discards; t = 2^28 is the midpoint between two floats. If
+ *
+ *     |t - 2^28| > ADAM_C_POWF_BAND = 2^22     (D more than 1/128 ULP from a midpoint)
+ *
+ * the result is (float)D, the correctly rounded float, which is then powf's result.
+ * Otherwise (the guard band, 1/64 of uniformly spread inputs; it holds the exact
+ * midpoints of the square, ties that powf may round either way), and for every x outside
+ * those ranges but +-0 (+0, as powf), the function calls powf itself. The band is 4.7x the
+ * largest distance measured; the proof is exhaustive, not this argument:
+ * adam_c/tests/test_powf_exact.c (run by tests/test_powf_exact.py) compares the functions,
+ * scalar and every vector version the CPU runs, with the C library's powf bit for bit on
+ * every float32 where they compute anything (and a sample of the rest, which they pass
+ * to powf); with --all on all 2^32 bit patterns (done on glibc 2.36, both variants, Zen 4).
+ *
+ * Only integer operations on the bit pattern decide which path a lane takes, so MXCSR's
+ * DAZ/FTZ cannot move a lane onto the fast path; subnormal inputs and results always go
+ * to powf. Built against another C library (no glibc >= 2.28), the functions call powf
+ * for every element.
+ *
+ * adam_c_internal.h declares both as GCC SIMD functions (the x86-64 vector function ABI),
+ * so the Caffe loops vectorize: their vector versions, below, compute the fast path in
+ * all lanes and call powf only for the lanes that need it.
+ */
+#define ADAM_C_POWF_DEFINITION /* defined here without the simd attribute (see above) */
+#include "adam_c_internal.h"
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
+#define ADAM_C_POWF_FAST 1
+#else
+#define ADAM_C_POWF_FAST 0
+#endif
+
+/* The C library's powf, called as such: GCC folds powf(x, 2.0f) into x*x and its
+   vectorizer powf(x, 0.5f) into sqrtf(x) (see ADAM_C_OPAQUE). */
+static ADAM_C_OPAQUE float libm_powf(float x, float y) { return powf(x, y); }
+
+/* The range of the fast path, on the bit pattern (sign included for half, excluded for
+   square): [LO, HI). half: the positive normal floats; square: 2^-63 <= |x| < 2^63, whose
+   squares are normal floats (2^-126 <= x^2 < 2^126). */
+#define HALF_LO 0x00800000u
+#define HALF_HI 0x7f800000u
+#define SQ_LO 0x20000000u
+#define SQ_HI 0x5f000000u
+#define LOW29 0x1fffffffu
+#define MID29 0x10000000u
+
+static inline uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* Whether the double D is within the guard band of a float32 rounding midpoint. */
+static inline int near_midpoint(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    const uint32_t t = (uint32_t)u & LOW29;
+    return t - (MID29 - ADAM_C_POWF_BAND) <= 2u * ADAM_C_POWF_BAND;
+}
+
+float adam_c_powf_half(float x)
+{
+#if ADAM_C_POWF_FAST
+    const uint32_t b = f32_bits(x);
+    if (b - HALF_LO < HALF_HI - HALF_LO) {
+        const double d = sqrt((double)x);
+        if (!near_midpoint(d)) return (float)d;
+    } else if ((b & 0x7fffffffu) == 0) {
+        return 0.0f;
+    }
+#endif
+    return libm_powf(x, 0.5f);
+}
+
+float adam_c_powf_sq(float x)
+{
+#if ADAM_C_POWF_FAST
+    const uint32_t a = f32_bits(x) & 0x7fffffffu;
+    if (a - SQ_LO < SQ_HI - SQ_LO) {
+        const double d = (double)x * (double)x;
+        if (!near_midpoint(d)) return (float)d;
+    } else if (a == 0) {
+        return 0.0f;
+    }
+#endif
+    return libm_powf(x, 2.0f);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+
+/* The lanes of r whose bit is clear in ok: powf(x, y) of that lane. Out of line: the
+   vector code stays branch-free but for the test of ok. */
+static __attribute__((noinline, cold)) void fix_lanes(const float *x, float *r, unsigned ok,
+                                                      unsigned lanes, float y)
+{
+    for (unsigned i = 0; i < lanes; i++)
+        if (!(ok >> i & 1u)) r[i] = libm_powf(x[i], y);
+}
+
+#if ADAM_C_POWF_FAST
+/*
+ * 4 lanes, SSE2 (also inlined into the AVX version, VEX-encoded). Each lane: in range ->
+ * D as above (out-of-range lanes compute on 1.0, so that they raise no flag of their own);
+ * r = (float)D in range, else +0; ok = (in range and not near a midpoint) or x = +-0.
+ */
+static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
+{
+    const __m128i b = _mm_castps_si128(x);
+    const __m128i a = square ? _mm_and_si128(b, _mm_set1_epi32(0x7fffffff)) : b;
+    const __m128i in = _mm_and_si128(_mm_cmpgt_epi32(a, _mm_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)),
+                                     _mm_cmplt_epi32(a, _mm_set1_epi32((int)(square ? SQ_HI : HALF_HI))));
+    const __m128i zero =
+        _mm_cmpeq_epi32(_mm_and_si128(b, _mm_set1_epi32(0x7fffffff)), _mm_setzero_si128());
+    const __m128 xs = _mm_or_ps(_mm_and_ps(_mm_castsi128_ps(in), x),
+                                _mm_andnot_ps(_mm_castsi128_ps(in), _mm_set1_ps(1.0f)));
+    __m128d lo = _mm_cvtps_pd(xs), hi = _mm_cvtps_pd(_mm_movehl_ps(xs, xs));
+    if (square) {
+        lo = _mm_mul_pd(lo, lo);
+        hi = _mm_mul_pd(hi, hi);
+    } else {
+        lo = _mm_sqrt_pd(lo);
+        hi = _mm_sqrt_pd(hi);
+    }
+    const __m128 r = _mm_and_ps(_mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)),
+                                _mm_castsi128_ps(in));
+    /* the low 32 bits of each double, in lane order */
+    const __m128i t = _mm_unpacklo_epi64(
+        _mm_shuffle_epi32(_mm_castpd_si128(lo), _MM_SHUFFLE(3, 1, 2, 0)),
+        _mm_shuffle_epi32(_mm_castpd_si128(hi), _MM_SHUFFLE(3, 1, 2, 0)));
+    /* u = t - (2^28 - BAND) in [-(2^28 - BAND), 2^28 + BAND): near iff 0 <= u <= 2 BAND */
+    const __m128i u = _mm_sub_epi32(_mm_and_si128(t, _mm_set1_epi32((int)LOW29)),
+                                    _mm_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
+    const __m128i near = _mm_and_si128(
+        _mm_cmpgt_epi32(u, _mm_set1_epi32(-1)),
+        _mm_cmplt_epi32(u, _mm_set1_epi32((int)(2u * ADAM_C_POWF_BAND + 1u))));
+    const unsigned ok = (unsigned)_mm_movemask_ps(
+        _mm_castsi128_ps(_mm_or_si128(_mm_andnot_si128(near, in), zero)));
+    if (ok == 0xfu) return r;
+    float xv[4], rv[4];
+    _mm_storeu_ps(xv, x);
+    _mm_storeu_ps(rv, r);
+    fix_lanes(xv, rv, ok, 4, square ? 2.0f : 0.5f);
+    return _mm_loadu_ps(rv);
+}
+
+/* 8 lanes, AVX2: the same as powf4. */
+__attribute__((target("avx2"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+{
+    const __m256i b = _mm256_castps_si256(x);
+    const __m256i a = square ? _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)) : b;
+    const __m256i in = _mm256_and_si256(
+        _mm256_cmpgt_epi32(a, _mm256_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)),
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(square ? SQ_HI : HALF_HI)), a));
+    const __m256i zero = _mm256_cmpeq_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
+                                            _mm256_setzero_si256());
+    const __m256 xs = _mm256_blendv_ps(_mm256_set1_ps(1.0f), x, _mm256_castsi256_ps(in));
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(xs));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(xs, 1));
+    if (square) {
+        lo = _mm256_mul_pd(lo, lo);
+        hi = _mm256_mul_pd(hi, hi);
+    } else {
+        lo = _mm256_sqrt_pd(lo);
+        hi = _mm256_sqrt_pd(hi);
+    }
+    const __m256 r = _mm256_and_ps(
+        _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1),
+        _mm256_castsi256_ps(in));
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m256i t = _mm256_permute2x128_si256(
+        _mm256_permutevar8x32_epi32(_mm256_castpd_si256(lo), even),
+        _mm256_permutevar8x32_epi32(_mm256_castpd_si256(hi), even), 0x20);
+    const __m256i u = _mm256_sub_epi32(_mm256_and_si256(t, _mm256_set1_epi32((int)LOW29)),
+                                       _mm256_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
+    const __m256i near = _mm256_and_si256(
+        _mm256_cmpgt_epi32(u, _mm256_set1_epi32(-1)),
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2u * ADAM_C_POWF_BAND + 1u)), u));
+    const unsigned ok = (unsigned)_mm256_movemask_ps(
+        _mm256_castsi256_ps(_mm256_or_si256(_mm256_andnot_si256(near, in), zero)));
+    if (ok == 0xffu) return r;
+    float xv[8], rv[8];
+    _mm256_storeu_ps(xv, x);
+    _mm256_storeu_ps(rv, r);
+    fix_lanes(xv, rv, ok, 8, square ? 2.0f : 0.5f);
+    return _mm256_loadu_ps(rv);
+}
+
+/* 16 lanes, AVX-512F: the same with mask registers. */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, int square)
+{
+    const __m512i b = _mm512_castps_si512(x);
+    const __m512i a = square ? _mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff)) : b;
+    const __mmask16 in =
+        _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)) &
+        _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32((int)(square ? SQ_HI : HALF_HI)));
+    const __mmask16 zero = _mm512_testn_epi32_mask(b, _mm512_set1_epi32(0x7fffffff));
+    const __m512 xs = _mm512_mask_blend_ps(in, _mm512_set1_ps(1.0f), x);
+    __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(xs));
+    __m512d hi = _mm512_cvtps_pd(
+        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xs), 1)));
+    if (square) {
+        lo = _mm512_mul_pd(lo, lo);
+        hi = _mm512_mul_pd(hi, hi);
+    } else {
+        lo = _mm512_sqrt_pd(lo);
+        hi = _mm512_sqrt_pd(hi);
+    }
+    const __m512 r = _mm512_maskz_mov_ps(
+        in, _mm512_castpd_ps(_mm512_insertf64x4(
+                _mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo))),
+                _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1)));
+    const __m512i t = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_castpd_si512(lo))),
+        _mm512_cvtepi64_epi32(_mm512_castpd_si512(hi)), 1);
+    const __m512i u = _mm512_sub_epi32(_mm512_and_si512(t, _mm512_set1_epi32((int)LOW29)),
+                                       _mm512_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
+    const __mmask16 near =
+        _mm512_cmple_epu32_mask(u, _mm512_set1_epi32((int)(2u * ADAM_C_POWF_BAND)));
+    const unsigned ok = (unsigned)((in & (__mmask16)~near) | zero);
+    if (ok == 0xffffu) return r;
+    float xv[16], rv[16];
+    _mm512_storeu_ps(xv, x);
+    _mm512_storeu_ps(rv, r);
+    fix_lanes(xv, rv, ok, 16, square ? 2.0f : 0.5f);
+    return _mm512_loadu_ps(rv);
+}
+#else
+/* No fast path (not glibc >= 2.28): powf in every lane. */
+static inline __m128 powf4(__m128 x, int square)
+{
+    float v[4];
+    _mm_storeu_ps(v, x);
+    fix_lanes(v, v, 0u, 4, square ? 2.0f : 0.5f);
+    return _mm_loadu_ps(v);
+}
+__attribute__((target("avx2"))) static inline __m256 powf8(__m256 x, int square)
+{
+    float v[8];
+    _mm256_storeu_ps(v, x);
+    fix_lanes(v, v, 0u, 8, square ? 2.0f : 0.5f);
+    return _mm256_loadu_ps(v);
+}
+__attribute__((target("avx512f"))) static inline __m512 powf16(__m512 x, int square)
+{
+    float v[16];
+    _mm512_storeu_ps(v, x);
+    fix_lanes(v, v, 0u, 16, square ? 2.0f : 0.5f);
+    return _mm512_loadu_ps(v);
+}
+#endif
+
+/* The vector versions GCC's vectorizer calls (x86-64 vector function ABI: b = SSE2, 4
+   lanes; c = AVX, d = AVX2, 8 lanes; e = AVX-512, 16 lanes). AVX without AVX2 has no
+   256-bit integer operations: two 4-lane halves. */
+#define ADAM_C_POWF_VECTOR_VERSIONS(NAME, SQUARE)                                             \
+    __m128 _ZGVbN4v_##NAME(__m128 x);                                                       \
+    __m128 _ZGVbN4v_##NAME(__m128 x) { return powf4(x, SQUARE); }                           \
+    __attribute__((target("avx"))) __m256 _ZGVcN8v_##NAME(__m256 x);                        \
+    __attribute__((target("avx"))) __m256 _ZGVcN8v_##NAME(__m256 x)                         \
+    {                                                                                         \
+        return _mm256_insertf128_ps(                                                          \
+            _mm256_castps128_ps256(powf4(_mm256_castps256_ps128(x), SQUARE)),                 \
+            powf4(_mm256_extractf128_ps(x, 1), SQUARE), 1);                                   \
+    }                                                                                         \
+    __attribute__((target("avx2"))) __m256 _ZGVdN8v_##NAME(__m256 x);                       \
+    __attribute__((target("avx2"))) __m256 _ZGVdN8v_##NAME(__m256 x)                        \
+    {                                                                                         \
+        return powf8(x, SQUARE);                                                              \
+    }                                                                                         \
+    __attribute__((target("avx512f"))) __m512 _ZGVeN16v_##NAME(__m512 x);                   \
+    __attribute__((target("avx512f"))) __m512 _ZGVeN16v_##NAME(__m512 x)                    \
+    {                                                                                         \
+        return powf16(x, SQUARE);                                                             \
+    }
+
+ADAM_C_POWF_VECTOR_VERSIONS(adam_c_powf_half, 0)
+ADAM_C_POWF_VECTOR_VERSIONS(adam_c_powf_sq, 1)
+#endif
