@@ -64,6 +64,44 @@ def test_bench_cli_with_the_framework_peers(tmp_path):
     assert {"torch_fused", "optax_jit"} <= set(row), row
 
 
+def test_bench_drops_only_the_float32_peer_that_fails():
+    """A DeepSpeed or IPEX peer that fails (its op did not build, IPEX refused the torch
+    version) loses its column alone: the other peers and adamkit's rows stay, and float64
+    rows never ask the float32-only peers."""
+    import types
+
+    from adamkit.tools import bench as B
+
+    asked = []
+
+    class FakePeers:
+        def available(self, nt=1):
+            return {"torch": "x", "deepspeed": "x", "ipex": "x"}
+
+        def contender(self, kind, sizes, dtype, family, nt):
+            asked.append((kind, dtype))
+
+            def run(k):
+                if kind == "ipex_fused_adam":
+                    raise RuntimeError("refused")
+                return 1e-6
+            return run
+
+    lines = []
+    rep = B.Report(lines.append)
+    args = types.SimpleNamespace(rounds=1, target=1e-4, no_numpy=True)
+    B.bench_family(rep, "adam", [100, 200], ["float32", "float64"], [1], FakePeers(), args)
+    text = "\n".join(lines)
+    assert "# ipex_fused_adam failed at n=100: refused" in text
+    assert "failed at n=200" not in text            # not asked again after it failed
+    rows = rep.results["adam"]
+    assert [("deepspeed_cpu_adam" in r, "ipex_fused_adam" in r, "torch_fused" in r)
+            for r in rows] == [(True, False, True), (False, False, True)] * 2
+    assert ("ipex_fused_adam", "float32") in asked
+    assert not any(d == "float64" and k in B._F32_PEERS for k, d in asked)
+    assert "step/deepspeed" in text and "step/ipex" in text
+
+
 def test_bench_frameworks_section_runs(tmp_path):
     """``--sections frameworks``: adamkit.torch and adamkit.optax timed against torch's
     fused Adam and jitted optax.adam in the framework environment (small sizes here)."""

@@ -1,9 +1,9 @@
 """Peers on the same Adam step, each only when importable in the benchmarking Python:
 NumPy in place (always), torch Adam default / foreach / fused=True, optax.adam under
-jax.jit with donated buffers, DeepSpeed's CPU Adam (float32). With ``asv run
---python=same`` in an environment without torch, jax or deepspeed those cases are
-reported as skipped (``python -m adamkit bench`` runs the
-peers in a framework environment instead)."""
+jax.jit with donated buffers, DeepSpeed's CPU Adam and Intel Extension for PyTorch's
+fused Adam (float32). With ``asv run --python=same`` in an environment without torch,
+jax, deepspeed or IPEX those cases are reported as skipped (``python -m adamkit bench``
+runs the peers in a framework environment instead)."""
 
 import numpy as np
 
@@ -111,6 +111,45 @@ class DeepSpeedCPUAdam(Benchmark):
             self.opt = DSAdam(self.params, lr=1e-3, adamw_mode=False)
         else:
             self.opt = torch.optim.Adam(self.params, lr=1e-3, fused=True)
+        self.opt.step()
+
+    def time_step(self, n, tensors, impl, n_threads):
+        self.opt.step()
+
+
+class IPEXFusedAdam(Benchmark):
+    """Intel Extension for PyTorch's fused CPU Adam (``ipex.optimize(model,
+    optimizer=torch.optim.Adam(...))`` swaps in ``torch.ops.torch_ipex.adam_fused_step``;
+    float32: IPEX 2.8's float64 step fails), over one tensor or the same total in 200
+    tensors, against torch fused=True on the same tensors. IPEX 2.8.0 (its last release)
+    imports only beside torch 2.8.*, so this runs in its own environment; elsewhere it
+    is skipped."""
+    params = [SIZES, [1, 200], ["ipex", "torch_fused"], [1, 2]]
+    param_names = ["n", "tensors", "impl", "n_threads"]
+
+    def setup(self, n, tensors, impl, n_threads):
+        torch = optional("torch")
+        ipex = optional("intel_extension_for_pytorch")   # also for torch_fused: same env
+        torch.set_num_threads(n_threads)
+        if n < tensors:
+            raise NotImplementedError("fewer elements than tensors")
+        p, g, _ = get_data(n, "float32", 0)
+        per = n // tensors
+        model = torch.nn.Module()
+        model.ps = torch.nn.ParameterList(
+            [torch.nn.Parameter(torch.from_numpy(p[i * per:(i + 1) * per].copy()))
+             for i in range(tensors)])
+        if impl == "ipex":
+            from intel_extension_for_pytorch.optim._functional import adam_step
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            model, opt = ipex.optimize(model, optimizer=opt, inplace=True)
+            if opt.step.__func__ is not adam_step:
+                raise RuntimeError("ipex.optimize did not install its fused Adam step")
+        else:
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+        for i, t in enumerate(model.parameters()):
+            t.grad = torch.from_numpy(g[i * per:(i + 1) * per].copy())
+        self.opt = opt
         self.opt.step()
 
     def time_step(self, n, tensors, impl, n_threads):

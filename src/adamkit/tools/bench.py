@@ -189,6 +189,25 @@ class Report:
 # ---------------------------------------------------------------------------------------
 
 
+# float32-only Adam peers, each dropped alone when it fails: kind -> ratio column name
+_F32_PEERS = {"deepspeed_cpu_adam": "deepspeed", "ipex_fused_adam": "ipex"}
+
+
+class _PeerFailed(RuntimeError):
+    def __init__(self, kind, exc):
+        super().__init__(str(exc))
+        self.kind = kind
+
+
+def _droppable(kind, fn):
+    def run(k):
+        try:
+            return fn(k)
+        except RuntimeError as exc:
+            raise _PeerFailed(kind, exc) from exc
+    return run
+
+
 def bench_family(rep, family, sizes, dtypes, threads, peers, args):
     """Adam or RMSProp: mem / kernel / step / peers, per n x dtype x threads."""
     import adamkit
@@ -206,6 +225,8 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
             peer_kinds.append("optax_jit")
         if have.get("deepspeed") and family == "adam":
             peer_kinds.append("deepspeed_cpu_adam")      # float32 only
+        if have.get("ipex") and family == "adam":
+            peer_kinds.append("ipex_fused_adam")         # float32 only
     failed = set()
     for n in sizes:
         for dtype in dtypes:
@@ -232,20 +253,21 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                     c["numpy"] = _loop(numpy_adam(p3, g) if family == "adam"
                                        else numpy_rmsprop(p3, g))
                 for kind in peer_kinds:
-                    if kind in failed or (kind == "deepspeed_cpu_adam" and
+                    if kind in failed or (kind in _F32_PEERS and
                                           np.dtype(dtype) != np.float32):
                         continue
                     c[kind] = peers.contender(kind, [n], np.dtype(dtype).name, family, nt)
+                    if kind in _F32_PEERS:
+                        c[kind] = _droppable(kind, c[kind])
                 try:
-                    try:
-                        t = measure(c, args.rounds, args.target)
-                    except RuntimeError as exc:  # DeepSpeed's op did not build: without it
-                        if "deepspeed_cpu_adam" not in c:
-                            raise
-                        rep.out(f"# deepspeed_cpu_adam failed at n={n}: {exc}")
-                        failed.add("deepspeed_cpu_adam")
-                        del c["deepspeed_cpu_adam"]
-                        t = measure(c, args.rounds, args.target)
+                    while True:
+                        try:
+                            t = measure(c, args.rounds, args.target)
+                            break
+                        except _PeerFailed as exc:  # DeepSpeed's op did not build, IPEX
+                            rep.out(f"# {exc.kind} failed at n={n}: {exc}")  # refused torch
+                            failed.add(exc.kind)
+                            del c[exc.kind]
                 except RuntimeError as exc:      # a peer failed: report without peers
                     rep.out(f"# peer error at n={n}: {exc}")
                     t = measure({k: f for k, f in c.items() if k in
@@ -261,13 +283,12 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                              _fmt_r(t["kernel"] / t["mem"]), _fmt_r(t["step"] / t["mem"]),
                              _fmt_r(t["step"] / fused if fused else None),
                              _fmt_r(t["step"] / t["optax_jit"] if "optax_jit" in t else None),
-                             *([_fmt_r(t["step"] / t["deepspeed_cpu_adam"]
-                                       if "deepspeed_cpu_adam" in t else None)]
-                               if "deepspeed_cpu_adam" in peer_kinds else [])])
+                             *(_fmt_r(t["step"] / t[k] if k in t else None)
+                               for k in _F32_PEERS if k in peer_kinds)])
     ref = "torch_fused" if family == "adam" else "torch_foreach"
     header = ["n", "dtype", "thr", "mem", "kernel", "step", "numpy", *peer_kinds,
               "kernel/mem", "step/mem", f"step/{ref}", "step/optax",
-              *(["step/deepspeed"] if "deepspeed_cpu_adam" in peer_kinds else [])]
+              *(f"step/{_F32_PEERS[k]}" for k in _F32_PEERS if k in peer_kinds)]
     streams = "7 streams: read p,g,m,v; write p,m,v" if family == "adam" else \
         "5 streams: read p,g,s; write p,s"
     rep.table(f"{'Adam' if family == 'adam' else 'RMSProp'} step, {STAT['name']} per call",
@@ -314,7 +335,8 @@ def bench_overhead(rep, peers, args):
         have = peers.available(1)
         kinds = (["torch_default", "torch_fused"] if have.get("torch") else []) + \
             (["optax_jit"] if have.get("optax") else []) + \
-            (["deepspeed_cpu_adam"] if have.get("deepspeed") else [])
+            (["deepspeed_cpu_adam"] if have.get("deepspeed") else []) + \
+            (["ipex_fused_adam"] if have.get("ipex") else [])
     for n in (100, 1000):
         p, g, (m, v) = make_arrays(n, np.float32, 2)
         opt = adamkit.Adam(lr=1e-3, n_threads=1)

@@ -31,6 +31,12 @@ try:     # DeepSpeed's CPU Adam: import on first use (slow; its op builds with n
                  if torch is not None and importlib.util.find_spec("deepspeed") else None)
 except Exception:
     deepspeed = None
+try:     # Intel Extension for PyTorch: import on first use (it refuses other torch versions)
+    ipex = (importlib.metadata.version("intel-extension-for-pytorch")
+            if torch is not None and importlib.util.find_spec("intel_extension_for_pytorch")
+            else None)
+except Exception:
+    ipex = None
 _cache = {}
 
 def _arrays(sizes, dtype):
@@ -50,6 +56,20 @@ def _setup(kind, sizes, dtype, family):
         for p, (_, g) in zip(ps, arrs):
             p.grad = torch.from_numpy(g.copy())
         opt = DeepSpeedCPUAdam(ps, lr=1e-3, adamw_mode=False)
+        opt.step()
+        fn = opt.step
+    elif kind == "ipex_fused_adam":          # float32 Adam only (IPEX 2.8's float64 step fails)
+        import intel_extension_for_pytorch as _ipex
+        from intel_extension_for_pytorch.optim._functional import adam_step
+        model = torch.nn.Module()
+        model.ps = torch.nn.ParameterList(
+            [torch.nn.Parameter(torch.from_numpy(p.copy())) for p, _ in arrs])
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        model, opt = _ipex.optimize(model, optimizer=opt, inplace=True)
+        if opt.step.__func__ is not adam_step:
+            raise RuntimeError("ipex.optimize did not install its fused Adam step")
+        for q, (_, g) in zip(model.parameters(), arrs):
+            q.grad = torch.from_numpy(g.copy())
         opt.step()
         fn = opt.step
     elif kind.startswith("torch"):
@@ -93,7 +113,7 @@ def main():
     have = {"torch": torch.__version__ if torch is not None else None,
             "optax": optax.__version__ if jax is not None else None,
             "jax": jax.__version__ if jax is not None else None,
-            "deepspeed": deepspeed}
+            "deepspeed": deepspeed, "ipex": ipex}
     print(json.dumps(have), file=reply, flush=True)
     for line in sys.stdin:
         req = json.loads(line)
@@ -161,6 +181,10 @@ class Peers:
         if nt not in self.workers:
             env = dict(os.environ, ADAMKIT_PEER_THREADS=str(nt), OMP_NUM_THREADS=str(nt),
                        JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
+            # DeepSpeed's import (IPEX imports DeepSpeed when installed) sets this to 1
+            # unless set: a CUDA build of torch then dlopens libnvidia-ml in every
+            # torch.optim step (~90 us per step measured without a GPU). 0 = torch's default.
+            env.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "0")
             if nt == 1:
                 env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen"
                                     "=false intra_op_parallelism_threads=1").strip()
