@@ -209,14 +209,14 @@ def test_adaptive_judgement_and_backoff():
     assert K.policy_step(0, 880, 1000, 900)[0] is True        # mean 885
     assert K.policy_step(0, 900, 1000, 900)[0] is False
     # running mean with weight 1/4, a sample counted at most 8x the one-thread mean: one
-    # stall fails the size class at once, and a few good probes bring it back
+    # stall fails the size class at once; a probe after the back-off is judged on its own
+    # run, so one good probe brings it back, and a stalled probe fails again
     paid, par, bo = K.policy_step(0, 500, 1000, 20_500)
     assert (paid, par, bo) == (False, 500 + (8000 - 500) // 4, lo)
-    for probes in range(1, 20):
-        paid, par, bo = K.policy_step(bo, par, 1000, 500)
-        if paid:
-            break
-    assert paid and probes == 6 and bo == 16 * lo        # 2375 -> 835 in 6 probes
+    assert K.policy_step(bo, par, 1000, 20_500) == (False, 8000, 2 * lo)
+    paid, par, bo = K.policy_step(bo, par, 1000, 500)
+    assert (paid, par, bo) == (True, 500, 0)
+    bo = 4 * lo
     while bo:                                            # then each success halves it
         old = bo
         paid, par, bo = K.policy_step(bo, par, 1000, 500)

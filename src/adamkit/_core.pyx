@@ -46,8 +46,9 @@ cdef enum:
     _CS_RMSPROP = 2      # adam_c_rmsprop_default
     _CS_PROGRAM = 3      # the rule's recipe compiled (presets/_recipe.py, _recipe.h)
 
-#: Whether rules' Python scalar recipes are compiled to programs run in C (presets/_recipe.py);
-#: the tests turn it off to step the same rule through its Python recipe.
+#: Whether rules' Python scalar recipes are compiled to programs run in C (presets/_recipe.py),
+#: read when an optimizer is made (it keeps that choice, also for the rules it picks later
+#: for other arrays); the tests and the bench turn it off to step through the Python recipe.
 COMPILE_RECIPES = True
 
 #: How a rule's per-step scalars can be computed in C (Rule.c_scalars), and the
@@ -114,6 +115,7 @@ cdef class Core:
     cdef bint *_key_f32                # per scalar set: float32?
     cdef double *_key_mult             #                 its learning-rate multiplier
     cdef readonly tuple _programs      # _CS_PROGRAM: (float64, float32) Programs
+    cdef bint _no_programs             # COMPILE_RECIPES was off when this object was made
     cdef const int *_pcode[2]          # their rows (held by _programs), row count,
     cdef long _plen[2]
     cdef const double *_pconst[2]      # constants
@@ -270,7 +272,9 @@ cdef class Core:
         """The rule's recipe compiled for float64 and float32 buffers, or None (a rule
         with a ``prepare`` hook or scalars per array, or a recipe that does not record:
         then the Python recipe runs at every step)."""
-        if (not COMPILE_RECIPES or rule.prepare is not None or rule.scalars_each
+        if self._body is None:              # the first rule: the object's mode, for good
+            self._no_programs = not COMPILE_RECIPES
+        if (self._no_programs or rule.prepare is not None or rule.scalars_each
                 or rule.scalars is None):
             return None
         from . import _vocab

@@ -128,13 +128,17 @@ static int akp_paid(long long par, long long ser)
 /* One judgement (c. above) of a multi-thread run that took `sample` (time per byte):
    updates the running mean *par and the back-off *bo, returns whether the threads paid.
    A sample counts at most 8x the one-thread mean, so that one stall fails the size class
-   at once but does not keep it on one thread for dozens of probes. */
+   at once. A probe after a back-off (*bo > 0) is judged on its own run: the multi-thread
+   history that failed is forgotten, so one quiet probe brings the size class back (with
+   the running mean, one stall kept a quiet machine's 80 KB steps on one thread for
+   hundreds of ms: 1e4 float64 then ran 1.3-1.5x slower than on 2 threads), and under a
+   competing load each probe fails on its own stall. */
 static long long akp_next_backoff(long long bo, int paid);
 static int akp_judge(long long *bo, long long *par, long long ser, long long sample)
 {
     if (sample > 8 * ser)
         sample = 8 * ser;
-    *par = akp_ewma(*par, sample);
+    *par = *bo > 0 ? sample : akp_ewma(*par, sample);
     int paid = akp_paid(*par, ser);
     *bo = akp_next_backoff(*bo, paid);
     return paid;
