@@ -4,6 +4,12 @@ Python floats are doubles; float32 operations go through ``np.float32``, which r
 operation once. glibc's powf/expf/cosf are called directly: frameworks built on C float
 math use them, and they are not correctly rounded, so NumPy's float32 power (another
 algorithm) would differ in the last bit.
+
+Every helper here also takes the recorded values of a recipe being compiled
+(``_recipe.Sym``: ``t``, ``lr`` and what is computed from them) and records the operation
+instead (presets/_recipe.py), so a recipe written with them runs in C at every step. ``F``
+and ``T(f32)`` are such helpers, not ``np.float32``/``float`` themselves: test a
+schedule's or an array's type against ``np.float32``, never with ``is F``.
 """
 
 import ctypes
@@ -20,7 +26,6 @@ for _name, _type, _args in (("powf", ctypes.c_float, 2), ("expf", ctypes.c_float
                             ("pow", ctypes.c_double, 2), ("fma", ctypes.c_double, 3)):
     getattr(_libm, _name).restype = _type
     getattr(_libm, _name).argtypes = [_type] * _args
-
 
 
 class _Type:
