@@ -29,8 +29,12 @@ Keras 3's eager TensorFlow mode (``keras_adapter`` with ``KERAS_ADAPTER_MODE=eag
 stacks that CI runs; ``EXTRA`` lists it for a manual run.
 """
 
+#: ``disk_gb``: the free disk space a stack's setup needs, in GB: the installed venv
+#: (measured with ``du``: modern 3.5, legacy 0.5, kerasadamw 1.2) plus room for pip's
+#: downloads and unpacking. ``python -m conformance setup`` checks it before installing.
 STACKS = {
     "modern": {
+        "disk_gb": 5.0,
         "pip": [
             ["torch==2.13.0", "tensorflow-cpu==2.21.0", "keras==3.15.1", "tf-keras==2.21.0",
              "jax==0.10.2", "jaxlib==0.10.2", "optax==0.2.8"],
@@ -70,6 +74,7 @@ STACKS = {
         ],
     },
     "legacy": {
+        "disk_gb": 1.0,
         "pip": [
             ["setuptools<70", "wheel", "numpy==1.23.5", "scipy==1.11.4"],
             ["--no-build-isolation", "mxnet==1.9.1", "chainer==7.8.1", "Theano==1.0.5",
@@ -92,6 +97,7 @@ STACKS = {
         ],
     },
     "kerasadamw": {
+        "disk_gb": 2.0,
         "pip": [
             ["tensorflow-cpu==2.13.1"],
             ["--no-deps", "keras-adamw==1.38"],

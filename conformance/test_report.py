@@ -147,3 +147,25 @@ def test_verify_replays_each_recording_while_its_adapter_runs(tmp_path, monkeypa
     assert [os.path.basename(f) for f in files] == seen
     assert shown[0] == "  [1/1] fake_adapter: running"
     assert shown[-1].startswith("  [1/1] fake_adapter: fake_adapter: wrote 2 trajectory files")
+
+
+def test_setup_refuses_before_installing_when_the_disk_is_too_full(monkeypatch, tmp_path):
+    """``setup`` checks the free space the missing stacks need (``disk_gb``) first, and
+    says how much is needed and free; nothing is created or installed."""
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**12, 10**12 - 2 * 10**9,
+                                                               2 * 10**9))
+    monkeypatch.setattr(V, "stack_python", lambda s: str(tmp_path / s / "bin" / "python"))
+    monkeypatch.setattr(V, "setup_stack", lambda *a, **k: pytest.fail("installed anyway"))
+    with pytest.raises(OSError, match=r"need about 8\.0 GB .* 2\.0 GB are free"):
+        V.setup_all(out=lambda s: None)
+    assert not any(tmp_path.iterdir())
+    # enough room: the check passes and setup goes on to install each stack
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**12, 0, 10**12))
+    done = []
+    monkeypatch.setattr(V, "setup_stack", lambda s, out: done.append(s))
+    V.setup_all(out=lambda s: None)
+    assert done == list(V.STACKS)

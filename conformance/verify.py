@@ -82,12 +82,26 @@ def run_with_progress(cmd, out, t0=None, keep=_PIP_PROGRESS, env=None, on_line=N
                                             output="\n".join(tail)[-3000:])
 
 
+def check_disk_space(stacks, where=ROOT):
+    """Raise OSError, before anything is installed, if the disk holding ``where`` has less
+    free space than the ``stacks`` to be set up need (their ``disk_gb`` together)."""
+    import shutil
+    need = sum(STACKS[s]["disk_gb"] for s in stacks)
+    free = shutil.disk_usage(where).free / 1e9
+    if free < need:
+        raise OSError(f"conformance setup: {', '.join(stacks)} need about {need:.1f} GB of free "
+                      f"disk space under {where}; {free:.1f} GB are free. Free some space "
+                      "and run `python -m conformance setup` again.")
+
+
 def setup_all(force=False, out=print):
     """Create every stack's environment that is missing (or all of them, with force)."""
     import shutil
+    todo = [s for s in STACKS if force or not os.path.exists(stack_python(s))]
+    check_disk_space(todo)
     for stack in STACKS:
         py = stack_python(stack)
-        if os.path.exists(py) and not force:
+        if stack not in todo:
             out(f"{stack}: present ({os.path.dirname(os.path.dirname(py))})")
             continue
         if os.path.exists(py):
