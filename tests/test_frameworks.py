@@ -47,9 +47,9 @@ TORCH_RECORDS = ["tf1_adam_f32", "tf1_adam_f64", "tf1_rmsprop_f32", "keras_adam_
 JAX_RECORDS = ["jax-tf1_adam_f32", "jax-tf1_adam_f64", "jax-keras_adam_gclip_f32"]
 
 
-def _run(*args, timeout=600):
+def _run(*args, timeout=600, **env_extra):
     env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3",
-               OMP_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", **env_extra)
     r = subprocess.run(elsewhere.command(PYTHON, *args), capture_output=True, text=True,
                        timeout=timeout, env=env)
     return r.returncode, r.stderr[-4000:]
@@ -77,6 +77,10 @@ def out(modern, tmp_path_factory):
                 pool.submit(_run, os.path.join(WORKERS, "jax_worker.py"), data, d)]
         failed = [err for rc, err in (r.result() for r in runs) if rc]
     rc, err = _run(os.path.join(WORKERS, "jax_worker.py"), data, d, "x64")
+    failed += [err] if rc else []
+    (d / "callback").mkdir()                  # adamkit.optax's other crossing
+    rc, err = _run(os.path.join(WORKERS, "jax_worker.py"), data, d / "callback",
+                   ADAMKIT_OPTAX_CROSSING="callback")
     failed += [err] if rc else []
     rc, err = _run(os.path.join(WORKERS, "tf_worker.py"), d, *TORCH_RECORDS, *JAX_RECORDS)
     failed += [err] if rc else []
@@ -305,11 +309,27 @@ def test_optax_flushes_subnormals(out, name, dtype, monkeypatch):
     assert not replay_file(path).identical
 
 
-def test_optax_behaviour(out):
-    res = _results(out, "jax-results.json")["behaviour"]
-    assert isinstance(res, dict) and len(res) == 8, res
+@pytest.mark.parametrize("crossing", ["ffi", "callback"])
+def test_optax_behaviour(out, crossing):
+    res = _results(out if crossing == "ffi" else out / "callback",
+                   "jax-results.json")["behaviour"]
+    assert isinstance(res, dict) and len(res) == 10, res
     bad = {k: v for k, v in res.items() if v != "ok"}
     assert not bad, bad
+
+
+def test_optax_crossings_give_the_same_bits(out):
+    """The jax worker's float32 runs (the TF and Keras recordings, optax's four
+    optimizers on one and four leaves, the subnormal replays: updates, framework
+    parameters and state at every step) through the XLA FFI call (the default) and
+    through ``jax.pure_callback`` (``ADAMKIT_OPTAX_CROSSING=callback``): the same bits."""
+    names = sorted(f.name for f in (out / "callback").glob("*.npz"))
+    assert len(names) >= 12, names
+    for name in names:
+        a, b = np.load(out / name), np.load(out / "callback" / name)
+        assert sorted(a.files) == sorted(b.files), name
+        for k in a.files:
+            assert a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes(), (name, k)
 
 
 # ---------------------------------------------------------------------------------------

@@ -39,6 +39,38 @@ def test_optax_several_arrays_step_differs_from_one():
     assert np.allclose(alone, together, rtol=1e-5) and not np.array_equal(alone, together)
 
 
+def test_optax_rule_for_a_set_of_arrays_is_made_once(monkeypatch):
+    """The rule for the arrays a step updates is made (its recipe compiled) at the first
+    step with that set of shapes, not at every step; another set makes its own, and the
+    steps give the bits of a fresh optimizer's."""
+    from adamkit.presets import _recipe
+    made = []
+    real = _recipe.compile_recipe
+    monkeypatch.setattr(_recipe, "compile_recipe", lambda *a: made.append(1) or real(*a))
+    rng = np.random.default_rng(5)
+    one = [rng.standard_normal(64).astype(np.float32)]
+    two = [rng.standard_normal(64).astype(np.float32), rng.standard_normal(7).astype(np.float32)]
+    opt = adamkit.Adam(preset="optax", learning_rate=1e-3)
+    p1, p2 = [a.copy() for a in one], [a.copy() for a in two]
+    grads = lambda ps, k: [np.full_like(p, 0.01 * (k + 1)) for p in ps]  # noqa: E731
+    opt.step(p2, grads(p2, 0))
+    first = len(made)
+    assert first > 0
+    for k in range(1, 4):
+        opt.step(p2, grads(p2, k))
+    assert len(made) == first
+    ref = adamkit.Adam(preset="optax", learning_rate=1e-3)
+    r2 = [a.copy() for a in two]
+    for k in range(4):
+        ref.step(r2, grads(r2, k))
+    assert all(np.array_equal(a, b) for a, b in zip(p2, r2))
+    # the rule in force is the one for two arrays (not one array's: other ops)
+    assert opt._rule.ops == opt._rule_for([(64,), (7,)]).ops != opt._rule_for([(64,)]).ops
+    lone = adamkit.Adam(preset="optax", learning_rate=1e-3)
+    lone.step(p1, grads(p1, 0))             # another set of shapes: its own rule, made
+    assert len(made) > first
+
+
 def test_optax_eager_eps_root_for_one_array_is_reproduced():
     opt = adamkit.Adam(preset="optax", learning_rate=1e-3, eps_root=1e-8, jit=False)
     assert opt._rule_for([(4,)]).ops["denom"] == V.D_MULBC_EPSR_SQRT_EPS

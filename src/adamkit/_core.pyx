@@ -96,6 +96,7 @@ cdef class Core:
     cdef readonly Kernel _tail         # None unless the rule has a tail row
     cdef readonly object _rule         # the adamkit._rules.Rule in force
     cdef readonly dict _hp             # its hyper-parameters
+    cdef tuple _rule_shapes            # the shapes a per-arrays rule in force was made for
     cdef str _fam_name
     cdef tuple _names                  # the family's buffer names
     cdef int _cmode
@@ -253,6 +254,7 @@ cdef class Core:
                         or (name == "dk" and not ops["decoupled"])):
                     self._cmask |= 1ULL << i
         self._body, self._tail, self._rule, self._hp = body, tail, rule, dict(hp)
+        self._rule_shapes = None
         self._prepare = rule.prepare
         self._programs = programs
         memset(self._pmem, 0, sizeof(self._pmem))
@@ -403,7 +405,10 @@ cdef class Core:
                                      f"match the optimizer state ({first.dtype}, "
                                      f"{first.size})")
         if self._rule.arrays is not None:     # the framework's rule for this set of arrays
-            self._use_rule(self._rule_for([p.shape for p in ps]), self._hp)
+            shapes = tuple([p.shape for p in ps])
+            if shapes != self._rule_shapes:   # made (and its recipe compiled) once per set
+                self._use_rule(self._rule_for(shapes), self._hp)
+                self._rule_shapes = shapes
         splits = None
         if self._tail is not None:
             splits = [self._rule.split(p.size, p.dtype == _F32) for p in ps]

@@ -21,23 +21,29 @@ rate, and under ``optax.inject_hyperparams`` (the learning rate).
 
 How it runs
 -----------
-The update is computed on the host by adamkit's C core, in one ``jax.pure_callback`` per
-step over every leaf together (a framework that compiles the arrays of a step together,
-as XLA does, is reproduced for that set of arrays); an eager ``update`` runs the same
-jitted function, compiled once per tree of arrays. The leaves of one dtype cross to the
-host as one flat array per kind (gradients, parameters, each buffer: JAX's callback costs
-per argument), and the state holds them flat (:func:`state_tree` gives them the
-parameters' structure).
+The update is computed by adamkit's C core in one XLA FFI custom call per step over every
+leaf together (a framework that compiles the arrays of a step together, as XLA does, is
+reproduced for that set of arrays); an eager ``update`` runs the same jitted function,
+compiled once per tree of arrays. The leaves of one dtype are one flat array per kind
+(gradients, parameters, each buffer), and the state holds them flat (:func:`state_tree`
+gives them the parameters' structure). The call's handler is a ``ctypes`` function that
+runs the step on NumPy views of XLA's buffers: the parameters to start from and the state
+buffers are aliased from input to output and updated in place (XLA copies an input first
+only where it is still needed, as the parameters are for the updates). Where ``jax.ffi``
+cannot register it, or with ``ADAMKIT_OPTAX_CROSSING=callback`` in the environment, the
+step crosses through ``jax.pure_callback`` (JAX copies each argument to the host and each
+result back), with the same bits.
 
-The callback is a pure function of its arguments: the step count, the optimizer state and
-the learning rate of an optax schedule come in, the new parameters and state go out, and
+The call is a pure function of its arguments: the step count, the optimizer state and the
+learning rate of an optax schedule come in, the new parameters and state go out, and
 nothing that the results depend on is kept between calls. So XLA may order, repeat or drop
 it like any pure computation, and the state is an ordinary pytree to checkpoint or donate.
-Per call, JAX copies the inputs to the host and the results back into XLA's buffers, and
-the core works on copies (reused per thread): this costs a few passes over the parameters
-and a fixed ~0.3 ms, several times optax's own jitted update for large arrays (``python -m
-adamkit bench --sections frameworks``), which is the price of the exact arithmetic. Not
-differentiable (no meta-gradients through the update), not under ``vmap``, CPU only.
+An exception in the step (a negative learning rate from a schedule) stops the computation
+with JAX's runtime error. The exact updates (below) and, with ``carry_params``, the choice
+of the parameters to start from cost a few more passes over the parameters in XLA, and
+the step a fixed ~0.1 ms: several times optax's own fused update (``python -m adamkit
+bench --sections frameworks``), the price of the exact arithmetic. Not differentiable (no
+meta-gradients through the update), not under ``vmap``, CPU only.
 
 The updates
 -----------
@@ -64,7 +70,9 @@ addition reaches, and:
   and each step starts from the parameters it is given.
 """
 
+import ctypes
 import numbers
+import os
 import threading
 from typing import Any, NamedTuple
 
@@ -244,10 +252,21 @@ class _Host:
             args += list(bufs[name])
         shapes = layout.shapes() * (1 + len(self.names))
         dynamic = lr is not None
-        res = jax.pure_callback(
-            lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
-                                        *a[dynamic:]),
-            tuple(shapes), *args)
+        target = _ffi_target()
+        if target is not None:
+            # the buffers the step updates (start, then each buffer) are the outputs, in
+            # place: XLA hands the handler each output holding its input's values
+            key = _register_call(self, layout, count, lr)
+            first = 2 + dynamic + k
+            res = jax.ffi.ffi_call(
+                target, tuple(shapes),
+                input_output_aliases={first + j: j for j in range(len(shapes))})(
+                    jnp.asarray(key, jnp.int32), *args)
+        else:
+            res = jax.pure_callback(
+                lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
+                                            *a[dynamic:]),
+                tuple(shapes), *args)
         res = list(res)
         qf = res[:k]
         uf = [_updates(p, q) for p, q in zip(pf, qf)]
@@ -256,8 +275,9 @@ class _Host:
         return layout.unflatten(uf), out, extra
 
     def step(self, layout, count, lr, *flats):
-        """One update, on the host. In, per dtype group: the gradients, the parameters to
-        start from, each buffer; out: the new parameters, each buffer.
+        """One update, on the host (``jax.pure_callback``'s crossing). In, per dtype group:
+        the gradients, the parameters to start from, each buffer; out: the new parameters,
+        each buffer.
 
         The arrays returned are this thread's, reused at its next call: XLA copies a
         callback's results into the output buffers it owns before the call returns, and
@@ -266,15 +286,24 @@ class _Host:
         flats = [np.asarray(x) for x in flats]      # the callback is given jax.Arrays
         take = lambda j: flats[j * k:(j + 1) * k]  # noqa: E731
         pool = self._pool(layout)
-        q = pool["q"]
-        for dst, src in zip(q, take(1)):
+        for dst, src in zip(pool["q"], take(1)):
             np.copyto(dst, src)
         for j, name in enumerate(self.names):
             for dst, src in zip(pool[name], take(2 + j)):
                 np.copyto(dst, src)
+        self.step_in_place(layout, count, lr, take(0), pool["q"],
+                           {name: pool[name] for name in self.names})
+        out = list(pool["q"])
+        for name in self.names:
+            out += pool[name]
+        return tuple(out)
+
+    def step_in_place(self, layout, count, lr, grads, q, bufs):
+        """One update of the flat arrays ``q`` (the parameters to start from, per dtype
+        group) and ``bufs`` ({buffer: flat arrays}) in place, from the flat ``grads``."""
         q_views = layout.views(q)
-        g_views = [np.ascontiguousarray(x) for x in layout.views(take(0))]
-        b_views = {name: layout.views(pool[name]) for name in self.names}
+        g_views = [np.ascontiguousarray(x) for x in layout.views(grads)]
+        b_views = {name: layout.views(bufs[name]) for name in self.names}
         state = [{name: b_views[name][i].reshape(-1) for name in self.names}
                  for i in range(layout.n)]
         with self.lock:
@@ -284,10 +313,6 @@ class _Host:
             if lr is not None:
                 inner.lr = float(lr)
             inner.step(q_views, g_views)
-        out = list(q)
-        for name in self.names:
-            out += pool[name]
-        return tuple(out)
 
     def _pool(self, layout):
         """This thread's arrays for ``layout`` (made at its first call with it)."""
@@ -311,22 +336,187 @@ def _updates(p, q):
     one side: the first hit is the nearest); where none hits, q is not reachable from p
     by an addition, and u is q - p. Elementwise, in XLA, with the arithmetic of
     ``optax.apply_updates``; an optimization barrier keeps XLA from looking through u when
-    it is added to p."""
+    it is added to p. The search runs only when some element misses (``lax.cond``): most
+    steps need one pass."""
     u = q - p
     ok = ((p + u) == q) | jnp.isnan(q)
-    best, up, down = u, u, u
-    for _ in range(_SEARCH):
-        up = jnp.nextafter(up, jnp.asarray(jnp.inf, u.dtype))
-        down = jnp.nextafter(down, jnp.asarray(-jnp.inf, u.dtype))
-        for c in (up, down):
-            hit = ~ok & ((p + c) == q)
-            best = jnp.where(hit, c, best)
-            ok = ok | hit
+
+    def search(u, ok):
+        best, up, down = u, u, u
+        for _ in range(_SEARCH):
+            up = jnp.nextafter(up, jnp.asarray(jnp.inf, u.dtype))
+            down = jnp.nextafter(down, jnp.asarray(-jnp.inf, u.dtype))
+            for c in (up, down):
+                hit = ~ok & ((p + c) == q)
+                best = jnp.where(hit, c, best)
+                ok = ok | hit
+        return best
+
+    best = jax.lax.cond(jnp.all(ok), lambda u, ok: u, search, u, ok)
     return jax.lax.optimization_barrier(best)
 
 
 _HOSTS: dict = {}
 _HOSTS_LOCK = threading.Lock()
+
+
+# ---------------------------------------------------------------------------------------
+# The crossing: an XLA FFI call (in place, no copies), or jax.pure_callback
+# ---------------------------------------------------------------------------------------
+#
+# The step runs as a typed XLA FFI custom call whose handler is a ctypes function: XLA
+# passes its own buffers (the updated ones aliased input to output, so the step works on
+# them in place) and the handler runs the host's step on NumPy views of them. The
+# structures below are the prefixes of XLA's FFI C API (xla/ffi/api/c_api.h, shipped
+# with jaxlib) that the handler reads. A process whose JAX has no jax.ffi, or where the
+# registration fails, or with ADAMKIT_OPTAX_CROSSING=callback, uses jax.pure_callback:
+# the same step on copies (JAX copies each argument to the host and each result back).
+# Both give the same bits.
+
+_TARGET = "adamkit_optax_step"
+_EXT_METADATA, _STAGE_EXECUTE = 1, 3           # XLA_FFI_Extension_Metadata, ..._EXECUTE
+_ERR_INVALID_ARGUMENT, _ERR_INTERNAL = 3, 13    # XLA_FFI_Error_Code
+
+
+class _FfiExtension(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("type", ctypes.c_int),
+                ("next", ctypes.c_void_p)]
+
+
+class _FfiVersion(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
+                ("major", ctypes.c_int), ("minor", ctypes.c_int)]
+
+
+class _FfiMetadata(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("api_version", _FfiVersion),
+                ("traits", ctypes.c_uint32), ("state_type_id", ctypes.c_int64)]
+
+
+class _FfiMetadataExtension(ctypes.Structure):
+    _fields_ = [("base", _FfiExtension), ("metadata", ctypes.POINTER(_FfiMetadata))]
+
+
+class _FfiBuffer(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
+                ("dtype", ctypes.c_int), ("data", ctypes.c_void_p), ("rank", ctypes.c_int64),
+                ("dims", ctypes.POINTER(ctypes.c_int64))]
+
+
+class _FfiSpan(ctypes.Structure):       # XLA_FFI_Args and XLA_FFI_Rets
+    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
+                ("size", ctypes.c_int64), ("types", ctypes.c_void_p),
+                ("ptrs", ctypes.POINTER(ctypes.c_void_p))]
+
+
+class _FfiApi(ctypes.Structure):        # its first fields
+    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
+                ("api_version", _FfiVersion), ("internal_api", ctypes.c_void_p),
+                ("error_create", ctypes.c_void_p)]
+
+
+class _FfiErrorArgs(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
+                ("message", ctypes.c_char_p), ("errc", ctypes.c_int)]
+
+
+class _FfiCallFrame(ctypes.Structure):  # up to the results
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("extension_start", ctypes.POINTER(_FfiExtension)),
+                ("api", ctypes.POINTER(_FfiApi)), ("ctx", ctypes.c_void_p),
+                ("stage", ctypes.c_int), ("args", _FfiSpan), ("rets", _FfiSpan)]
+
+
+_ERROR_CREATE = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.POINTER(_FfiErrorArgs))
+
+#: key -> (host, layout, count dtype, lr dtype or None): what each traced call runs
+_CALLS: dict = {}
+_CALL_KEYS: dict = {}
+
+
+def _register_call(host, layout, count, lr):
+    """The key (an int32, passed as the call's first argument) of this host, layout and
+    argument dtypes, made at trace time."""
+    sig = (np.dtype(jnp.result_type(count)),
+           None if lr is None else np.dtype(jnp.result_type(lr)))
+    ident = (id(host), tuple((str(dt), tuple(e), t) for dt, e, t in layout.groups), sig)
+    with _HOSTS_LOCK:
+        if ident not in _CALL_KEYS:
+            _CALL_KEYS[ident] = len(_CALLS)
+            _CALLS[len(_CALLS)] = (host, layout, *sig)
+        return _CALL_KEYS[ident]
+
+
+def _ffi_array(span, i, dtype, size):
+    """A NumPy view of XLA's buffer ``i`` of ``span``, which must hold ``size`` elements."""
+    buf = ctypes.cast(span.ptrs[i], ctypes.POINTER(_FfiBuffer)).contents
+    n = 1
+    for d in range(buf.rank):
+        n *= buf.dims[d]
+    if n != size:
+        raise RuntimeError(f"XLA passed {n} elements where the layout has {size}")
+    if size == 0:
+        return np.empty(0, dtype)
+    nbytes = size * np.dtype(dtype).itemsize
+    return np.frombuffer((ctypes.c_char * nbytes).from_address(buf.data), dtype)
+
+
+def _ffi_handler(frame_p):
+    """XLA's call of the step: answers the metadata query, and runs the step on XLA's
+    buffers; an exception becomes an XLA error (raised to the caller as JAX's runtime
+    error, with the exception's type and message)."""
+    frame = frame_p.contents
+    if frame.extension_start and frame.extension_start.contents.type == _EXT_METADATA:
+        md = ctypes.cast(frame.extension_start,
+                         ctypes.POINTER(_FfiMetadataExtension)).contents.metadata.contents
+        version = frame.api.contents.api_version
+        md.api_version.major, md.api_version.minor = version.major, version.minor
+        md.traits = 0
+        return None
+    if frame.stage != _STAGE_EXECUTE:
+        return None
+    try:
+        args, rets = frame.args, frame.rets
+        host, layout, count_dtype, lr_dtype = _CALLS[int(_ffi_array(args, 0, np.int32, 1)[0])]
+        count = _ffi_array(args, 1, count_dtype, 1)[0]
+        lr = None if lr_dtype is None else _ffi_array(args, 2, lr_dtype, 1)[0]
+        first = 2 + (lr_dtype is not None)
+        grads = [_ffi_array(args, first + i, dt, total)
+                 for i, (dt, _, total) in enumerate(layout.groups)]
+        outs = [_ffi_array(rets, i, dt, total) for i, (dt, _, total) in
+                enumerate(layout.groups * (1 + len(host.names)))]
+        k = len(layout.groups)
+        host.step_in_place(layout, count, lr, grads, outs[:k],
+                           {name: outs[(j + 1) * k:(j + 2) * k]
+                            for j, name in enumerate(host.names)})
+        return None
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported to XLA
+        code = _ERR_INVALID_ARGUMENT if isinstance(exc, (ValueError, TypeError)) \
+            else _ERR_INTERNAL
+        err = _FfiErrorArgs(ctypes.sizeof(_FfiErrorArgs), None,
+                            f"adamkit.optax update: {type(exc).__name__}: {exc}".encode(),
+                            code)
+        return _ERROR_CREATE(frame.api.contents.error_create)(ctypes.byref(err))
+
+
+_HANDLER = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.POINTER(_FfiCallFrame))(_ffi_handler)
+_FFI_STATE: list = []      # [target name or None], once registered (or not)
+
+
+def _ffi_target():
+    """The FFI target's name, registered at the first call; None where the step crosses
+    with jax.pure_callback (ADAMKIT_OPTAX_CROSSING=callback, or no usable jax.ffi)."""
+    if os.environ.get("ADAMKIT_OPTAX_CROSSING", "ffi") == "callback":
+        return None
+    with _HOSTS_LOCK:
+        if not _FFI_STATE:
+            try:
+                jax.ffi.register_ffi_target(_TARGET, jax.ffi.pycapsule(_HANDLER),
+                                            platform="cpu")
+                _FFI_STATE.append(_TARGET)
+            except Exception:  # noqa: BLE001 - an older or different JAX: the callback
+                _FFI_STATE.append(None)
+        return _FFI_STATE[0]
 
 
 def _host(spec, lr, keywords, n_threads):

@@ -275,6 +275,21 @@ def behaviour():
           lambda: raises(TypeError, lambda: tf().init({"a": jnp.zeros(3, jnp.int32)})))
     check("a preset's refused value raises",
           lambda: raises(ValueError, lambda: ako.adam(1e-3, preset="optax", mu_dtype="bf16")))
+
+    def step_error():
+        # a value the core refuses inside the jitted step (a negative learning rate from
+        # the schedule) stops the step with JAX's runtime error, naming the cause
+        tx = ako.adam(lambda count: -1e-2 + 0.0 * count, preset="optax")
+        try:
+            jax.block_until_ready(jax.jit(tx.update)(grads[0], tx.init(params), params))
+        except Exception as exc:  # noqa: BLE001 - JAX's runtime error class
+            return "lr must be >= 0" in str(exc) or f"another error: {exc}"
+        return "no error"
+    check("an error inside the jitted step raises", step_error)
+    want = None if os.environ.get("ADAMKIT_OPTAX_CROSSING") == "callback" else \
+        "adamkit_optax_step"
+    check("the step crosses as ADAMKIT_OPTAX_CROSSING says (FFI call by default)",
+          lambda: ako._ffi_target() == want or f"crossing {ako._ffi_target()!r}")
     return res
 
 
