@@ -44,6 +44,17 @@ MEMBENCH_ADAM(adam_c_membench_adam_u64, uint64_t)
 MEMBENCH_RMS(adam_c_membench_rms_u32, uint32_t)
 MEMBENCH_RMS(adam_c_membench_rms_u64, uint64_t)
 
+#define MEMBENCH_DIV(NAME, T, SQRT)                                                           \
+    ADAM_C_CLONES void NAME(T *ADAM_C_RESTRICT p, const T *ADAM_C_RESTRICT m,               \
+                            const T *ADAM_C_RESTRICT v, T z, size_t n)                      \
+    {                                                                                        \
+        const T a = (T)1e-3, c = (T)0.9995, e = (T)1e-8;                                     \
+        for (size_t i = 0; i < n; i++) p[i] = p[i] + z * ((m[i] * a) / (SQRT(v[i]) / c + e)); \
+    }
+
+MEMBENCH_DIV(adam_c_membench_div_f32, float, sqrtf)
+MEMBENCH_DIV(adam_c_membench_div_f64, double, sqrt)
+
 int adam_c_membench_has_nt(void) { return MEMBENCH_NT; }
 
 #if MEMBENCH_NT

@@ -51,6 +51,18 @@ void adam_c_membench_adam_nt_u32(uint32_t *p, const uint32_t *g, uint32_t *m, ui
 void adam_c_membench_adam_nt_u64(uint64_t *p, const uint64_t *g, uint64_t *m, uint64_t *v,
                                  uint64_t k, size_t n);
 
+/*
+ * The divider work of adamkit's own Adam step, and nothing else: per element the two
+ * divisions and the square root of  p - (m*a) / (sqrt(v)/c + e)  (adam_c.h, the own
+ * mode), times a run-time z = 0 added to p, so that p keeps its value (a -0 may become
+ * +0) and the compiler cannot drop the arithmetic. Reads p, m, v; writes p; same clones.
+ * Where the update is compute-bound (in cache) it can be no faster than this on a CPU
+ * whose divide/sqrt unit is the limit: the bench's kernel/div says how close it is.
+ */
+void adam_c_membench_div_f32(float *p, const float *m, const float *v, float z, size_t n);
+void adam_c_membench_div_f64(double *p, const double *m, const double *v, double z,
+                             size_t n);
+
 /* 1 if the _nt variants really use streaming stores on this build, else 0. */
 int adam_c_membench_has_nt(void);
 

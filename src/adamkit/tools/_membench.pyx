@@ -11,6 +11,9 @@ kernels without the Python call cost:
 * ``mem_adam`` / ``mem_rms``: the memory-only kernels of adam_c/src/membench.h, the
   access pattern of an Adam step (read p, g, m, v; write p, m, v) or of an RMSProp step
   (read p, g, s; write p, s) with no arithmetic. Buffers keep their bits.
+* ``div_adam``: the divider work of adamkit's own Adam step alone (two divisions and a
+  square root per element, nothing else; p keeps its value): the compute bound of an
+  update in cache where the divide/sqrt unit is the limit.
 * ``adam_native`` / ``rms_native``: adamkit's own Adam / RMSProp kernel (the vectorized
   ``native`` instances, ops and scalars from ``adam_c_adam_default`` /
   ``adam_c_rmsprop_default``), called the same way, so that kernel time, threads and the
@@ -44,6 +47,9 @@ cdef extern from "membench.h" nogil:
     void adam_c_membench_adam_nt_u64(uint64_t *p, const uint64_t *g, uint64_t *m,
                                      uint64_t *v, uint64_t k, size_t n)
     int adam_c_membench_has_nt()
+    void adam_c_membench_div_f32(float *p, const float *m, const float *v, float z, size_t n)
+    void adam_c_membench_div_f64(double *p, const double *m, const double *v, double z,
+                                 size_t n)
 
 ctypedef fused floating:
     float
@@ -56,6 +62,7 @@ cdef enum:
     K_MEM_RMS = 2
     K_ADAM = 3
     K_RMS = 4
+    K_DIV = 5
 
 
 def has_nt():
@@ -84,6 +91,8 @@ cdef inline void _run_chunk(_Job *job, floating *p, floating *g, floating *a, fl
             adam_c_membench_rms_u32(<uint32_t *>p, <uint32_t *>g, <uint32_t *>a, 0, n)
         elif job.kind == K_ADAM:
             adam_c_adam_f32(&job.aops, &job.asc, p, g, a, b, NULL, n)
+        elif job.kind == K_DIV:
+            adam_c_membench_div_f32(p, a, b, 0.0, n)
         else:
             adam_c_rmsprop_f32(&job.rops, &job.rsc, p, g, a, NULL, NULL, n)
     else:
@@ -97,6 +106,8 @@ cdef inline void _run_chunk(_Job *job, floating *p, floating *g, floating *a, fl
             adam_c_membench_rms_u64(<uint64_t *>p, <uint64_t *>g, <uint64_t *>a, 0, n)
         elif job.kind == K_ADAM:
             adam_c_adam_f64(&job.aops, &job.asc, p, g, a, b, NULL, n)
+        elif job.kind == K_DIV:
+            adam_c_membench_div_f64(p, a, b, 0.0, n)
         else:
             adam_c_rmsprop_f64(&job.rops, &job.rsc, p, g, a, NULL, NULL, n)
 
@@ -155,6 +166,26 @@ def mem_adam(floating[::1] p, const floating[::1] g, floating[::1] m, floating[:
                           else threshold)
     cdef _Job job
     job.kind = K_MEM_ADAM_NT if nt_stores else K_MEM_ADAM
+    if n == 0:
+        return
+    cdef floating *pp = &p[0]
+    cdef floating *gp = <floating *>&g[0]
+    cdef floating *mp = &m[0]
+    cdef floating *vp = &v[0]
+    with nogil:
+        _drive(&job, pp, gp, mp, vp, n, n_threads, th, reps)
+
+
+def div_adam(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+             int n_threads=1, long reps=1, threshold=None):
+    """The divider work of the own Adam step alone (membench.h: two divisions and a square
+    root per element, from p, m, v; g is not read), ``reps`` times. p keeps its value."""
+    cdef Py_ssize_t n = p.shape[0]
+    _check(n, g, m, v)
+    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
+                          else threshold)
+    cdef _Job job
+    job.kind = K_DIV
     if n == 0:
         return
     cdef floating *pp = &p[0]

@@ -239,6 +239,8 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                         p, g, m, v, nt, k)
                     c["kernel"] = lambda k, p=p, g=g, m=m, v=v, nt=nt: MB.adam_native(
                         p, g, m, v, nt, k)
+                    c["div"] = lambda k, p=p, g=g, m=m, v=v, nt=nt: MB.div_adam(
+                        p, g, m, v, nt, k)
                     opt = adamkit.Adam(lr=1e-3, n_threads=nt)
                 else:
                     (s,) = st
@@ -271,30 +273,40 @@ def bench_family(rep, family, sizes, dtypes, threads, peers, args):
                 except RuntimeError as exc:      # a peer failed: report without peers
                     rep.out(f"# peer error at n={n}: {exc}")
                     t = measure({k: f for k, f in c.items() if k in
-                                 ("mem", "kernel", "step", "numpy")}, args.rounds, args.target)
+                                 ("mem", "div", "kernel", "step", "numpy")}, args.rounds,
+                                args.target)
                 del p, g, st, p2, c
                 fused = t.get("torch_fused") or t.get("torch_foreach")
                 row = {"n": n, "dtype": np.dtype(dtype).name, "threads": nt, **t,
                        "stats": dict(measure.last)}
                 raw.append(row)
-                rows.append([f"{n:.0e}", np.dtype(dtype).name, nt, _fmt_t(t["mem"]),
+                div = [] if family != "adam" else [_fmt_t(t["div"])]
+                div_r = [] if family != "adam" else [_fmt_r(t["kernel"] / t["div"])]
+                rows.append([f"{n:.0e}", np.dtype(dtype).name, nt, _fmt_t(t["mem"]), *div,
                              _fmt_t(t["kernel"]), _fmt_t(t["step"]), _fmt_t(t.get("numpy")),
                              *(_fmt_t(t.get(k)) for k in peer_kinds),
-                             _fmt_r(t["kernel"] / t["mem"]), _fmt_r(t["step"] / t["mem"]),
+                             _fmt_r(t["kernel"] / t["mem"]), *div_r,
+                             _fmt_r(t["step"] / t["mem"]),
                              _fmt_r(t["step"] / fused if fused else None),
                              _fmt_r(t["step"] / t["optax_jit"] if "optax_jit" in t else None),
                              *(_fmt_r(t["step"] / t[k] if k in t else None)
                                for k in _F32_PEERS if k in peer_kinds)])
     ref = "torch_fused" if family == "adam" else "torch_foreach"
-    header = ["n", "dtype", "thr", "mem", "kernel", "step", "numpy", *peer_kinds,
-              "kernel/mem", "step/mem", f"step/{ref}", "step/optax",
+    adam = family == "adam"
+    header = ["n", "dtype", "thr", "mem", *(["div"] if adam else []), "kernel", "step",
+              "numpy", *peer_kinds, "kernel/mem", *(["kernel/div"] if adam else []),
+              "step/mem", f"step/{ref}", "step/optax",
               *(f"step/{_F32_PEERS[k]}" for k in _F32_PEERS if k in peer_kinds)]
     streams = "7 streams: read p,g,m,v; write p,m,v" if family == "adam" else \
         "5 streams: read p,g,s; write p,s"
     rep.table(f"{'Adam' if family == 'adam' else 'RMSProp'} step, {STAT['name']} per call",
               header,
               rows, note=f"mem = memory-only kernel, same access pattern ({streams}), "
-                         "same threads and chunking; kernel = C kernel looped in C; "
+                         "same threads and chunking; "
+                         + ("div = the own step's two divisions and square root per "
+                            "element alone (the compute bound where the divider limits); "
+                            if adam else "") +
+                         "kernel = C kernel looped in C; "
                          "step = opt.step(p, g) from Python.")
     rep.results[family] = raw
 
