@@ -318,6 +318,14 @@ def test_optax_behaviour(out, crossing):
     assert not bad, bad
 
 
+@pytest.mark.parametrize("x64", [False, True])
+def test_optax_next_float_equals_nextafter(out, x64):
+    """The exact updates' search steps to the next float in integer operations (XLA's
+    comparisons flush subnormals): equal to jnp.nextafter, float32 and float64."""
+    suffix = "-x64" if x64 else ""
+    assert _results(out, f"jax-results{suffix}.json").get(f"next_toward{suffix}") == "ok"
+
+
 def test_optax_crossings_give_the_same_bits(out):
     """The jax worker's float32 runs (the TF and Keras recordings, optax's four
     optimizers on one and four leaves, the subnormal replays: updates, framework

@@ -330,29 +330,42 @@ def _jbits(x):
                                         else jnp.uint64)
 
 
+def _next_toward(x, up):
+    """``jnp.nextafter(x, +inf where up else -inf)`` in integer operations on the bits
+    (XLA's comparisons treat subnormals as zero; these do not): the neighbour one unit
+    in the last place away, +-0 to the smallest subnormal of the direction's sign, and
+    +-inf (outward) and NaN unchanged."""
+    it = jnp.int32 if x.dtype == jnp.float32 else jnp.int64
+    bits = jax.lax.bitcast_convert_type(x, it)
+    sign = jnp.asarray(np.iinfo(np.dtype(it)).min, it)          # the sign bit alone
+    mag = bits & ~sign
+    inf = jax.lax.bitcast_convert_type(jnp.asarray(jnp.inf, x.dtype), it)
+    inc = jnp.where((bits < 0) == up, jnp.asarray(-1, it), jnp.asarray(1, it))
+    nxt = jnp.where(mag == 0, jnp.where(up, jnp.asarray(1, it), sign | 1), bits + inc)
+    keep = (mag > inf) | ((mag == inf) & (inc == 1))
+    return jax.lax.bitcast_convert_type(jnp.where(keep, bits, nxt), x.dtype)
+
+
 def _updates(p, q):
     """The update u with p + u == q: q - p, moved by up to _SEARCH units in the last place
-    where p + (q - p) misses q (p + u is monotone in u, and the updates that hit lie on
-    one side: the first hit is the nearest); where none hits, q is not reachable from p
-    by an addition, and u is q - p. Elementwise, in XLA, with the arithmetic of
-    ``optax.apply_updates``; an optimization barrier keeps XLA from looking through u when
-    it is added to p. The search runs only when some element misses (``lax.cond``): most
-    steps need one pass."""
+    where p + (q - p) misses q; where none hits, q is not reachable from p by an addition,
+    and u is q - p. p + u is monotone in u, so the hits lie on the side where p + (q - p)
+    falls short of q (above it when p + (q - p) < q, below when it is greater), and the
+    nearest of them is the first one met walking away from q - p on that side.
+    Elementwise, in XLA, with the arithmetic of ``optax.apply_updates``; an optimization
+    barrier keeps XLA from looking through u when it is added to p. (A ``lax.cond`` that
+    skips the walk when nothing misses cost more than it saved: in a real step some
+    element almost always misses.)"""
     u = q - p
     ok = ((p + u) == q) | jnp.isnan(q)
 
-    def search(u, ok):
-        best, up, down = u, u, u
-        for _ in range(_SEARCH):
-            up = jnp.nextafter(up, jnp.asarray(jnp.inf, u.dtype))
-            down = jnp.nextafter(down, jnp.asarray(-jnp.inf, u.dtype))
-            for c in (up, down):
-                hit = ~ok & ((p + c) == q)
-                best = jnp.where(hit, c, best)
-                ok = ok | hit
-        return best
-
-    best = jax.lax.cond(jnp.all(ok), lambda u, ok: u, search, u, ok)
+    up = p + u < q
+    best, c = u, u
+    for _ in range(_SEARCH):
+        c = _next_toward(c, up)
+        hit = ~ok & ((p + c) == q)
+        best = jnp.where(hit, c, best)
+        ok = ok | hit
     return jax.lax.optimization_barrier(best)
 
 

@@ -293,6 +293,29 @@ def behaviour():
     return res
 
 
+def next_toward():
+    """adamkit.optax's integer-only step to the next float (its search for the exact
+    updates) against jnp.nextafter toward +-inf: 10^6 random bit patterns (every
+    exponent, subnormals, infinities, NaNs) and the special values, in DT."""
+    it = np.uint32 if DT == np.float32 else np.uint64
+    rng = np.random.default_rng(11)
+    fi = np.finfo(DT)
+    spec = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, fi.max, -fi.max, fi.tiny, -fi.tiny,
+                     fi.smallest_subnormal, -fi.smallest_subnormal, 1.0, -1.0], DT)
+    x = np.concatenate([rng.integers(0, np.iinfo(it).max, 10**6, dtype=it, endpoint=True)
+                        .view(DT), spec, spec])
+    up = np.concatenate([rng.integers(0, 2, 10**6).astype(bool), np.ones(len(spec), bool),
+                         np.zeros(len(spec), bool)])
+    a = np.asarray(jax.jit(ako._next_toward)(jnp.asarray(x), jnp.asarray(up)))
+    b = np.asarray(jax.jit(lambda x, up: jnp.nextafter(
+        x, jnp.where(up, jnp.inf, -jnp.inf).astype(x.dtype)))(jnp.asarray(x), jnp.asarray(up)))
+    same = (a.view(it) == b.view(it)) | (np.isnan(a) & np.isnan(b))  # NaN: any payload
+    if not same.all():
+        i = int(np.argmin(same))
+        return f"{int((~same).sum())} differ, e.g. {x[i]!r} up={up[i]}: {a[i]!r} {b[i]!r}"
+    return "ok"
+
+
 def main():
     suffix = "-x64" if X64 else ""
     tasks = {f"record-jax-tf1_adam_{'f64' if X64 else 'f32'}":
@@ -307,6 +330,7 @@ def main():
         for name in ("adam", "adamw"):
             tasks[f"optax_{name}_multi"] = lambda name=name: optax_match(name, SHAPES)
         tasks["behaviour"] = behaviour
+    tasks[f"next_toward{suffix}"] = next_toward
     for name, (alias, kw, shapes, jit) in SUBNORMAL.items():
         tasks[f"subnormal-{name}{suffix}"] = \
             lambda a=(name, alias, kw, shapes, jit): subnormal(*a)
