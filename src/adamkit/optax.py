@@ -261,7 +261,7 @@ class _Host:
             res = jax.ffi.ffi_call(
                 target, tuple(shapes),
                 input_output_aliases={first + j: j for j in range(len(shapes))})(
-                    jnp.asarray(key, jnp.int32), *args)
+                    jnp.asarray([_NONCE, key], jnp.int32), *args)
         else:
             res = jax.pure_callback(
                 lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
@@ -445,11 +445,14 @@ _ERROR_CREATE = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.POINTER(_FfiErrorArgs))
 #: key -> (host, layout, count dtype, lr dtype or None): what each traced call runs
 _CALLS: dict = {}
 _CALL_KEYS: dict = {}
+#: this process's, passed with each key: a compiled step that another process traced (JAX's
+#: persistent compilation cache) has other constants, so it is never taken for this one's
+_NONCE = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
 
 
 def _register_call(host, layout, count, lr):
-    """The key (an int32, passed as the call's first argument) of this host, layout and
-    argument dtypes, made at trace time."""
+    """The key (an int32, passed after ``_NONCE`` as the call's first argument) of this
+    host, layout and argument dtypes, made at trace time."""
     sig = (np.dtype(jnp.result_type(count)),
            None if lr is None else np.dtype(jnp.result_type(lr)))
     ident = (id(host), tuple((str(dt), tuple(e), t) for dt, e, t in layout.groups), sig)
@@ -490,7 +493,11 @@ def _ffi_handler(frame_p):
         return None
     try:
         args, rets = frame.args, frame.rets
-        host, layout, count_dtype, lr_dtype = _CALLS[int(_ffi_array(args, 0, np.int32, 1)[0])]
+        nonce, key = (int(x) for x in _ffi_array(args, 0, np.int32, 2))
+        if nonce != _NONCE:
+            raise RuntimeError("this compiled step was traced in another process (JAX's "
+                               "persistent compilation cache?); trace it again here")
+        host, layout, count_dtype, lr_dtype = _CALLS[key]
         count = _ffi_array(args, 1, count_dtype, 1)[0]
         lr = None if lr_dtype is None else _ffi_array(args, 2, lr_dtype, 1)[0]
         first = 2 + (lr_dtype is not None)

@@ -286,6 +286,19 @@ def behaviour():
             return "lr must be >= 0" in str(exc) or f"another error: {exc}"
         return "no error"
     check("an error inside the jitted step raises", step_error)
+
+    def foreign_step():
+        # a compiled call with another process's constants (a persistent compilation
+        # cache) is refused, not run with this process's optimizer of the same number
+        if ako._ffi_target() is None:
+            return True
+        call = jax.ffi.ffi_call(ako._TARGET, jax.ShapeDtypeStruct((1,), jnp.float32))
+        try:
+            jax.block_until_ready(call(jnp.asarray([ako._NONCE ^ 1, 0], jnp.int32)))
+        except Exception as exc:  # noqa: BLE001 - JAX's runtime error class
+            return "another process" in str(exc) or f"another error: {exc}"
+        return "no error"
+    check("a step traced in another process is refused", foreign_step)
     want = None if os.environ.get("ADAMKIT_OPTAX_CROSSING") == "callback" else \
         "adamkit_optax_step"
     check("the step crosses as ADAMKIT_OPTAX_CROSSING says (FFI call by default)",
