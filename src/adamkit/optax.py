@@ -203,6 +203,30 @@ class _Layout:
     def shapes(self):
         return [jax.ShapeDtypeStruct((total,), dt) for dt, _, total in self.groups]
 
+    def leaves(self):
+        """(dtype, shape, size) of each leaf, in leaf order."""
+        if getattr(self, "_leaves", None) is None:
+            out = [None] * self.n
+            for dt, entries, _ in self.groups:
+                for i, shape, _, size in entries:
+                    out[i] = (dt, shape, size)
+            self._leaves = out
+        return self._leaves
+
+    def split(self, flats):
+        """Each leaf's 1-D part of the flat arrays (one per dtype group), in leaf order."""
+        out = [None] * self.n
+        for flat, (_, entries, _) in zip(flats, self.groups):
+            for i, _, off, size in entries:
+                out[i] = flat if len(entries) == 1 else flat[off:off + size]
+        return out
+
+    def join(self, parts):
+        """The flat arrays (one per dtype group) of 1-D leaf parts given in leaf order."""
+        return [parts[entries[0][0]] if len(entries) == 1 else
+                jnp.concatenate([parts[i] for i, _, _, _ in entries])
+                for _, entries, _ in self.groups]
+
 
 class _Static:
     """A layout as a static jit argument (equal, and hashed, by its groups)."""
@@ -232,7 +256,8 @@ class _Host:
         self._local = threading.local()
 
     def _core(self, layout, count, lr, grads, params, bufs, carried):
-        """The traced update: flat arrays through one pure_callback and back. ``bufs``:
+        """The traced update: through one FFI call (:meth:`_core_ffi`) or one
+        pure_callback (flat arrays there and back). ``bufs``:
         {buffer: flat arrays}, ``carried``: [] or [q flats, applied flats]. Returns (the
         updates' leaves, {buffer: flat arrays}, [q flats, applied flats]).
 
@@ -243,6 +268,9 @@ class _Host:
         addition as ``optax.apply_updates``."""
         if isinstance(layout, _Static):
             layout = layout.layout
+        target = _ffi_target()
+        if target is not None:
+            return self._core_ffi(target, layout, count, lr, grads, params, bufs, carried)
         k = len(layout.groups)
         pf = layout.flatten(params)
         start = pf if not carried else [jnp.where(_jbits(p) == _jbits(e), q, p)
@@ -252,27 +280,58 @@ class _Host:
             args += list(bufs[name])
         shapes = layout.shapes() * (1 + len(self.names))
         dynamic = lr is not None
-        target = _ffi_target()
-        if target is not None:
-            # the buffers the step updates (start, then each buffer) are the outputs, in
-            # place: XLA hands the handler each output holding its input's values
-            key = _register_call(self, layout, count, lr)
-            first = 2 + dynamic + k
-            res = jax.ffi.ffi_call(
-                target, tuple(shapes),
-                input_output_aliases={first + j: j for j in range(len(shapes))})(
-                    jnp.asarray([_NONCE, key], jnp.int32), *args)
-        else:
-            res = jax.pure_callback(
-                lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
-                                            *a[dynamic:]),
-                tuple(shapes), *args)
+        res = jax.pure_callback(
+            lambda count, *a: self.step(layout, count, a[0] if dynamic else None,
+                                        *a[dynamic:]),
+            tuple(shapes), *args)
         res = list(res)
         qf = res[:k]
         uf = [_updates(p, q) for p, q in zip(pf, qf)]
         out = {name: tuple(res[(j + 1) * k:(j + 2) * k]) for j, name in enumerate(self.names)}
         extra = [tuple(qf), tuple(p + u for p, u in zip(pf, uf))] if carried else []
         return layout.unflatten(uf), out, extra
+
+    def _core_ffi(self, target, layout, count, lr, grads, params, bufs, carried):
+        """:meth:`_core` through the FFI call. The buffers cross flat, as the state holds
+        them; the gradients and the parameters per leaf where the leaves are large (an
+        FFI argument costs nothing, a concatenation a pass), else flat too (one fused
+        computation of the updates instead of one per small leaf). The parameters to
+        start from and the buffers are aliased input to output: XLA hands the handler each
+        output holding its input's values, and the step updates them in place."""
+        per_leaf = layout.n > 1 and \
+            sum(size for _, _, size in layout.leaves()) >= _per_leaf_min() * layout.n
+        if per_leaf:
+            pl = [jnp.ravel(x) for x in params]
+            gl = [jnp.ravel(x) for x in grads]
+            cq, ce = (layout.split(carried[0]), layout.split(carried[1])) if carried else ((), ())
+            shapes = [jax.ShapeDtypeStruct((size,), dt) for dt, _, size in layout.leaves()]
+        else:
+            pl, gl = layout.flatten(params), layout.flatten(grads)
+            cq, ce = carried if carried else ((), ())
+            shapes = layout.shapes()
+        start = [jnp.where(_jbits(p) == _jbits(e), q, p) for p, q, e in zip(pl, cq, ce)] \
+            if carried else pl
+        dynamic = lr is not None
+        args = [count] + ([lr] if dynamic else []) + gl + start
+        for name in self.names:
+            args += list(bufs[name])
+        m, k = len(shapes), len(layout.groups)
+        shapes = shapes + layout.shapes() * len(self.names)
+        first = 2 + dynamic + m              # the nonce and key, count, lr, the gradients
+        key = _register_call(self, layout, count, lr, per_leaf)
+        res = list(jax.ffi.ffi_call(
+            target, tuple(shapes),
+            input_output_aliases={first + j: j for j in range(len(shapes))})(
+                jnp.asarray([_NONCE, key], jnp.int32), *args))
+        ql = res[:m]
+        ul = [_updates(p, q) for p, q in zip(pl, ql)]
+        out = {name: tuple(res[m + j * k:m + (j + 1) * k]) for j, name in enumerate(self.names)}
+        applied = [p + u for p, u in zip(pl, ul)] if carried else []
+        if not per_leaf:
+            extra = [tuple(ql), tuple(applied)] if carried else []
+            return layout.unflatten(ul), out, extra
+        extra = [tuple(layout.join(ql)), tuple(layout.join(applied))] if carried else []
+        return [u.reshape(shape) for u, (_, shape, _) in zip(ul, layout.leaves())], out, extra
 
     def step(self, layout, count, lr, *flats):
         """One update, on the host (``jax.pure_callback``'s crossing). In, per dtype group:
@@ -298,11 +357,17 @@ class _Host:
             out += pool[name]
         return tuple(out)
 
-    def step_in_place(self, layout, count, lr, grads, q, bufs):
-        """One update of the flat arrays ``q`` (the parameters to start from, per dtype
-        group) and ``bufs`` ({buffer: flat arrays}) in place, from the flat ``grads``."""
-        q_views = layout.views(q)
-        g_views = [np.ascontiguousarray(x) for x in layout.views(grads)]
+    def step_in_place(self, layout, count, lr, grads, q, bufs, per_leaf=False):
+        """One update of ``q`` (the parameters to start from: flat arrays per dtype group,
+        or with ``per_leaf`` one 1-D array per leaf) and ``bufs`` ({buffer: flat arrays})
+        in place, from ``grads`` (laid out as ``q``)."""
+        if per_leaf:
+            shapes = [shape for _, shape, _ in layout.leaves()]
+            q_views = [x.reshape(shape) for x, shape in zip(q, shapes)]
+            g_views = [x.reshape(shape) for x, shape in zip(grads, shapes)]
+        else:
+            q_views = layout.views(q)
+            g_views = [np.ascontiguousarray(x) for x in layout.views(grads)]
         b_views = {name: layout.views(bufs[name]) for name in self.names}
         state = [{name: b_views[name][i].reshape(-1) for name in self.names}
                  for i in range(layout.n)]
@@ -450,11 +515,18 @@ _CALL_KEYS: dict = {}
 _NONCE = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
 
 
-def _register_call(host, layout, count, lr):
+def _per_leaf_min():
+    """The mean leaf size (elements) from which the FFI call takes the gradients and
+    parameters leaf by leaf (``ADAMKIT_OPTAX_PER_LEAF_MIN``, default 16384; read when a
+    step is traced)."""
+    return int(os.environ.get("ADAMKIT_OPTAX_PER_LEAF_MIN", "16384"))
+
+
+def _register_call(host, layout, count, lr, per_leaf):
     """The key (an int32, passed after ``_NONCE`` as the call's first argument) of this
-    host, layout and argument dtypes, made at trace time."""
+    host, layout, argument dtypes and way of passing the leaves, made at trace time."""
     sig = (np.dtype(jnp.result_type(count)),
-           None if lr is None else np.dtype(jnp.result_type(lr)))
+           None if lr is None else np.dtype(jnp.result_type(lr)), bool(per_leaf))
     ident = (id(host), tuple((str(dt), tuple(e), t) for dt, e, t in layout.groups), sig)
     with _HOSTS_LOCK:
         if ident not in _CALL_KEYS:
@@ -463,9 +535,16 @@ def _register_call(host, layout, count, lr):
         return _CALL_KEYS[ident]
 
 
-def _ffi_array(span, i, dtype, size):
-    """A NumPy view of XLA's buffer ``i`` of ``span``, which must hold ``size`` elements."""
-    buf = ctypes.cast(span.ptrs[i], ctypes.POINTER(_FfiBuffer)).contents
+_MEMORY = ctypes.pythonapi.PyMemoryView_FromMemory      # (char *, Py_ssize_t, flags)
+_MEMORY.restype = ctypes.py_object
+_MEMORY.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int)
+_PyBUF_WRITE = 0x200
+
+
+def _ffi_array(ptrs, i, dtype, size):
+    """A NumPy view of XLA's buffer ``ptrs[i]`` (an XLA_FFI_Buffer), which must hold
+    ``size`` elements."""
+    buf = _FfiBuffer.from_address(ptrs[i])
     n = 1
     for d in range(buf.rank):
         n *= buf.dims[d]
@@ -473,8 +552,8 @@ def _ffi_array(span, i, dtype, size):
         raise RuntimeError(f"XLA passed {n} elements where the layout has {size}")
     if size == 0:
         return np.empty(0, dtype)
-    nbytes = size * np.dtype(dtype).itemsize
-    return np.frombuffer((ctypes.c_char * nbytes).from_address(buf.data), dtype)
+    return np.frombuffer(_MEMORY(buf.data, size * np.dtype(dtype).itemsize, _PyBUF_WRITE),
+                         dtype)
 
 
 def _ffi_handler(frame_p):
@@ -492,23 +571,24 @@ def _ffi_handler(frame_p):
     if frame.stage != _STAGE_EXECUTE:
         return None
     try:
-        args, rets = frame.args, frame.rets
+        args, rets = frame.args.ptrs, frame.rets.ptrs
         nonce, key = (int(x) for x in _ffi_array(args, 0, np.int32, 2))
         if nonce != _NONCE:
             raise RuntimeError("this compiled step was traced in another process (JAX's "
                                "persistent compilation cache?); trace it again here")
-        host, layout, count_dtype, lr_dtype = _CALLS[key]
+        host, layout, count_dtype, lr_dtype, per_leaf = _CALLS[key]
         count = _ffi_array(args, 1, count_dtype, 1)[0]
         lr = None if lr_dtype is None else _ffi_array(args, 2, lr_dtype, 1)[0]
         first = 2 + (lr_dtype is not None)
-        grads = [_ffi_array(args, first + i, dt, total)
-                 for i, (dt, _, total) in enumerate(layout.groups)]
-        outs = [_ffi_array(rets, i, dt, total) for i, (dt, _, total) in
-                enumerate(layout.groups * (1 + len(host.names)))]
-        k = len(layout.groups)
-        host.step_in_place(layout, count, lr, grads, outs[:k],
-                           {name: outs[(j + 1) * k:(j + 2) * k]
-                            for j, name in enumerate(host.names)})
+        parts = [(dt, size) for dt, _, size in layout.leaves()] if per_leaf else \
+            [(dt, total) for dt, _, total in layout.groups]
+        m, k = len(parts), len(layout.groups)
+        grads = [_ffi_array(args, first + i, dt, size) for i, (dt, size) in enumerate(parts)]
+        q = [_ffi_array(rets, i, dt, size) for i, (dt, size) in enumerate(parts)]
+        bufs = {name: [_ffi_array(rets, m + j * k + i, dt, total)
+                       for i, (dt, _, total) in enumerate(layout.groups)]
+                for j, name in enumerate(host.names)}
+        host.step_in_place(layout, count, lr, grads, q, bufs, per_leaf=per_leaf)
         return None
     except BaseException as exc:  # noqa: BLE001 - every failure is reported to XLA
         code = _ERR_INVALID_ARGUMENT if isinstance(exc, (ValueError, TypeError)) \
