@@ -88,6 +88,15 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 }
 #endif
 
+/* Whether the C library is glibc >= 2.28, whose pow and powf (ARM's optimized-routines)
+   have the error bounds powf_exact.c and pow_exact.c build on; elsewhere those files call
+   the C library's function for every element. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
+#define ADAM_C_GLIBC_POW 1
+#else
+#define ADAM_C_GLIBC_POW 0
+#endif
+
 /* The C library's powf(x, 0.5f) and powf(x, 2.0f), bit for bit (powf_exact.c: a double
    computation rounded once to float, and powf itself for inputs whose double lies within
    ADAM_C_POWF_BAND / 2^29 ULP of a float32 rounding midpoint, or that are not in range).
@@ -106,6 +115,28 @@ float adam_c_powf_half(float x);
 __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
 float adam_c_powf_sq(float x);
+
+/* The C library's pow(x, 0.5) and pow(x, 2.0), bit for bit (pow_exact.c: sqrt(x) or x * x,
+   correctly rounded, where glibc's documented error bound makes pow return the same, and
+   pow itself where the exact result lies within the guard band of a rounding midpoint,
+   ADAM_C_POW_BAND_A / 1024 ULP for results in [2^-63, 2^64), ADAM_C_POW_BAND_B / 1024
+   ULP elsewhere, or x is out of range). Caffe's float64 powx; SIMD functions as above. */
+#if !defined(ADAM_C_POW_BAND_A) /* tests only may narrow them, to see the check fail */
+#define ADAM_C_POW_BAND_A 27
+#endif
+#if !defined(ADAM_C_POW_BAND_B)
+#define ADAM_C_POW_BAND_B 72
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(ADAM_C_POW_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+double adam_c_pow_half(double x);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(ADAM_C_POW_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+double adam_c_pow_sq(double x);
 
 /* c ? a : b without a branch. */
 static inline float adam_c_select_f32(int c, float a, float b)

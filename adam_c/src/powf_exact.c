@@ -41,12 +41,6 @@
 #define ADAM_C_POWF_DEFINITION /* defined here without the simd attribute (see above) */
 #include "adam_c_internal.h"
 
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
-#define ADAM_C_POWF_FAST 1
-#else
-#define ADAM_C_POWF_FAST 0
-#endif
-
 /* The C library's powf, called as such: GCC folds powf(x, 2.0f) into x*x and its
    vectorizer powf(x, 0.5f) into sqrtf(x) (see ADAM_C_OPAQUE). */
 static ADAM_C_OPAQUE float libm_powf(float x, float y) { return powf(x, y); }
@@ -79,7 +73,7 @@ static inline int near_midpoint(double d)
 
 float adam_c_powf_half(float x)
 {
-#if ADAM_C_POWF_FAST
+#if ADAM_C_GLIBC_POW
     const uint32_t b = f32_bits(x);
     if (b - HALF_LO < HALF_HI - HALF_LO) {
         const double d = sqrt((double)x);
@@ -93,7 +87,7 @@ float adam_c_powf_half(float x)
 
 float adam_c_powf_sq(float x)
 {
-#if ADAM_C_POWF_FAST
+#if ADAM_C_GLIBC_POW
     const uint32_t a = f32_bits(x) & 0x7fffffffu;
     if (a - SQ_LO < SQ_HI - SQ_LO) {
         const double d = (double)x * (double)x;
@@ -117,7 +111,7 @@ static __attribute__((noinline, cold)) void fix_lanes(const float *x, float *r, 
         if (!(ok >> i & 1u)) r[i] = libm_powf(x[i], y);
 }
 
-#if ADAM_C_POWF_FAST
+#if ADAM_C_GLIBC_POW
 /*
  * 4 lanes, SSE2 (also inlined into the AVX version, VEX-encoded). Each lane: in range ->
  * D as above (out-of-range lanes compute on 1.0, so that they raise no flag of their own);
