@@ -88,13 +88,13 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 }
 #endif
 
-/* Whether the C library is glibc >= 2.28, whose pow and powf (ARM's optimized-routines)
-   have the error bounds powf_exact.c and pow_exact.c build on; elsewhere those files call
-   the C library's function for every element. */
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
-#define ADAM_C_GLIBC_POW 1
+/* Whether the C library is glibc >= 2.MINOR. powf_exact.c and pow_exact.c build on the
+   error bounds of glibc's powf (>= 2.28 here) and pow (>= 2.29: ARM's optimized-routines
+   code, pow@GLIBC_2.29); elsewhere they call the C library's function for every element. */
+#if defined(__GLIBC__)
+#define ADAM_C_GLIBC_AT_LEAST(minor) (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= (minor)))
 #else
-#define ADAM_C_GLIBC_POW 0
+#define ADAM_C_GLIBC_AT_LEAST(minor) 0
 #endif
 
 /* The C library's powf(x, 0.5f) and powf(x, 2.0f), bit for bit (powf_exact.c: a double

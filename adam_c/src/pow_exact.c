@@ -4,10 +4,11 @@
  * of powf_exact.c; float64 cannot be checked exhaustively, so the argument is glibc's
  * documented error bound, and tests/test_pow_exact.py checks it on millions of inputs.
  *
- * glibc's pow (since 2.28, from ARM's optimized-routines; sysdeps/ieee754/dbl-64/e_pow.c,
- * unchanged in this respect up to 2.43) has no special case for y = 0.5 or y = 2 and none
- * for exact results: it computes exp(y * log(x)), log in double-double and exp with a
- * final rounding of scale + scale * tmp. Its comment states
+ * glibc's pow (since 2.29, pow@GLIBC_2.29, from ARM's optimized-routines;
+ * sysdeps/ieee754/dbl-64/e_pow.c, the same in this respect from 2.29 to 2.42 and the 2026
+ * development tree; 2.28's was IBM's correctly rounded one) has no special case for
+ * y = 0.5 or y = 2 and none for exact results: it computes exp(y * log(x)), log in
+ * double-double and exp with a final rounding of scale + scale * tmp. Its comment states
  *
  *     Worst-case error: 0.54 ULP (~= ulperr_exp + 1024*Ln2*relerr_log*2^53)
  *     relerr_log: 1.3 * 2^-68 (Relative error of log, 1.5 * 2^-68 without fma)
@@ -67,11 +68,13 @@
  *
  * adam_c_internal.h declares both as GCC SIMD functions (the x86-64 vector function ABI):
  * the vector versions below compute the fast path in all lanes and call pow only for the
- * lanes that need it. Built against another C library (no glibc >= 2.28), they call pow
+ * lanes that need it. Built against another C library (no glibc >= 2.29), they call pow
  * for every element.
  */
 #define ADAM_C_POW_DEFINITION /* defined here without the simd attribute */
 #include "adam_c_internal.h"
+
+#define ADAM_C_GLIBC_POW ADAM_C_GLIBC_AT_LEAST(29)
 
 /* The C library's pow, called as such (see ADAM_C_OPAQUE). */
 static ADAM_C_OPAQUE double libm_pow(double x, double y) { return pow(x, y); }
@@ -274,7 +277,7 @@ __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512d pow8(__m512d x, 
     return out;
 }
 #else
-/* No fast path (not glibc >= 2.28): pow in every lane. */
+/* No fast path (not glibc >= 2.29): pow in every lane. */
 static inline __m128d pow2(__m128d x, int square)
 {
     double v[2];

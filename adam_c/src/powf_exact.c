@@ -41,6 +41,8 @@
 #define ADAM_C_POWF_DEFINITION /* defined here without the simd attribute (see above) */
 #include "adam_c_internal.h"
 
+#define ADAM_C_GLIBC_POW ADAM_C_GLIBC_AT_LEAST(28)
+
 /* The C library's powf, called as such: GCC folds powf(x, 2.0f) into x*x and its
    vectorizer powf(x, 0.5f) into sqrtf(x) (see ADAM_C_OPAQUE). */
 static ADAM_C_OPAQUE float libm_powf(float x, float y) { return powf(x, y); }
