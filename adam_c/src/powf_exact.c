@@ -36,7 +36,9 @@
  *
  * adam_c_internal.h declares both as GCC SIMD functions (the x86-64 vector function ABI),
  * so the Caffe loops vectorize: their vector versions, below, compute the fast path in
- * all lanes and call powf only for the lanes that need it.
+ * all lanes and call powf only for the lanes that need it. The AVX2+FMA and AVX-512F
+ * versions decide the half path in float instead (sqrtf and an exact float residual; the
+ * same band but for slivers at its edges; see HALF_C32), under the same exhaustive proof.
  */
 #define ADAM_C_POWF_DEFINITION /* defined here without the simd attribute (see above) */
 #include "adam_c_internal.h"
@@ -159,9 +161,57 @@ static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
     return _mm_loadu_ps(rv);
 }
 
-/* 8 lanes, AVX2: the same as powf4. */
-__attribute__((target("avx2"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+/*
+ * The half path in float, for the AVX2+FMA and AVX-512F versions: r = sqrtf(x) (the same
+ * float as (float)sqrt((double)x): a double square root rounded to float is correctly
+ * rounded), and the distance of sqrt(x) from the midpoints next to r from the exact
+ * residual e = x - r^2 = fma(-r, r, x), computed for x < 2^-60 on x 2^64 and r 2^32 (the
+ * same r, scaled exactly) so that e is a normal float or 0: the lane is fast iff
+ *
+ *     |e| < (HALF_C32 g) r,   g = r - pred(r),   HALF_C32 = 1 - 2 BAND / 2^29 - 2^-20,
+ *
+ * |sqrt(x) - r| < (1/2 - BAND / 2^29) g up to float rounding: the same guard band as the
+ * double D's 29 low bits give (but for slivers 2^-20 of it wide at its edges, far from
+ * any input powf rounds the other way), and one vsqrtps instead of two vsqrtpd. The
+ * proof is the same exhaustive test (every version, every input of the fast domain).
+ */
+#define HALF_C32 (1.0f - (float)(2u * ADAM_C_POWF_BAND) * 0x1p-29f - 0x1p-20f)
+
+/* 8 lanes, AVX2 + FMA: the same as powf4, the half path in float (above). Loops
+   vectorized for AVX2 are x86-64-v3 code, which has FMA. */
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_half(__m256 x)
 {
+    const __m256i b = _mm256_castps_si256(x);
+    const __m256i in =
+        _mm256_and_si256(_mm256_cmpgt_epi32(b, _mm256_set1_epi32((int)HALF_LO - 1)),
+                         _mm256_cmpgt_epi32(_mm256_set1_epi32((int)HALF_HI), b));
+    const __m256i zero = _mm256_cmpeq_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
+                                            _mm256_setzero_si256());
+    const __m256 xs = _mm256_blendv_ps(_mm256_set1_ps(1.0f), x, _mm256_castsi256_ps(in));
+    const __m256 r = _mm256_sqrt_ps(xs);
+    const __m256 small = _mm256_cmp_ps(xs, _mm256_set1_ps(0x1p-60f), _CMP_LT_OQ);
+    const __m256 xd = _mm256_blendv_ps(xs, _mm256_mul_ps(xs, _mm256_set1_ps(0x1p64f)), small);
+    const __m256 rd = _mm256_blendv_ps(r, _mm256_mul_ps(r, _mm256_set1_ps(0x1p32f)), small);
+    const __m256 e = _mm256_fnmadd_ps(rd, rd, xd);
+    const __m256 g = _mm256_sub_ps(
+        rd, _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(rd), _mm256_set1_epi32(1))));
+    const __m256 thr = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(HALF_C32), g), rd);
+    const __m256 fast = _mm256_cmp_ps(
+        _mm256_and_ps(e, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))), thr, _CMP_LT_OQ);
+    const __m256 res = _mm256_and_ps(r, _mm256_castsi256_ps(in));
+    const unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_or_ps(
+        _mm256_and_ps(fast, _mm256_castsi256_ps(in)), _mm256_castsi256_ps(zero)));
+    if (ok == 0xffu) return res;
+    float xv[8], rv[8];
+    _mm256_storeu_ps(xv, x);
+    _mm256_storeu_ps(rv, res);
+    fix_lanes(xv, rv, ok, 8, 0.5f);
+    return _mm256_loadu_ps(rv);
+}
+
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+{
+    if (!square) return powf8_half(x);
     const __m256i b = _mm256_castps_si256(x);
     const __m256i a = square ? _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)) : b;
     const __m256i in = _mm256_and_si256(
@@ -201,9 +251,48 @@ __attribute__((target("avx2"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int 
     return _mm256_loadu_ps(rv);
 }
 
-/* 16 lanes, AVX-512F: the same with mask registers. */
+/* The lanes of r not in ok: powf(x, y), merged by mask (no wide reload of narrow stores). */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 fix16(__m512 x, __m512 r,
+                                                                     unsigned ok, float y)
+{
+    unsigned bad = ~ok & 0xffffu;
+    if (bad == 0) return r;
+    float xv[16];
+    _mm512_storeu_ps(xv, x);
+    do {
+        const unsigned i = (unsigned)__builtin_ctz(bad);
+        r = _mm512_mask_broadcastss_ps(r, (__mmask16)(1u << i), _mm_set_ss(libm_powf(xv[i], y)));
+        bad &= bad - 1u;
+    } while (bad);
+    return r;
+}
+
+/* 16 lanes, AVX-512F: the half path in float (above). */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16_half(__m512 x)
+{
+    const __m512i b = _mm512_castps_si512(x);
+    const __mmask16 in = _mm512_cmpgt_epi32_mask(b, _mm512_set1_epi32((int)HALF_LO - 1)) &
+                         _mm512_cmplt_epi32_mask(b, _mm512_set1_epi32((int)HALF_HI));
+    const __mmask16 zero = _mm512_testn_epi32_mask(b, _mm512_set1_epi32(0x7fffffff));
+    const __m512 xs = _mm512_mask_blend_ps(in, _mm512_set1_ps(1.0f), x);
+    const __m512 r = _mm512_sqrt_ps(xs);
+    const __mmask16 small = _mm512_cmp_ps_mask(xs, _mm512_set1_ps(0x1p-60f), _CMP_LT_OQ);
+    const __m512 xd = _mm512_mask_mul_ps(xs, small, xs, _mm512_set1_ps(0x1p64f));
+    const __m512 rd = _mm512_mask_mul_ps(r, small, r, _mm512_set1_ps(0x1p32f));
+    const __m512 e = _mm512_fnmadd_ps(rd, rd, xd);
+    const __m512 g = _mm512_sub_ps(
+        rd, _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(rd), _mm512_set1_epi32(1))));
+    const __m512 thr = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(HALF_C32), g), rd);
+    const __m512 ae = _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(e), _mm512_set1_epi32(0x7fffffff)));
+    const __mmask16 fast = _mm512_cmp_ps_mask(ae, thr, _CMP_LT_OQ);
+    return fix16(x, _mm512_maskz_mov_ps(in, r), (unsigned)((in & fast) | zero), 0.5f);
+}
+
+/* 16 lanes, AVX-512F: the same as powf4 with mask registers (half: above). */
 __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, int square)
 {
+    if (!square) return powf16_half(x);
     const __m512i b = _mm512_castps_si512(x);
     const __m512i a = square ? _mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff)) : b;
     const __mmask16 in =
@@ -232,13 +321,7 @@ __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, 
                                        _mm512_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
     const __mmask16 near =
         _mm512_cmple_epu32_mask(u, _mm512_set1_epi32((int)(2u * ADAM_C_POWF_BAND)));
-    const unsigned ok = (unsigned)((in & (__mmask16)~near) | zero);
-    if (ok == 0xffffu) return r;
-    float xv[16], rv[16];
-    _mm512_storeu_ps(xv, x);
-    _mm512_storeu_ps(rv, r);
-    fix_lanes(xv, rv, ok, 16, square ? 2.0f : 0.5f);
-    return _mm512_loadu_ps(rv);
+    return fix16(x, r, (unsigned)((in & (__mmask16)~near) | zero), 2.0f);
 }
 #else
 /* No fast path (not glibc >= 2.28): powf in every lane. */
@@ -249,7 +332,7 @@ static inline __m128 powf4(__m128 x, int square)
     fix_lanes(v, v, 0u, 4, square ? 2.0f : 0.5f);
     return _mm_loadu_ps(v);
 }
-__attribute__((target("avx2"))) static inline __m256 powf8(__m256 x, int square)
+__attribute__((target("avx2,fma"))) static inline __m256 powf8(__m256 x, int square)
 {
     float v[8];
     _mm256_storeu_ps(v, x);
@@ -278,8 +361,8 @@ __attribute__((target("avx512f"))) static inline __m512 powf16(__m512 x, int squ
             _mm256_castps128_ps256(powf4(_mm256_castps256_ps128(x), SQUARE)),                 \
             powf4(_mm256_extractf128_ps(x, 1), SQUARE), 1);                                   \
     }                                                                                         \
-    __attribute__((target("avx2"))) __m256 _ZGVdN8v_##NAME(__m256 x);                       \
-    __attribute__((target("avx2"))) __m256 _ZGVdN8v_##NAME(__m256 x)                        \
+    __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_##NAME(__m256 x);                   \
+    __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_##NAME(__m256 x)                    \
     {                                                                                         \
         return powf8(x, SQUARE);                                                              \
     }                                                                                         \
