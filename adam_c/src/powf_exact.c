@@ -176,6 +176,10 @@ static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
  * proof is the same exhaustive test (every version, every input of the fast domain).
  */
 #define HALF_C32 (1.0f - (float)(2u * ADAM_C_POWF_BAND) * 0x1p-29f - 0x1p-20f)
+/* The square path likewise: r = x * x (float, correctly rounded: (float)D), e = x^2 - r =
+   fma(x, x, -r) exact, for |x| < 2^-40 on x 2^48 and r 2^96; fast iff |e| < SQ_C32 g
+   (SQ_C32 g: exact), so x^2 is more than the band from both midpoints, ties excluded. */
+#define SQ_C32 (0.5f - (float)ADAM_C_POWF_BAND * 0x1p-29f - 0x1p-21f)
 
 /* 8 lanes, AVX2 + FMA: the same as powf4, the half path in float (above). Loops
    vectorized for AVX2 are x86-64-v3 code, which has FMA. */
@@ -209,46 +213,39 @@ __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_half(__m25
     return _mm256_loadu_ps(rv);
 }
 
-__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_sq(__m256 x)
 {
-    if (!square) return powf8_half(x);
     const __m256i b = _mm256_castps_si256(x);
-    const __m256i a = square ? _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)) : b;
-    const __m256i in = _mm256_and_si256(
-        _mm256_cmpgt_epi32(a, _mm256_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(square ? SQ_HI : HALF_HI)), a));
-    const __m256i zero = _mm256_cmpeq_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
-                                            _mm256_setzero_si256());
+    const __m256i a = _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff));
+    const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(a, _mm256_set1_epi32((int)SQ_LO - 1)),
+                                        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)SQ_HI), a));
+    const __m256i zero = _mm256_cmpeq_epi32(a, _mm256_setzero_si256());
     const __m256 xs = _mm256_blendv_ps(_mm256_set1_ps(1.0f), x, _mm256_castsi256_ps(in));
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(xs));
-    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(xs, 1));
-    if (square) {
-        lo = _mm256_mul_pd(lo, lo);
-        hi = _mm256_mul_pd(hi, hi);
-    } else {
-        lo = _mm256_sqrt_pd(lo);
-        hi = _mm256_sqrt_pd(hi);
-    }
-    const __m256 r = _mm256_and_ps(
-        _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1),
-        _mm256_castsi256_ps(in));
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    const __m256i t = _mm256_permute2x128_si256(
-        _mm256_permutevar8x32_epi32(_mm256_castpd_si256(lo), even),
-        _mm256_permutevar8x32_epi32(_mm256_castpd_si256(hi), even), 0x20);
-    const __m256i u = _mm256_sub_epi32(_mm256_and_si256(t, _mm256_set1_epi32((int)LOW29)),
-                                       _mm256_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
-    const __m256i near = _mm256_and_si256(
-        _mm256_cmpgt_epi32(u, _mm256_set1_epi32(-1)),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2u * ADAM_C_POWF_BAND + 1u)), u));
-    const unsigned ok = (unsigned)_mm256_movemask_ps(
-        _mm256_castsi256_ps(_mm256_or_si256(_mm256_andnot_si256(near, in), zero)));
-    if (ok == 0xffu) return r;
+    const __m256 r = _mm256_mul_ps(xs, xs);
+    const __m256 small = _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(0x2b800000), a)); /* |x| < 2^-40 */
+    const __m256 xd = _mm256_blendv_ps(xs, _mm256_mul_ps(xs, _mm256_set1_ps(0x1p48f)), small);
+    const __m256 rd = _mm256_blendv_ps(r, _mm256_mul_ps(r, _mm256_set1_ps(0x1p96f)), small);
+    const __m256 e = _mm256_fmsub_ps(xd, xd, rd);
+    const __m256 g = _mm256_sub_ps(
+        rd, _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(rd), _mm256_set1_epi32(1))));
+    const __m256 fast = _mm256_cmp_ps(
+        _mm256_and_ps(e, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))),
+        _mm256_mul_ps(_mm256_set1_ps(SQ_C32), g), _CMP_LT_OQ);
+    const __m256 res = _mm256_and_ps(r, _mm256_castsi256_ps(in));
+    const unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_or_ps(
+        _mm256_and_ps(fast, _mm256_castsi256_ps(in)), _mm256_castsi256_ps(zero)));
+    if (ok == 0xffu) return res;
     float xv[8], rv[8];
     _mm256_storeu_ps(xv, x);
-    _mm256_storeu_ps(rv, r);
-    fix_lanes(xv, rv, ok, 8, square ? 2.0f : 0.5f);
+    _mm256_storeu_ps(rv, res);
+    fix_lanes(xv, rv, ok, 8, 2.0f);
     return _mm256_loadu_ps(rv);
+}
+
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+{
+    return square ? powf8_sq(x) : powf8_half(x);
 }
 
 /* The lanes of r not in ok: powf(x, y), merged by mask (no wide reload of narrow stores). */
@@ -289,40 +286,34 @@ __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16_half(__m51
     return fix16(x, _mm512_maskz_mov_ps(in, r), (unsigned)((in & fast) | zero), 0.5f);
 }
 
-/* 16 lanes, AVX-512F: the same as powf4 with mask registers (half: above). */
+/* 16 lanes, AVX-512F: the square path in float (above). */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16_sq(__m512 x)
+{
+    const __m512i a = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff));
+    const __mmask16 in = _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32((int)SQ_LO - 1)) &
+                         _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32((int)SQ_HI));
+    const __mmask16 zero = _mm512_testn_epi32_mask(a, a);
+    const __m512 xs = _mm512_mask_blend_ps(in, _mm512_set1_ps(1.0f), x);
+    const __m512 r = _mm512_mul_ps(xs, xs);
+    const __mmask16 small = _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32(0x2b800000));
+    const __m512 xd = _mm512_mask_mul_ps(xs, small, xs, _mm512_set1_ps(0x1p48f));
+    const __m512 rd = _mm512_mask_mul_ps(r, small, r, _mm512_set1_ps(0x1p96f));
+    const __m512 e = _mm512_fmsub_ps(xd, xd, rd);
+    const __m512 g = _mm512_sub_ps(
+        rd, _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(rd), _mm512_set1_epi32(1))));
+    const __m512 ae = _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(e), _mm512_set1_epi32(0x7fffffff)));
+    const __mmask16 fast =
+        _mm512_cmp_ps_mask(ae, _mm512_mul_ps(_mm512_set1_ps(SQ_C32), g), _CMP_LT_OQ);
+    return fix16(x, _mm512_maskz_mov_ps(in, r), (unsigned)((in & fast) | zero), 2.0f);
+}
+
+/* 16 lanes, AVX-512F. */
 __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, int square)
 {
-    if (!square) return powf16_half(x);
-    const __m512i b = _mm512_castps_si512(x);
-    const __m512i a = square ? _mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff)) : b;
-    const __mmask16 in =
-        _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)) &
-        _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32((int)(square ? SQ_HI : HALF_HI)));
-    const __mmask16 zero = _mm512_testn_epi32_mask(b, _mm512_set1_epi32(0x7fffffff));
-    const __m512 xs = _mm512_mask_blend_ps(in, _mm512_set1_ps(1.0f), x);
-    __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(xs));
-    __m512d hi = _mm512_cvtps_pd(
-        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xs), 1)));
-    if (square) {
-        lo = _mm512_mul_pd(lo, lo);
-        hi = _mm512_mul_pd(hi, hi);
-    } else {
-        lo = _mm512_sqrt_pd(lo);
-        hi = _mm512_sqrt_pd(hi);
-    }
-    const __m512 r = _mm512_maskz_mov_ps(
-        in, _mm512_castpd_ps(_mm512_insertf64x4(
-                _mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo))),
-                _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1)));
-    const __m512i t = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_castpd_si512(lo))),
-        _mm512_cvtepi64_epi32(_mm512_castpd_si512(hi)), 1);
-    const __m512i u = _mm512_sub_epi32(_mm512_and_si512(t, _mm512_set1_epi32((int)LOW29)),
-                                       _mm512_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
-    const __mmask16 near =
-        _mm512_cmple_epu32_mask(u, _mm512_set1_epi32((int)(2u * ADAM_C_POWF_BAND)));
-    return fix16(x, r, (unsigned)((in & (__mmask16)~near) | zero), 2.0f);
+    return square ? powf16_sq(x) : powf16_half(x);
 }
+
 #else
 /* No fast path (not glibc >= 2.28): powf in every lane. */
 static inline __m128 powf4(__m128 x, int square)
