@@ -13,55 +13,21 @@ fifth of them are inputs pow does not round correctly), short mantissas (perfect
 squares, exact squares, ties), powers of two, range and tier boundaries and specials.
 A build whose band is 4/1024 ULP (below the largest distance, about 0.008 ULP, at which
 pow was measured to round the other way) must fail: the check sees a wrong result.
-About 7 s wall on 2 cores (both builds and runs).
+About 10 CPU s; 14 s wall on 2 cores at load 4 (both builds and runs).
 """
 
-import os
-import platform
 import re
-import shutil
 import subprocess
-import sys
 
-import pytest
+from c_programs import SKIPS, build, cpu_has
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADAM_C = os.path.join(ROOT, "adam_c")
-LIB_FLAGS = ["-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno"]
 SCALE = 4
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.isdir(os.path.join(ADAM_C, "tests")),
-                       reason="needs a source checkout"),
-    pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or
-                       not sys.platform.startswith("linux"),
-                       reason="the vector versions exist on x86-64 Linux (GCC) only"),
-    pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed"),
-]
-
-
-def _build(tmp_path, name, extra=()):
-    inc = ["-I" + os.path.join(ADAM_C, "include"), "-I" + os.path.join(ADAM_C, "src")]
-    obj, exe = tmp_path / (name + ".o"), tmp_path / name
-    # the library's source at the library's flags; the test program with OpenMP
-    for cmd in (["gcc", *LIB_FLAGS, *extra, *inc, "-c",
-                 os.path.join(ADAM_C, "src", "pow_exact.c"), "-o", str(obj)],
-                ["gcc", "-std=gnu99", "-O2", "-fopenmp", *inc,
-                 os.path.join(ADAM_C, "tests", "test_pow_exact.c"), str(obj), "-lm", "-o",
-                 str(exe)]):
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        assert r.returncode == 0, (cmd, r.stderr[-3000:])
-    return str(exe)
-
-
-def _cpu_has(*features):
-    with open("/proc/cpuinfo") as f:
-        flags = next((line for line in f if line.startswith("flags")), "").split()
-    return all(feature in flags for feature in features)
+pytestmark = SKIPS
 
 
 def test_pow_fast_path_equals_glibc_pow(tmp_path, report):
-    exe = _build(tmp_path, "test_pow_exact")
+    exe = build(tmp_path, "pow_exact", "test_pow_exact", "test_pow_exact")
     r = subprocess.run([exe, "--scale", str(SCALE)], capture_output=True, text=True,
                        timeout=600)
     for line in r.stdout.splitlines():
@@ -71,8 +37,8 @@ def test_pow_fast_path_equals_glibc_pow(tmp_path, report):
     for f in ("pow(x, 0.5)", "pow(x, 2)"):
         line = next(ln for ln in r.stdout.splitlines() if f + " not correctly" in ln)
         assert int(re.search(r"hard (\d+)", line).group(1)) > 100_000, line
-    ran = {"scalar": True, "sse2": True, "avx": _cpu_has("avx"),
-           "avx2": _cpu_has("avx2", "fma"), "avx512f": _cpu_has("avx512f")}
+    ran = {"scalar": True, "sse2": True, "avx": cpu_has("avx"),
+           "avx2": cpu_has("avx2", "fma"), "avx512f": cpu_has("avx512f")}
     for version, runs in ran.items():
         line = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith(version + " "))
         if runs:
@@ -85,7 +51,7 @@ def test_pow_fast_path_equals_glibc_pow(tmp_path, report):
 def test_a_narrower_guard_band_fails(tmp_path):
     """The same check on a build whose guard band is 4/1024 ULP (6.6x and 18x narrower)
     finds inputs where the correctly rounded result is not pow's: the check can fail."""
-    exe = _build(tmp_path, "test_pow_narrow",
+    exe = build(tmp_path, "pow_exact", "test_pow_exact", "test_pow_narrow",
                  ["-DADAM_C_POW_BAND_A=4", "-DADAM_C_POW_BAND_B=4"])
     r = subprocess.run([exe], capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "pow_exact: FAILED" in r.stdout, r.stdout[-3000:]

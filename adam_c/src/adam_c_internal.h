@@ -138,6 +138,21 @@ __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
 double adam_c_pow_sq(double x);
 
+/* The x86-64 vector function ABI versions of a SIMD function NAME of one argument
+   (powf_exact.c, pow_exact.c), defined from the file's implementations of 1, 2 and 4
+   SSE registers' worth of lanes: V1 (SSE2: b, N1 lanes), V1X2 (AVX: c, two V1 halves:
+   AVX has no 256-bit integer operations), V2 (AVX2 + FMA: d; loops vectorized for AVX2
+   are x86-64-v3 code, which has FMA) and V4 (AVX-512F: e), each called as V(x, ARG). */
+#define ADAM_C_VECTOR_VERSIONS(NAME, ARG, T1, T2, T4, N1, N2, N4, V1, V1X2, V2, V4)          \
+    T1 _ZGVbN##N1##v_##NAME(T1 x);                                                           \
+    T1 _ZGVbN##N1##v_##NAME(T1 x) { return V1(x, ARG); }                                     \
+    __attribute__((target("avx"))) T2 _ZGVcN##N2##v_##NAME(T2 x);                            \
+    __attribute__((target("avx"))) T2 _ZGVcN##N2##v_##NAME(T2 x) { return V1X2(x, ARG); }    \
+    __attribute__((target("avx2,fma"))) T2 _ZGVdN##N2##v_##NAME(T2 x);                       \
+    __attribute__((target("avx2,fma"))) T2 _ZGVdN##N2##v_##NAME(T2 x) { return V2(x, ARG); } \
+    __attribute__((target("avx512f"))) T4 _ZGVeN##N4##v_##NAME(T4 x);                        \
+    __attribute__((target("avx512f"))) T4 _ZGVeN##N4##v_##NAME(T4 x) { return V4(x, ARG); }
+
 /* c ? a : b without a branch. */
 static inline float adam_c_select_f32(int c, float a, float b)
 {

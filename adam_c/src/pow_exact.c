@@ -150,7 +150,6 @@ static __attribute__((noinline, cold)) void fix_lanes(const double *x, double *r
         if (!(ok >> i & 1u)) r[i] = libm_pow(x[i], y);
 }
 
-#if ADAM_C_GLIBC_POW
 /*
  * 2 lanes, SSE2 (also inlined into the AVX version, VEX-encoded), without FMA: e by
  * Dekker's exact product. Out-of-range lanes compute on 1.0 (no flag of their own);
@@ -188,8 +187,9 @@ static ADAM_C_INLINE __m128d pow2(__m128d x, int square)
     const __m128d fast = _mm_cmplt_pd(
         _mm_and_pd(e, _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL))), thr);
     const __m128d res = _mm_and_pd(r, in);
-    const unsigned ok = (unsigned)_mm_movemask_pd(
-        _mm_or_pd(_mm_and_pd(fast, in), _mm_castsi128_pd(zero)));
+    const unsigned ok = ADAM_C_GLIBC_POW ? (unsigned)_mm_movemask_pd(_mm_or_pd(
+                                               _mm_and_pd(fast, in), _mm_castsi128_pd(zero)))
+                                         : 0u; /* no fast path: pow in every lane */
     if (ok == 0x3u) return res;
     double xv[2], rv[2];
     _mm_storeu_pd(xv, x);
@@ -225,8 +225,9 @@ __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256d pow4(__m256d x,
         _mm256_and_pd(e, _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL))), thr,
         _CMP_LT_OQ);
     const __m256d res = _mm256_and_pd(r, in);
-    const unsigned ok = (unsigned)_mm256_movemask_pd(
-        _mm256_or_pd(_mm256_and_pd(fast, in), _mm256_castsi256_pd(zero)));
+    const unsigned ok = ADAM_C_GLIBC_POW ? (unsigned)_mm256_movemask_pd(_mm256_or_pd(
+                                               _mm256_and_pd(fast, in), _mm256_castsi256_pd(zero)))
+                                         : 0u;
     if (ok == 0xfu) return res;
     double xv[4], rv[4];
     _mm256_storeu_pd(xv, x);
@@ -262,7 +263,7 @@ __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512d pow8(__m512d x, 
         _mm512_and_si512(_mm512_castpd_si512(e), _mm512_set1_epi64(0x7fffffffffffffffLL)));
     const __mmask8 fast = _mm512_cmp_pd_mask(ae, thr, _CMP_LT_OQ);
     const __m512d res = _mm512_maskz_mov_pd(in, r);
-    unsigned bad = (unsigned)(__mmask8) ~((in & fast) | zero);
+    unsigned bad = ADAM_C_GLIBC_POW ? (unsigned)(__mmask8) ~((in & fast) | zero) : 0xffu;
     if (bad == 0) return res;
     /* the lanes to fix, merged by mask: no wide reload of narrow stores */
     double xv[8];
@@ -276,55 +277,17 @@ __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512d pow8(__m512d x, 
     } while (bad);
     return out;
 }
-#else
-/* No fast path (not glibc >= 2.29): pow in every lane. */
-static inline __m128d pow2(__m128d x, int square)
-{
-    double v[2];
-    _mm_storeu_pd(v, x);
-    fix_lanes(v, v, 0u, 2, square ? 2.0 : 0.5);
-    return _mm_loadu_pd(v);
-}
-__attribute__((target("avx2,fma"))) static inline __m256d pow4(__m256d x, int square)
-{
-    double v[4];
-    _mm256_storeu_pd(v, x);
-    fix_lanes(v, v, 0u, 4, square ? 2.0 : 0.5);
-    return _mm256_loadu_pd(v);
-}
-__attribute__((target("avx512f"))) static inline __m512d pow8(__m512d x, int square)
-{
-    double v[8];
-    _mm512_storeu_pd(v, x);
-    fix_lanes(v, v, 0u, 8, square ? 2.0 : 0.5);
-    return _mm512_loadu_pd(v);
-}
-#endif
 
-/* The vector versions GCC's vectorizer calls (x86-64 vector function ABI: b = SSE2, 2
-   lanes; c = AVX, d = AVX2, 4 lanes; e = AVX-512, 8 lanes). AVX without AVX2: two 2-lane
-   halves. d: loops vectorized for AVX2 are x86-64-v3 code, which has FMA. */
-#define ADAM_C_POW_VECTOR_VERSIONS(NAME, SQUARE)                                              \
-    __m128d _ZGVbN2v_##NAME(__m128d x);                                                      \
-    __m128d _ZGVbN2v_##NAME(__m128d x) { return pow2(x, SQUARE); }                           \
-    __attribute__((target("avx"))) __m256d _ZGVcN4v_##NAME(__m256d x);                       \
-    __attribute__((target("avx"))) __m256d _ZGVcN4v_##NAME(__m256d x)                        \
-    {                                                                                          \
-        return _mm256_insertf128_pd(                                                           \
-            _mm256_castpd128_pd256(pow2(_mm256_castpd256_pd128(x), SQUARE)),                   \
-            pow2(_mm256_extractf128_pd(x, 1), SQUARE), 1);                                     \
-    }                                                                                          \
-    __attribute__((target("avx2,fma"))) __m256d _ZGVdN4v_##NAME(__m256d x);                  \
-    __attribute__((target("avx2,fma"))) __m256d _ZGVdN4v_##NAME(__m256d x)                   \
-    {                                                                                          \
-        return pow4(x, SQUARE);                                                                \
-    }                                                                                          \
-    __attribute__((target("avx512f"))) __m512d _ZGVeN8v_##NAME(__m512d x);                   \
-    __attribute__((target("avx512f"))) __m512d _ZGVeN8v_##NAME(__m512d x)                    \
-    {                                                                                          \
-        return pow8(x, SQUARE);                                                                \
-    }
+/* AVX without AVX2: two 2-lane halves. */
+__attribute__((target("avx"))) static inline __m256d pow2x2(__m256d x, int square)
+{
+    return _mm256_insertf128_pd(_mm256_castpd128_pd256(pow2(_mm256_castpd256_pd128(x), square)),
+                                pow2(_mm256_extractf128_pd(x, 1), square), 1);
+}
 
-ADAM_C_POW_VECTOR_VERSIONS(adam_c_pow_half, 0)
-ADAM_C_POW_VECTOR_VERSIONS(adam_c_pow_sq, 1)
+/* The vector versions GCC's vectorizer calls (adam_c_internal.h). */
+ADAM_C_VECTOR_VERSIONS(adam_c_pow_half, 0, __m128d, __m256d, __m512d, 2, 4, 8, pow2, pow2x2,
+                       pow4, pow8)
+ADAM_C_VECTOR_VERSIONS(adam_c_pow_sq, 1, __m128d, __m256d, __m512d, 2, 4, 8, pow2, pow2x2,
+                       pow4, pow8)
 #endif

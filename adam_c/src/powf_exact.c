@@ -115,7 +115,6 @@ static __attribute__((noinline, cold)) void fix_lanes(const float *x, float *r, 
         if (!(ok >> i & 1u)) r[i] = libm_powf(x[i], y);
 }
 
-#if ADAM_C_GLIBC_POW
 /*
  * 4 lanes, SSE2 (also inlined into the AVX version, VEX-encoded). Each lane: in range ->
  * D as above (out-of-range lanes compute on 1.0, so that they raise no flag of their own);
@@ -151,8 +150,9 @@ static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
     const __m128i near = _mm_and_si128(
         _mm_cmpgt_epi32(u, _mm_set1_epi32(-1)),
         _mm_cmplt_epi32(u, _mm_set1_epi32((int)(2u * ADAM_C_POWF_BAND + 1u))));
-    const unsigned ok = (unsigned)_mm_movemask_ps(
-        _mm_castsi128_ps(_mm_or_si128(_mm_andnot_si128(near, in), zero)));
+    const unsigned ok = ADAM_C_GLIBC_POW ? (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+                                               _mm_or_si128(_mm_andnot_si128(near, in), zero)))
+                                         : 0u; /* no fast path: powf in every lane */
     if (ok == 0xfu) return r;
     float xv[4], rv[4];
     _mm_storeu_ps(xv, x);
@@ -181,6 +181,23 @@ static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
    (SQ_C32 g: exact), so x^2 is more than the band from both midpoints, ties excluded. */
 #define SQ_C32 (0.5f - (float)ADAM_C_POWF_BAND * 0x1p-29f - 0x1p-21f)
 
+/* r, but powf(x, y) in the lanes that are not (fast and in) or zero (AVX2). */
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 fix8(__m256 x, __m256 r,
+                                                                     __m256 fast, __m256i in,
+                                                                     __m256i zero, float y)
+{
+    const unsigned ok = ADAM_C_GLIBC_POW ? (unsigned)_mm256_movemask_ps(_mm256_or_ps(
+                                               _mm256_and_ps(fast, _mm256_castsi256_ps(in)),
+                                               _mm256_castsi256_ps(zero)))
+                                         : 0u; /* no fast path: powf in every lane */
+    if (ok == 0xffu) return r;
+    float xv[8], rv[8];
+    _mm256_storeu_ps(xv, x);
+    _mm256_storeu_ps(rv, r);
+    fix_lanes(xv, rv, ok, 8, y);
+    return _mm256_loadu_ps(rv);
+}
+
 /* 8 lanes, AVX2 + FMA: the same as powf4, the half path in float (above). Loops
    vectorized for AVX2 are x86-64-v3 code, which has FMA. */
 __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_half(__m256 x)
@@ -202,15 +219,7 @@ __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_half(__m25
     const __m256 thr = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(HALF_C32), g), rd);
     const __m256 fast = _mm256_cmp_ps(
         _mm256_and_ps(e, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))), thr, _CMP_LT_OQ);
-    const __m256 res = _mm256_and_ps(r, _mm256_castsi256_ps(in));
-    const unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_or_ps(
-        _mm256_and_ps(fast, _mm256_castsi256_ps(in)), _mm256_castsi256_ps(zero)));
-    if (ok == 0xffu) return res;
-    float xv[8], rv[8];
-    _mm256_storeu_ps(xv, x);
-    _mm256_storeu_ps(rv, res);
-    fix_lanes(xv, rv, ok, 8, 0.5f);
-    return _mm256_loadu_ps(rv);
+    return fix8(x, _mm256_and_ps(r, _mm256_castsi256_ps(in)), fast, in, zero, 0.5f);
 }
 
 __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_sq(__m256 x)
@@ -232,15 +241,7 @@ __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_sq(__m256 
     const __m256 fast = _mm256_cmp_ps(
         _mm256_and_ps(e, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))),
         _mm256_mul_ps(_mm256_set1_ps(SQ_C32), g), _CMP_LT_OQ);
-    const __m256 res = _mm256_and_ps(r, _mm256_castsi256_ps(in));
-    const unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_or_ps(
-        _mm256_and_ps(fast, _mm256_castsi256_ps(in)), _mm256_castsi256_ps(zero)));
-    if (ok == 0xffu) return res;
-    float xv[8], rv[8];
-    _mm256_storeu_ps(xv, x);
-    _mm256_storeu_ps(rv, res);
-    fix_lanes(xv, rv, ok, 8, 2.0f);
-    return _mm256_loadu_ps(rv);
+    return fix8(x, _mm256_and_ps(r, _mm256_castsi256_ps(in)), fast, in, zero, 2.0f);
 }
 
 __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
@@ -252,7 +253,7 @@ __attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8(__m256 x, 
 __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 fix16(__m512 x, __m512 r,
                                                                      unsigned ok, float y)
 {
-    unsigned bad = ~ok & 0xffffu;
+    unsigned bad = ADAM_C_GLIBC_POW ? ~ok & 0xffffu : 0xffffu; /* no fast path: every lane */
     if (bad == 0) return r;
     float xv[16];
     _mm512_storeu_ps(xv, x);
@@ -314,55 +315,17 @@ __attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, 
     return square ? powf16_sq(x) : powf16_half(x);
 }
 
-#else
-/* No fast path (not glibc >= 2.28): powf in every lane. */
-static inline __m128 powf4(__m128 x, int square)
-{
-    float v[4];
-    _mm_storeu_ps(v, x);
-    fix_lanes(v, v, 0u, 4, square ? 2.0f : 0.5f);
-    return _mm_loadu_ps(v);
-}
-__attribute__((target("avx2,fma"))) static inline __m256 powf8(__m256 x, int square)
-{
-    float v[8];
-    _mm256_storeu_ps(v, x);
-    fix_lanes(v, v, 0u, 8, square ? 2.0f : 0.5f);
-    return _mm256_loadu_ps(v);
-}
-__attribute__((target("avx512f"))) static inline __m512 powf16(__m512 x, int square)
-{
-    float v[16];
-    _mm512_storeu_ps(v, x);
-    fix_lanes(v, v, 0u, 16, square ? 2.0f : 0.5f);
-    return _mm512_loadu_ps(v);
-}
-#endif
 
-/* The vector versions GCC's vectorizer calls (x86-64 vector function ABI: b = SSE2, 4
-   lanes; c = AVX, d = AVX2, 8 lanes; e = AVX-512, 16 lanes). AVX without AVX2 has no
-   256-bit integer operations: two 4-lane halves. */
-#define ADAM_C_POWF_VECTOR_VERSIONS(NAME, SQUARE)                                             \
-    __m128 _ZGVbN4v_##NAME(__m128 x);                                                       \
-    __m128 _ZGVbN4v_##NAME(__m128 x) { return powf4(x, SQUARE); }                           \
-    __attribute__((target("avx"))) __m256 _ZGVcN8v_##NAME(__m256 x);                        \
-    __attribute__((target("avx"))) __m256 _ZGVcN8v_##NAME(__m256 x)                         \
-    {                                                                                         \
-        return _mm256_insertf128_ps(                                                          \
-            _mm256_castps128_ps256(powf4(_mm256_castps256_ps128(x), SQUARE)),                 \
-            powf4(_mm256_extractf128_ps(x, 1), SQUARE), 1);                                   \
-    }                                                                                         \
-    __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_##NAME(__m256 x);                   \
-    __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_##NAME(__m256 x)                    \
-    {                                                                                         \
-        return powf8(x, SQUARE);                                                              \
-    }                                                                                         \
-    __attribute__((target("avx512f"))) __m512 _ZGVeN16v_##NAME(__m512 x);                   \
-    __attribute__((target("avx512f"))) __m512 _ZGVeN16v_##NAME(__m512 x)                    \
-    {                                                                                         \
-        return powf16(x, SQUARE);                                                             \
-    }
+/* AVX without AVX2: two 4-lane halves. */
+__attribute__((target("avx"))) static inline __m256 powf4x2(__m256 x, int square)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(powf4(_mm256_castps256_ps128(x), square)),
+                                powf4(_mm256_extractf128_ps(x, 1), square), 1);
+}
 
-ADAM_C_POWF_VECTOR_VERSIONS(adam_c_powf_half, 0)
-ADAM_C_POWF_VECTOR_VERSIONS(adam_c_powf_sq, 1)
+/* The vector versions GCC's vectorizer calls (adam_c_internal.h). */
+ADAM_C_VECTOR_VERSIONS(adam_c_powf_half, 0, __m128, __m256, __m512, 4, 8, 16, powf4, powf4x2,
+                       powf8, powf16)
+ADAM_C_VECTOR_VERSIONS(adam_c_powf_sq, 1, __m128, __m256, __m512, 4, 8, 16, powf4, powf4x2,
+                       powf8, powf16)
 #endif

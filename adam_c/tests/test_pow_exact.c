@@ -33,8 +33,8 @@
  *
  *   gcc -std=gnu99 -O2 -fopenmp -Iadam_c/include -Iadam_c/src adam_c/tests/test_pow_exact.c \
  *       pow_exact.o -lm -o test_pow_exact     (pow_exact.o: at the library's flags)
- *   ./test_pow_exact               # the default counts (about 5 CPU seconds)
- *   ./test_pow_exact --scale 20    # 20 times as many random inputs per family
+ *   ./test_pow_exact               # the default counts (about 2.5 CPU seconds here)
+ *   ./test_pow_exact --scale 4     # 4 times as many per family (tests/test_pow_exact.py)
  *   ./test_pow_exact --versions 9  # a bit mask: 1 scalar, 2 SSE2, 4 AVX, 8 AVX2, 16 AVX-512F
  */
 #include <immintrin.h>
