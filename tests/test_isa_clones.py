@@ -25,7 +25,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADAM_C = os.path.join(ROOT, "adam_c")
 FLAGS = ["-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno"]
-SOURCES = ["adam_c_f32", "adam_c_f64", "adam_c_common", "estimates", "powf_exact"]
+SOURCES = ["adam_c_f32", "adam_c_f64", "adam_c_common", "estimates", "powf_exact",
+           "pow_exact"]
 # target -> (the ADAM_C_ONE_TARGET value or None for the baseline, the register class
 # its vectorized loops must use)
 TARGETS = {

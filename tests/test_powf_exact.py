@@ -12,26 +12,11 @@ guard band must fail: the check can see a wrong result. 73 CPU seconds (AMD Zen 
 glibc 2.36): 70 s wall at load 3 on 2 cores, about 37 s on 2 idle ones.
 """
 
-import os
-import platform
-import shutil
 import subprocess
-import sys
 
-import pytest
+from c_programs import SKIPS, build, cpu_has
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADAM_C = os.path.join(ROOT, "adam_c")
-LIB_FLAGS = ["-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno"]
-
-pytestmark = [
-    pytest.mark.skipif(not os.path.isdir(os.path.join(ADAM_C, "tests")),
-                       reason="needs a source checkout"),
-    pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or
-                       not sys.platform.startswith("linux"),
-                       reason="the vector versions exist on x86-64 Linux (GCC) only"),
-    pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed"),
-]
+pytestmark = SKIPS
 
 # Patterns checked per function by default (see test_powf_exact.c): 2^19 blocks of 16 per
 # (sign, exponent), all of them in the fast domain, every 16th outside it.
@@ -40,34 +25,14 @@ IN_DOMAIN_GROUPS = {"powf(x, 0.5)": 254,   # sign 0, exponents 1..254
 EXPECTED = {f: 16 * (g * 2**19 + (512 - g) * 2**15) for f, g in IN_DOMAIN_GROUPS.items()}
 
 
-def _build(tmp_path, name, extra=()):
-    inc = ["-I" + os.path.join(ADAM_C, "include"), "-I" + os.path.join(ADAM_C, "src")]
-    obj, exe = tmp_path / (name + ".o"), tmp_path / name
-    # the library's source at the library's flags; the test program with OpenMP
-    for cmd in (["gcc", *LIB_FLAGS, *extra, *inc, "-c",
-                 os.path.join(ADAM_C, "src", "powf_exact.c"), "-o", str(obj)],
-                ["gcc", "-std=gnu99", "-O2", "-fopenmp", *inc,
-                 os.path.join(ADAM_C, "tests", "test_powf_exact.c"), str(obj), "-lm", "-o",
-                 str(exe)]):
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        assert r.returncode == 0, (cmd, r.stderr[-3000:])
-    return str(exe)
-
-
-def _cpu_has(feature):
-    with open("/proc/cpuinfo") as f:
-        flags = next((line for line in f if line.startswith("flags")), "").split()
-    return feature in flags
-
-
 def test_powf_fast_path_equals_glibc_powf(tmp_path, report):
-    exe = _build(tmp_path, "test_powf_exact")
+    exe = build(tmp_path, "powf_exact", "test_powf_exact", "test_powf_exact")
     r = subprocess.run([exe], capture_output=True, text=True, timeout=1800)
     for line in r.stdout.splitlines():
         report(line)
     assert r.returncode == 0 and "powf_exact: all equal" in r.stdout, r.stdout[-3000:]
-    ran = {"scalar": True, "sse2": True, "avx": _cpu_has("avx"), "avx2": _cpu_has("avx2"),
-           "avx512f": _cpu_has("avx512f")}
+    ran = {"scalar": True, "sse2": True, "avx": cpu_has("avx"),
+           "avx2": cpu_has("avx2", "fma"), "avx512f": cpu_has("avx512f")}
     for version, runs in ran.items():
         line = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith(version + " "))
         if runs:
@@ -80,6 +45,7 @@ def test_powf_fast_path_equals_glibc_powf(tmp_path, report):
 def test_a_narrower_guard_band_fails(tmp_path):
     """The same check on a build whose guard band is 2^12 / 2^29 ULP (1024x narrower) finds
     the inputs where powf is not correctly rounded: the proof can fail."""
-    exe = _build(tmp_path, "test_powf_narrow", ["-DADAM_C_POWF_BAND=(1u<<12)"])
+    exe = build(tmp_path, "powf_exact", "test_powf_exact", "test_powf_narrow",
+                ["-DADAM_C_POWF_BAND=(1u<<12)"])
     r = subprocess.run([exe, "--stride", "4099"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "powf_exact: FAILED" in r.stdout, r.stdout[-3000:]

@@ -6,5 +6,7 @@
 #define SQRT sqrt
 #define FMA fma
 #define POW pow
+#define POW_HALF adam_c_pow_half
+#define POW_SQ adam_c_pow_sq
 #define FABS fabs
 #include "kernels.inc"

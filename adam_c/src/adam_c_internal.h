@@ -88,6 +88,15 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 }
 #endif
 
+/* Whether the C library is glibc >= 2.MINOR. powf_exact.c and pow_exact.c build on the
+   error bounds of glibc's powf (>= 2.28 here) and pow (>= 2.29: ARM's optimized-routines
+   code, pow@GLIBC_2.29); elsewhere they call the C library's function for every element. */
+#if defined(__GLIBC__)
+#define ADAM_C_GLIBC_AT_LEAST(minor) (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= (minor)))
+#else
+#define ADAM_C_GLIBC_AT_LEAST(minor) 0
+#endif
+
 /* The C library's powf(x, 0.5f) and powf(x, 2.0f), bit for bit (powf_exact.c: a double
    computation rounded once to float, and powf itself for inputs whose double lies within
    ADAM_C_POWF_BAND / 2^29 ULP of a float32 rounding midpoint, or that are not in range).
@@ -106,6 +115,43 @@ float adam_c_powf_half(float x);
 __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
 float adam_c_powf_sq(float x);
+
+/* The C library's pow(x, 0.5) and pow(x, 2.0), bit for bit (pow_exact.c: sqrt(x) or x * x,
+   correctly rounded, where glibc's documented error bound makes pow return the same, and
+   pow itself where the exact result lies within the guard band of a rounding midpoint,
+   ADAM_C_POW_BAND_A / 1024 ULP for results in [2^-63, 2^64), ADAM_C_POW_BAND_B / 1024
+   ULP elsewhere, or x is out of range). Caffe's float64 powx; SIMD functions as above. */
+#if !defined(ADAM_C_POW_BAND_A) /* tests only may narrow them, to see the check fail */
+#define ADAM_C_POW_BAND_A 27
+#endif
+#if !defined(ADAM_C_POW_BAND_B)
+#define ADAM_C_POW_BAND_B 72
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(ADAM_C_POW_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+double adam_c_pow_half(double x);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(ADAM_C_POW_DEFINITION)
+__attribute__((simd("notinbranch"), const, nothrow, leaf))
+#endif
+double adam_c_pow_sq(double x);
+
+/* The x86-64 vector function ABI versions of a SIMD function NAME of one argument
+   (powf_exact.c, pow_exact.c), defined from the file's implementations of 1, 2 and 4
+   SSE registers' worth of lanes: V1 (SSE2: b, N1 lanes), V1X2 (AVX: c, two V1 halves:
+   AVX has no 256-bit integer operations), V2 (AVX2 + FMA: d; loops vectorized for AVX2
+   are x86-64-v3 code, which has FMA) and V4 (AVX-512F: e), each called as V(x, ARG). */
+#define ADAM_C_VECTOR_VERSIONS(NAME, ARG, T1, T2, T4, N1, N2, N4, V1, V1X2, V2, V4)          \
+    T1 _ZGVbN##N1##v_##NAME(T1 x);                                                           \
+    T1 _ZGVbN##N1##v_##NAME(T1 x) { return V1(x, ARG); }                                     \
+    __attribute__((target("avx"))) T2 _ZGVcN##N2##v_##NAME(T2 x);                            \
+    __attribute__((target("avx"))) T2 _ZGVcN##N2##v_##NAME(T2 x) { return V1X2(x, ARG); }    \
+    __attribute__((target("avx2,fma"))) T2 _ZGVdN##N2##v_##NAME(T2 x);                       \
+    __attribute__((target("avx2,fma"))) T2 _ZGVdN##N2##v_##NAME(T2 x) { return V2(x, ARG); } \
+    __attribute__((target("avx512f"))) T4 _ZGVeN##N4##v_##NAME(T4 x);                        \
+    __attribute__((target("avx512f"))) T4 _ZGVeN##N4##v_##NAME(T4 x) { return V4(x, ARG); }
 
 /* c ? a : b without a branch. */
 static inline float adam_c_select_f32(int c, float a, float b)

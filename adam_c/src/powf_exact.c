@@ -36,16 +36,14 @@
  *
  * adam_c_internal.h declares both as GCC SIMD functions (the x86-64 vector function ABI),
  * so the Caffe loops vectorize: their vector versions, below, compute the fast path in
- * all lanes and call powf only for the lanes that need it.
+ * all lanes and call powf only for the lanes that need it. The AVX2+FMA and AVX-512F
+ * versions decide the half path in float instead (sqrtf and an exact float residual; the
+ * same band but for slivers at its edges; see HALF_C32), under the same exhaustive proof.
  */
 #define ADAM_C_POWF_DEFINITION /* defined here without the simd attribute (see above) */
 #include "adam_c_internal.h"
 
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
-#define ADAM_C_POWF_FAST 1
-#else
-#define ADAM_C_POWF_FAST 0
-#endif
+#define ADAM_C_GLIBC_POW ADAM_C_GLIBC_AT_LEAST(28)
 
 /* The C library's powf, called as such: GCC folds powf(x, 2.0f) into x*x and its
    vectorizer powf(x, 0.5f) into sqrtf(x) (see ADAM_C_OPAQUE). */
@@ -79,7 +77,7 @@ static inline int near_midpoint(double d)
 
 float adam_c_powf_half(float x)
 {
-#if ADAM_C_POWF_FAST
+#if ADAM_C_GLIBC_POW
     const uint32_t b = f32_bits(x);
     if (b - HALF_LO < HALF_HI - HALF_LO) {
         const double d = sqrt((double)x);
@@ -93,7 +91,7 @@ float adam_c_powf_half(float x)
 
 float adam_c_powf_sq(float x)
 {
-#if ADAM_C_POWF_FAST
+#if ADAM_C_GLIBC_POW
     const uint32_t a = f32_bits(x) & 0x7fffffffu;
     if (a - SQ_LO < SQ_HI - SQ_LO) {
         const double d = (double)x * (double)x;
@@ -117,7 +115,6 @@ static __attribute__((noinline, cold)) void fix_lanes(const float *x, float *r, 
         if (!(ok >> i & 1u)) r[i] = libm_powf(x[i], y);
 }
 
-#if ADAM_C_POWF_FAST
 /*
  * 4 lanes, SSE2 (also inlined into the AVX version, VEX-encoded). Each lane: in range ->
  * D as above (out-of-range lanes compute on 1.0, so that they raise no flag of their own);
@@ -153,8 +150,9 @@ static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
     const __m128i near = _mm_and_si128(
         _mm_cmpgt_epi32(u, _mm_set1_epi32(-1)),
         _mm_cmplt_epi32(u, _mm_set1_epi32((int)(2u * ADAM_C_POWF_BAND + 1u))));
-    const unsigned ok = (unsigned)_mm_movemask_ps(
-        _mm_castsi128_ps(_mm_or_si128(_mm_andnot_si128(near, in), zero)));
+    const unsigned ok = ADAM_C_GLIBC_POW ? (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+                                               _mm_or_si128(_mm_andnot_si128(near, in), zero)))
+                                         : 0u; /* no fast path: powf in every lane */
     if (ok == 0xfu) return r;
     float xv[4], rv[4];
     _mm_storeu_ps(xv, x);
@@ -163,136 +161,171 @@ static ADAM_C_INLINE __m128 powf4(__m128 x, int square)
     return _mm_loadu_ps(rv);
 }
 
-/* 8 lanes, AVX2: the same as powf4. */
-__attribute__((target("avx2"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+/*
+ * The half path in float, for the AVX2+FMA and AVX-512F versions: r = sqrtf(x) (the same
+ * float as (float)sqrt((double)x): a double square root rounded to float is correctly
+ * rounded), and the distance of sqrt(x) from the midpoints next to r from the exact
+ * residual e = x - r^2 = fma(-r, r, x), computed for x < 2^-60 on x 2^64 and r 2^32 (the
+ * same r, scaled exactly) so that e is a normal float or 0: the lane is fast iff
+ *
+ *     |e| < (HALF_C32 g) r,   g = r - pred(r),   HALF_C32 = 1 - 2 BAND / 2^29 - 2^-20,
+ *
+ * |sqrt(x) - r| < (1/2 - BAND / 2^29) g up to float rounding: the same guard band as the
+ * double D's 29 low bits give (but for slivers 2^-20 of it wide at its edges, far from
+ * any input powf rounds the other way), and one vsqrtps instead of two vsqrtpd. The
+ * proof is the same exhaustive test (every version, every input of the fast domain).
+ */
+#define HALF_C32 (1.0f - (float)(2u * ADAM_C_POWF_BAND) * 0x1p-29f - 0x1p-20f)
+/* The square path likewise: r = x * x (float, correctly rounded: (float)D), e = x^2 - r =
+   fma(x, x, -r) exact, for |x| < 2^-40 on x 2^48 and r 2^96; fast iff |e| < SQ_C32 g
+   (SQ_C32 g: exact), so x^2 is more than the band from both midpoints, ties excluded. */
+#define SQ_C32 (0.5f - (float)ADAM_C_POWF_BAND * 0x1p-29f - 0x1p-21f)
+
+/* r, but powf(x, y) in the lanes that are not (fast and in) or zero (AVX2). */
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 fix8(__m256 x, __m256 r,
+                                                                     __m256 fast, __m256i in,
+                                                                     __m256i zero, float y)
 {
-    const __m256i b = _mm256_castps_si256(x);
-    const __m256i a = square ? _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)) : b;
-    const __m256i in = _mm256_and_si256(
-        _mm256_cmpgt_epi32(a, _mm256_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(square ? SQ_HI : HALF_HI)), a));
-    const __m256i zero = _mm256_cmpeq_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
-                                            _mm256_setzero_si256());
-    const __m256 xs = _mm256_blendv_ps(_mm256_set1_ps(1.0f), x, _mm256_castsi256_ps(in));
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(xs));
-    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(xs, 1));
-    if (square) {
-        lo = _mm256_mul_pd(lo, lo);
-        hi = _mm256_mul_pd(hi, hi);
-    } else {
-        lo = _mm256_sqrt_pd(lo);
-        hi = _mm256_sqrt_pd(hi);
-    }
-    const __m256 r = _mm256_and_ps(
-        _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1),
-        _mm256_castsi256_ps(in));
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    const __m256i t = _mm256_permute2x128_si256(
-        _mm256_permutevar8x32_epi32(_mm256_castpd_si256(lo), even),
-        _mm256_permutevar8x32_epi32(_mm256_castpd_si256(hi), even), 0x20);
-    const __m256i u = _mm256_sub_epi32(_mm256_and_si256(t, _mm256_set1_epi32((int)LOW29)),
-                                       _mm256_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
-    const __m256i near = _mm256_and_si256(
-        _mm256_cmpgt_epi32(u, _mm256_set1_epi32(-1)),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2u * ADAM_C_POWF_BAND + 1u)), u));
-    const unsigned ok = (unsigned)_mm256_movemask_ps(
-        _mm256_castsi256_ps(_mm256_or_si256(_mm256_andnot_si256(near, in), zero)));
+    const unsigned ok = ADAM_C_GLIBC_POW ? (unsigned)_mm256_movemask_ps(_mm256_or_ps(
+                                               _mm256_and_ps(fast, _mm256_castsi256_ps(in)),
+                                               _mm256_castsi256_ps(zero)))
+                                         : 0u; /* no fast path: powf in every lane */
     if (ok == 0xffu) return r;
     float xv[8], rv[8];
     _mm256_storeu_ps(xv, x);
     _mm256_storeu_ps(rv, r);
-    fix_lanes(xv, rv, ok, 8, square ? 2.0f : 0.5f);
+    fix_lanes(xv, rv, ok, 8, y);
     return _mm256_loadu_ps(rv);
 }
 
-/* 16 lanes, AVX-512F: the same with mask registers. */
-__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, int square)
+/* 8 lanes, AVX2 + FMA: the same as powf4, the half path in float (above). Loops
+   vectorized for AVX2 are x86-64-v3 code, which has FMA. */
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_half(__m256 x)
+{
+    const __m256i b = _mm256_castps_si256(x);
+    const __m256i in =
+        _mm256_and_si256(_mm256_cmpgt_epi32(b, _mm256_set1_epi32((int)HALF_LO - 1)),
+                         _mm256_cmpgt_epi32(_mm256_set1_epi32((int)HALF_HI), b));
+    const __m256i zero = _mm256_cmpeq_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
+                                            _mm256_setzero_si256());
+    const __m256 xs = _mm256_blendv_ps(_mm256_set1_ps(1.0f), x, _mm256_castsi256_ps(in));
+    const __m256 r = _mm256_sqrt_ps(xs);
+    const __m256 small = _mm256_cmp_ps(xs, _mm256_set1_ps(0x1p-60f), _CMP_LT_OQ);
+    const __m256 xd = _mm256_blendv_ps(xs, _mm256_mul_ps(xs, _mm256_set1_ps(0x1p64f)), small);
+    const __m256 rd = _mm256_blendv_ps(r, _mm256_mul_ps(r, _mm256_set1_ps(0x1p32f)), small);
+    const __m256 e = _mm256_fnmadd_ps(rd, rd, xd);
+    const __m256 g = _mm256_sub_ps(
+        rd, _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(rd), _mm256_set1_epi32(1))));
+    const __m256 thr = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(HALF_C32), g), rd);
+    const __m256 fast = _mm256_cmp_ps(
+        _mm256_and_ps(e, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))), thr, _CMP_LT_OQ);
+    return fix8(x, _mm256_and_ps(r, _mm256_castsi256_ps(in)), fast, in, zero, 0.5f);
+}
+
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8_sq(__m256 x)
+{
+    const __m256i b = _mm256_castps_si256(x);
+    const __m256i a = _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff));
+    const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(a, _mm256_set1_epi32((int)SQ_LO - 1)),
+                                        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)SQ_HI), a));
+    const __m256i zero = _mm256_cmpeq_epi32(a, _mm256_setzero_si256());
+    const __m256 xs = _mm256_blendv_ps(_mm256_set1_ps(1.0f), x, _mm256_castsi256_ps(in));
+    const __m256 r = _mm256_mul_ps(xs, xs);
+    const __m256 small = _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(0x2b800000), a)); /* |x| < 2^-40 */
+    const __m256 xd = _mm256_blendv_ps(xs, _mm256_mul_ps(xs, _mm256_set1_ps(0x1p48f)), small);
+    const __m256 rd = _mm256_blendv_ps(r, _mm256_mul_ps(r, _mm256_set1_ps(0x1p96f)), small);
+    const __m256 e = _mm256_fmsub_ps(xd, xd, rd);
+    const __m256 g = _mm256_sub_ps(
+        rd, _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(rd), _mm256_set1_epi32(1))));
+    const __m256 fast = _mm256_cmp_ps(
+        _mm256_and_ps(e, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))),
+        _mm256_mul_ps(_mm256_set1_ps(SQ_C32), g), _CMP_LT_OQ);
+    return fix8(x, _mm256_and_ps(r, _mm256_castsi256_ps(in)), fast, in, zero, 2.0f);
+}
+
+__attribute__((target("avx2,fma"))) static ADAM_C_INLINE __m256 powf8(__m256 x, int square)
+{
+    return square ? powf8_sq(x) : powf8_half(x);
+}
+
+/* The lanes of r not in ok: powf(x, y), merged by mask (no wide reload of narrow stores). */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 fix16(__m512 x, __m512 r,
+                                                                     unsigned ok, float y)
+{
+    unsigned bad = ADAM_C_GLIBC_POW ? ~ok & 0xffffu : 0xffffu; /* no fast path: every lane */
+    if (bad == 0) return r;
+    float xv[16];
+    _mm512_storeu_ps(xv, x);
+    do {
+        const unsigned i = (unsigned)__builtin_ctz(bad);
+        r = _mm512_mask_broadcastss_ps(r, (__mmask16)(1u << i), _mm_set_ss(libm_powf(xv[i], y)));
+        bad &= bad - 1u;
+    } while (bad);
+    return r;
+}
+
+/* 16 lanes, AVX-512F: the half path in float (above). */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16_half(__m512 x)
 {
     const __m512i b = _mm512_castps_si512(x);
-    const __m512i a = square ? _mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff)) : b;
-    const __mmask16 in =
-        _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32((int)(square ? SQ_LO : HALF_LO) - 1)) &
-        _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32((int)(square ? SQ_HI : HALF_HI)));
+    const __mmask16 in = _mm512_cmpgt_epi32_mask(b, _mm512_set1_epi32((int)HALF_LO - 1)) &
+                         _mm512_cmplt_epi32_mask(b, _mm512_set1_epi32((int)HALF_HI));
     const __mmask16 zero = _mm512_testn_epi32_mask(b, _mm512_set1_epi32(0x7fffffff));
     const __m512 xs = _mm512_mask_blend_ps(in, _mm512_set1_ps(1.0f), x);
-    __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(xs));
-    __m512d hi = _mm512_cvtps_pd(
-        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xs), 1)));
-    if (square) {
-        lo = _mm512_mul_pd(lo, lo);
-        hi = _mm512_mul_pd(hi, hi);
-    } else {
-        lo = _mm512_sqrt_pd(lo);
-        hi = _mm512_sqrt_pd(hi);
-    }
-    const __m512 r = _mm512_maskz_mov_ps(
-        in, _mm512_castpd_ps(_mm512_insertf64x4(
-                _mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo))),
-                _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1)));
-    const __m512i t = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_castpd_si512(lo))),
-        _mm512_cvtepi64_epi32(_mm512_castpd_si512(hi)), 1);
-    const __m512i u = _mm512_sub_epi32(_mm512_and_si512(t, _mm512_set1_epi32((int)LOW29)),
-                                       _mm512_set1_epi32((int)(MID29 - ADAM_C_POWF_BAND)));
-    const __mmask16 near =
-        _mm512_cmple_epu32_mask(u, _mm512_set1_epi32((int)(2u * ADAM_C_POWF_BAND)));
-    const unsigned ok = (unsigned)((in & (__mmask16)~near) | zero);
-    if (ok == 0xffffu) return r;
-    float xv[16], rv[16];
-    _mm512_storeu_ps(xv, x);
-    _mm512_storeu_ps(rv, r);
-    fix_lanes(xv, rv, ok, 16, square ? 2.0f : 0.5f);
-    return _mm512_loadu_ps(rv);
+    const __m512 r = _mm512_sqrt_ps(xs);
+    const __mmask16 small = _mm512_cmp_ps_mask(xs, _mm512_set1_ps(0x1p-60f), _CMP_LT_OQ);
+    const __m512 xd = _mm512_mask_mul_ps(xs, small, xs, _mm512_set1_ps(0x1p64f));
+    const __m512 rd = _mm512_mask_mul_ps(r, small, r, _mm512_set1_ps(0x1p32f));
+    const __m512 e = _mm512_fnmadd_ps(rd, rd, xd);
+    const __m512 g = _mm512_sub_ps(
+        rd, _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(rd), _mm512_set1_epi32(1))));
+    const __m512 thr = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(HALF_C32), g), rd);
+    const __m512 ae = _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(e), _mm512_set1_epi32(0x7fffffff)));
+    const __mmask16 fast = _mm512_cmp_ps_mask(ae, thr, _CMP_LT_OQ);
+    return fix16(x, _mm512_maskz_mov_ps(in, r), (unsigned)((in & fast) | zero), 0.5f);
 }
-#else
-/* No fast path (not glibc >= 2.28): powf in every lane. */
-static inline __m128 powf4(__m128 x, int square)
-{
-    float v[4];
-    _mm_storeu_ps(v, x);
-    fix_lanes(v, v, 0u, 4, square ? 2.0f : 0.5f);
-    return _mm_loadu_ps(v);
-}
-__attribute__((target("avx2"))) static inline __m256 powf8(__m256 x, int square)
-{
-    float v[8];
-    _mm256_storeu_ps(v, x);
-    fix_lanes(v, v, 0u, 8, square ? 2.0f : 0.5f);
-    return _mm256_loadu_ps(v);
-}
-__attribute__((target("avx512f"))) static inline __m512 powf16(__m512 x, int square)
-{
-    float v[16];
-    _mm512_storeu_ps(v, x);
-    fix_lanes(v, v, 0u, 16, square ? 2.0f : 0.5f);
-    return _mm512_loadu_ps(v);
-}
-#endif
 
-/* The vector versions GCC's vectorizer calls (x86-64 vector function ABI: b = SSE2, 4
-   lanes; c = AVX, d = AVX2, 8 lanes; e = AVX-512, 16 lanes). AVX without AVX2 has no
-   256-bit integer operations: two 4-lane halves. */
-#define ADAM_C_POWF_VECTOR_VERSIONS(NAME, SQUARE)                                             \
-    __m128 _ZGVbN4v_##NAME(__m128 x);                                                       \
-    __m128 _ZGVbN4v_##NAME(__m128 x) { return powf4(x, SQUARE); }                           \
-    __attribute__((target("avx"))) __m256 _ZGVcN8v_##NAME(__m256 x);                        \
-    __attribute__((target("avx"))) __m256 _ZGVcN8v_##NAME(__m256 x)                         \
-    {                                                                                         \
-        return _mm256_insertf128_ps(                                                          \
-            _mm256_castps128_ps256(powf4(_mm256_castps256_ps128(x), SQUARE)),                 \
-            powf4(_mm256_extractf128_ps(x, 1), SQUARE), 1);                                   \
-    }                                                                                         \
-    __attribute__((target("avx2"))) __m256 _ZGVdN8v_##NAME(__m256 x);                       \
-    __attribute__((target("avx2"))) __m256 _ZGVdN8v_##NAME(__m256 x)                        \
-    {                                                                                         \
-        return powf8(x, SQUARE);                                                              \
-    }                                                                                         \
-    __attribute__((target("avx512f"))) __m512 _ZGVeN16v_##NAME(__m512 x);                   \
-    __attribute__((target("avx512f"))) __m512 _ZGVeN16v_##NAME(__m512 x)                    \
-    {                                                                                         \
-        return powf16(x, SQUARE);                                                             \
-    }
+/* 16 lanes, AVX-512F: the square path in float (above). */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16_sq(__m512 x)
+{
+    const __m512i a = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff));
+    const __mmask16 in = _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32((int)SQ_LO - 1)) &
+                         _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32((int)SQ_HI));
+    const __mmask16 zero = _mm512_testn_epi32_mask(a, a);
+    const __m512 xs = _mm512_mask_blend_ps(in, _mm512_set1_ps(1.0f), x);
+    const __m512 r = _mm512_mul_ps(xs, xs);
+    const __mmask16 small = _mm512_cmplt_epi32_mask(a, _mm512_set1_epi32(0x2b800000));
+    const __m512 xd = _mm512_mask_mul_ps(xs, small, xs, _mm512_set1_ps(0x1p48f));
+    const __m512 rd = _mm512_mask_mul_ps(r, small, r, _mm512_set1_ps(0x1p96f));
+    const __m512 e = _mm512_fmsub_ps(xd, xd, rd);
+    const __m512 g = _mm512_sub_ps(
+        rd, _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(rd), _mm512_set1_epi32(1))));
+    const __m512 ae = _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(e), _mm512_set1_epi32(0x7fffffff)));
+    const __mmask16 fast =
+        _mm512_cmp_ps_mask(ae, _mm512_mul_ps(_mm512_set1_ps(SQ_C32), g), _CMP_LT_OQ);
+    return fix16(x, _mm512_maskz_mov_ps(in, r), (unsigned)((in & fast) | zero), 2.0f);
+}
 
-ADAM_C_POWF_VECTOR_VERSIONS(adam_c_powf_half, 0)
-ADAM_C_POWF_VECTOR_VERSIONS(adam_c_powf_sq, 1)
+/* 16 lanes, AVX-512F. */
+__attribute__((target("avx512f"))) static ADAM_C_INLINE __m512 powf16(__m512 x, int square)
+{
+    return square ? powf16_sq(x) : powf16_half(x);
+}
+
+
+/* AVX without AVX2: two 4-lane halves. */
+__attribute__((target("avx"))) static inline __m256 powf4x2(__m256 x, int square)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(powf4(_mm256_castps256_ps128(x), square)),
+                                powf4(_mm256_extractf128_ps(x, 1), square), 1);
+}
+
+/* The vector versions GCC's vectorizer calls (adam_c_internal.h). */
+ADAM_C_VECTOR_VERSIONS(adam_c_powf_half, 0, __m128, __m256, __m512, 4, 8, 16, powf4, powf4x2,
+                       powf8, powf16)
+ADAM_C_VECTOR_VERSIONS(adam_c_powf_sq, 1, __m128, __m256, __m512, 4, 8, 16, powf4, powf4x2,
+                       powf8, powf16)
 #endif

@@ -4,7 +4,7 @@
  * this program runs with. tests/test_powf_exact.py builds and runs it.
  *
  * Checked: the scalar functions and each vector version this CPU can run (_ZGVbN4v SSE2,
- * _ZGVcN8v AVX, _ZGVdN8v AVX2, _ZGVeN16v AVX-512F), every output bit (NaN payloads and
+ * _ZGVcN8v AVX, _ZGVdN8v AVX2+FMA, _ZGVeN16v AVX-512F), every output bit (NaN payloads and
  * signs included), over the 2^32 float32 bit patterns in blocks of 16 consecutive ones
  * (one vector call of each width), which share their sign and exponent (the blocks of +-0
  * excepted). Exits 1 on any difference, printing the first ones. Threads (OpenMP) only
@@ -44,8 +44,8 @@ __m128 _ZGVbN4v_adam_c_powf_half(__m128 x);
 __m128 _ZGVbN4v_adam_c_powf_sq(__m128 x);
 __attribute__((target("avx"))) __m256 _ZGVcN8v_adam_c_powf_half(__m256 x);
 __attribute__((target("avx"))) __m256 _ZGVcN8v_adam_c_powf_sq(__m256 x);
-__attribute__((target("avx2"))) __m256 _ZGVdN8v_adam_c_powf_half(__m256 x);
-__attribute__((target("avx2"))) __m256 _ZGVdN8v_adam_c_powf_sq(__m256 x);
+__attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_adam_c_powf_half(__m256 x);
+__attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_adam_c_powf_sq(__m256 x);
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_adam_c_powf_half(__m512 x);
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_adam_c_powf_sq(__m512 x);
 
@@ -82,7 +82,7 @@ __attribute__((target("avx"))) static void run_avx(int f, const float *x, float 
     }
 }
 
-__attribute__((target("avx2"))) static void run_avx2(int f, const float *x, float *out)
+__attribute__((target("avx2,fma"))) static void run_avx2(int f, const float *x, float *out)
 {
     for (int j = 0; j < BLOCK; j += 8) {
         const __m256 v = _mm256_loadu_ps(x + j);
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     if (stride == 0) return 2;
     __builtin_cpu_init();
     int have[NVAR] = {1, 1, __builtin_cpu_supports("avx") != 0,
-                      __builtin_cpu_supports("avx2") != 0,
+                      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),
                       __builtin_cpu_supports("avx512f") != 0};
     for (int v = 0; v < NVAR; v++) have[v] &= (int)(mask >> v & 1u);
     static void (*const run[NVAR])(int, const float *, float *) = {

@@ -391,59 +391,68 @@ def _python_recipe_twin(cls, key, kw):
 
 
 def bench_presets(rep, sizes, args):
-    """Every preset vs adamkit's own mode with the same state buffers, at the same n."""
+    """Every preset vs adamkit's own mode with the same state buffers, at the same n,
+    one table per dtype of ``--preset-dtypes``."""
+    raw = []
+    for dtype in args.preset_dtypes.split(","):
+        _presets_one_dtype(rep, sizes, np.dtype(dtype).type, args, raw)
+    rep.results["presets"] = raw
+
+
+def _presets_one_dtype(rep, sizes, dtype, args, raw):
     import adamkit
 
     from .. import presets
-    rows, raw = [], []
+    rows = []
     for n in sizes:
-        for dtype in (np.float32,):
-            p, g, _ = make_arrays(n, dtype, 0)
-            c, base_of, vec, bufs = {}, {}, {}, {}
-            for fw, name in [(None, None), *presets.available()]:
-                if fw is None:                  # the fastest mode: native Adam
-                    key, opt = "native.adam", adamkit.Adam(lr=1e-3, n_threads=1)
-                else:
-                    row = presets.get(fw, name)
-                    if np.dtype(dtype).name not in row.dtypes:
-                        continue
-                    cls = adamkit.RMSProp if row.family == "rmsprop" else adamkit.Adam
-                    kw = {r: 1e-3 for r in row.required}
-                    key = f"{fw}.{name}"
-                    opt = cls(preset=key, n_threads=1, **kw)
-                    vec[key] = opt._kernel.is_specialized("f") and (
-                        opt._tail_kernel is None or opt._tail_kernel.is_specialized("f"))
-                base = _native_like(opt)
-                bkey = "native." + base._family + "(" + ",".join(base._needed_state()) + ")"
-                base_of[key] = bkey
-                pairs = [(key, opt), (bkey, base)]
-                if fw is not None and n <= 1000 and opt._programs is not None:
-                    pairs.append((key + "#py", _python_recipe_twin(cls, key, kw)))
-                for k, o in pairs:
-                    if k not in c:
-                        bufs[k] = p.copy()
-                        c[k] = _loop(lambda o=o, b=bufs[k]: o.step(b, g))
-            t = measure(c, args.rounds, args.target)
-            fastest = t["native.adam"]
-            for key in base_of:
-                s, b = t[key], t[base_of[key]]
-                raw.append({"n": n, "preset": key, "t": s, "native": base_of[key],
-                            "t_native": b, "vectorized": vec.get(key, True)})
-                py = t.get(key + "#py")
-                if py is not None:
-                    raw[-1]["t_python_recipe"] = py
-                rows.append([f"{n:.0e}", key, _fmt_t(s), base_of[key], _fmt_r(s / b),
-                             _fmt_r(s / fastest), "yes" if vec.get(key, True) else "no",
-                             _fmt_t(py) if py is not None else "-"])
-    rep.table("Presets (float32, 1 thread): step() time vs adamkit's own mode",
-              ["n", "preset", "step", "own mode, same state buffers", "vs it", "vs native Adam",
-               "vectorized", "step, Python recipe"],
+        p, g, _ = make_arrays(n, dtype, 0)
+        c, base_of, vec, bufs = {}, {}, {}, {}
+        for fw, name in [(None, None), *presets.available()]:
+            if fw is None:                  # the fastest mode: native Adam
+                key, opt = "native.adam", adamkit.Adam(lr=1e-3, n_threads=1)
+            else:
+                row = presets.get(fw, name)
+                if np.dtype(dtype).name not in row.dtypes:
+                    continue
+                cls = adamkit.RMSProp if row.family == "rmsprop" else adamkit.Adam
+                kw = {r: 1e-3 for r in row.required}
+                key = f"{fw}.{name}"
+                opt = cls(preset=key, n_threads=1, **kw)
+                ch = "f" if dtype is np.float32 else "d"
+                vec[key] = opt._kernel.is_specialized(ch) and (
+                    opt._tail_kernel is None or opt._tail_kernel.is_specialized(ch))
+            base = _native_like(opt)
+            bkey = "native." + base._family + "(" + ",".join(base._needed_state()) + ")"
+            base_of[key] = bkey
+            pairs = [(key, opt), (bkey, base)]
+            if fw is not None and n <= 1000 and opt._programs is not None:
+                pairs.append((key + "#py", _python_recipe_twin(cls, key, kw)))
+            for k, o in pairs:
+                if k not in c:
+                    bufs[k] = p.copy()
+                    c[k] = _loop(lambda o=o, b=bufs[k]: o.step(b, g))
+        t = measure(c, args.rounds, args.target)
+        fastest = t["native.adam"]
+        for key in base_of:
+            s, b = t[key], t[base_of[key]]
+            raw.append({"n": n, "dtype": np.dtype(dtype).name, "preset": key, "t": s,
+                        "native": base_of[key],
+                        "t_native": b, "vectorized": vec.get(key, True)})
+            py = t.get(key + "#py")
+            if py is not None:
+                raw[-1]["t_python_recipe"] = py
+            rows.append([f"{n:.0e}", key, _fmt_t(s), base_of[key], _fmt_r(s / b),
+                         _fmt_r(s / fastest), "yes" if vec.get(key, True) else "no",
+                         _fmt_t(py) if py is not None else "-"])
+    rep.table(f"Presets ({np.dtype(dtype).name}, 1 thread): step() time vs adamkit's own "
+              "mode",
+              ["n", "preset", "step", "own mode, same state buffers", "vs it",
+               "vs native Adam", "vectorized", "step, Python recipe"],
               rows, note="Goal: every preset within 1.25x of adamkit's own mode at the same n "
                          "(compared with the mode that streams the same state buffers), and "
                          "<= 1.5 us per bound step at n <= 1e3. Last column (n <= 1e3): the "
                          "same preset with its scalar recipe run in Python at each step "
                          "instead of compiled (presets/_recipe.py).")
-    rep.results["presets"] = raw
 
 
 def bench_multi(rep, peers, args):
@@ -525,6 +534,8 @@ def main(argv=None):
     ap.add_argument("--dtypes", default="float32,float64",
                     help="comma-separated dtypes (default float32,float64)")
     ap.add_argument("--threads", default=None, help="e.g. 1,2 (default: 1 and all cores)")
+    ap.add_argument("--preset-dtypes", default="float32",
+                    help="comma-separated dtypes of the presets section (default float32)")
     ap.add_argument("--preset-sizes", default="1e5",
                     help="array sizes of the presets section (default 1e5)")
     ap.add_argument("--threshold-sizes", default="1e3,3e3,1e4,3e4,1e5,3e5",
