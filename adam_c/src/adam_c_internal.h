@@ -264,6 +264,55 @@ static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
     return adam_c_select_f64((x < 2.2250738585072014e-308) | (x == (double)INFINITY), y0, y);
 }
 
+/*
+ * XLA's float32 rsqrt (ADAM_C_RU_RSQRT_MUL, ADAM_C_RU_X_RSQRT_XLA): the rsqrtss estimate
+ * y0, one Newton step r2 = x*y0, hr = y0*-0.5, h = fma(r2, y0, -1), fma(hr, h, y0); x <
+ * FLT_MIN (or NaN) and x = +inf give y0.
+ */
+static inline float adam_c_xla_rsqrt_f32(int portable, float x)
+{
+    const float y0 = adam_c_rsqrt_estimate(portable, x);
+    const float r2 = x * y0, hr = y0 * -0.5f;
+    const float h = fmaf(r2, y0, -1.0f);
+    return adam_c_select_f32(!(x >= 1.17549435e-38f) || x == (float)INFINITY, y0,
+                             fmaf(hr, h, y0));
+}
+
+/* Eigen's prsqrt as TensorFlow's CPU Rsqrt kernel computes float32 (ADAM_C_RU_*_TF): the
+   rsqrtss estimate y, h = (x*y)*y - 1 and y + (-y/2)*h without fma; NaN -> y. */
+static inline float adam_c_tf_rsqrt_f32(int portable, float x)
+{
+    const float y = adam_c_rsqrt_estimate(portable, x);
+    const float r2 = x * y, hr = y * -0.5f;
+    const float h = r2 * y + -1.0f;
+    const float out = hr * h + y;
+    return adam_c_select_f32(out != out, y, out);
+}
+
+/*
+ * The rows above with this CPU's estimate (portable = 0), as whole functions (estimate_rows.c):
+ * with GCC on x86-64 they are SIMD functions whose vector versions compute the estimate
+ * inline (rsqrtps) and, for the MKL square roots, the exact path's sqrt only when a lane
+ * needs it, so that a vectorized loop makes one call per vector for the whole square root.
+ * Same bits as adam_c_mkl_sqrt_f32(0, x) etc., lane for lane (tests/test_estimate_rows.py).
+ */
+#if ADAM_C_HAVE_RSQRT
+#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_EST_ROWS_DEFINITION)
+#define ADAM_C_EST_ROWS_SIMD __attribute__((simd("notinbranch"), const, nothrow, leaf))
+#else
+#define ADAM_C_EST_ROWS_SIMD
+#endif
+ADAM_C_EST_ROWS_SIMD float adam_c_mkl_sqrt_f32_host(float x);
+ADAM_C_EST_ROWS_SIMD double adam_c_mkl_sqrt_f64_host(double x);
+ADAM_C_EST_ROWS_SIMD float adam_c_xla_rsqrt_f32_host(float x);
+ADAM_C_EST_ROWS_SIMD float adam_c_tf_rsqrt_f32_host(float x);
+#undef ADAM_C_EST_ROWS_SIMD
+/* What a kernel calls: the row by the estimate's model (portable) or with this CPU's. */
+#define ADAM_C_EST_ROW(fn, portable, x) ((portable) ? adam_c_##fn(1, (x)) : adam_c_##fn##_host(x))
+#else
+#define ADAM_C_EST_ROW(fn, portable, x) adam_c_##fn(1, (x))
+#endif
+
 /* Whether an RMSProp row starts from a reciprocal-square-root estimate. */
 static inline int adam_c_uses_estimate_rms(const adam_c_rmsprop_ops *o)
 {
