@@ -53,20 +53,18 @@ int adam_c_host_has_avx512f(void);
 #endif
 #if (defined(__x86_64__) || defined(_M_X64)) && !defined(ADAM_C_NO_RSQRT)
 #define ADAM_C_HAVE_RSQRT 1
-/* The estimate of one element. With GCC it is declared a SIMD function (the x86-64 vector
-   function ABI): a vectorized loop calls adam_c_common.c's vector versions, rsqrtps over
-   4 or 8 lanes, which per lane is the same table lookup as rsqrtss. Loops that use it
-   vectorize only if they have no branches (GCC 12 does not if-convert around calls), so
-   the functions below select with adam_c_select_f32, not with ?: or if. */
-#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
-__attribute__((simd("notinbranch"), const, nothrow, leaf))
-#endif
+/* The estimate of one element (rsqrtss). The vectorized loops do not call it: they call
+   the rows built on it, whole, as SIMD functions (estimate_rows.c, below), whose vector
+   versions run rsqrtps, per lane the same table lookup as rsqrtss. The functions below
+   select with adam_c_select_f32, not with ?: or if, so that they stay branch-free. */
 float adam_c_rsqrt_est(float x);
 
 /* vrsqrt14pd of one element (AVX-512F; estimates.c), for the AVX-512 XLA rows, which run
-   only where the CPU has AVX-512F (the run functions key them portable elsewhere). A SIMD
-   function like adam_c_rsqrt_est: estimates.c defines its vector versions with
-   vrsqrt14pd (Intel's published estimate, per lane the same as vrsqrt14sd's). */
+   only where the CPU has AVX-512F (the run functions key them portable elsewhere). With
+   GCC it is declared a SIMD function (the x86-64 vector function ABI): estimates.c defines
+   its vector versions with vrsqrt14pd (Intel's published estimate, per lane the same as
+   vrsqrt14sd's), which the float64 XLA loops call; they vectorize only without branches
+   (GCC 12 does not if-convert around calls). */
 #if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
 __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
@@ -100,7 +98,7 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 /* The C library's powf(x, 0.5f) and powf(x, 2.0f), bit for bit (powf_exact.c: a double
    computation rounded once to float, and powf itself for inputs whose double lies within
    ADAM_C_POWF_BAND / 2^29 ULP of a float32 rounding midpoint, or that are not in range).
-   Caffe's float32 powx. With GCC on x86-64 they are SIMD functions, like adam_c_rsqrt_est:
+   Caffe's float32 powx. With GCC on x86-64 they are SIMD functions, like adam_c_hw_rsqrt14pd:
    a vectorized loop calls powf_exact.c's vector versions. */
 #if !defined(ADAM_C_POWF_BAND) /* tests only may narrow it, to see the proof fail */
 #define ADAM_C_POWF_BAND (1u << 22)
