@@ -13,30 +13,15 @@ has FMA: the comparison sees a last-bit difference. About 3 s (three -O3 builds)
 """
 
 import os
-import platform
-import shutil
 import subprocess
 import sys
 
 import pytest
+from c_programs import ADAM_C, SKIPS, cpu_has
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADAM_C = os.path.join(ROOT, "adam_c")
-LIB_FLAGS = ["-std=c99", "-O3", "-fno-math-errno"]
+LIB_FLAGS = ["-std=c99", "-O3", "-fno-math-errno"]  # + -ffp-contract=off (or fast, to fail)
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.isdir(os.path.join(ADAM_C, "tests")),
-                       reason="needs a source checkout"),
-    pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or
-                       not sys.platform.startswith("linux"),
-                       reason="the vector versions exist on x86-64 Linux (GCC) only"),
-    pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed"),
-]
-
-
-def _cpu_flags():
-    with open("/proc/cpuinfo") as f:
-        return set(next((ln for ln in f if ln.startswith("flags")), "").split())
+pytestmark = SKIPS
 
 
 def _run(cmd):
@@ -67,9 +52,8 @@ def test_vector_versions_equal_the_scalar_functions(tmp_path, report):
     for line in r.stdout.splitlines():
         report(line)
     assert r.returncode == 0 and "estimate_rows: all equal" in r.stdout, r.stdout[-3000:]
-    flags = _cpu_flags()
-    runs = {"sse2": True, "avx": "avx" in flags, "avx2": {"avx2", "fma"} <= flags,
-            "avx512f": "avx512f" in flags}
+    runs = {"sse2": True, "avx": cpu_has("avx"), "avx2": cpu_has("avx2", "fma"),
+            "avx512f": cpu_has("avx512f")}
     for version, ran in runs.items():
         line = next(ln for ln in r.stdout.splitlines() if ln.split()[:1] == [version])
         if ran:
@@ -79,7 +63,7 @@ def test_vector_versions_equal_the_scalar_functions(tmp_path, report):
 
 
 def test_a_contracted_build_fails(tmp_path):
-    if not {"avx2", "fma"} <= _cpu_flags():
+    if not cpu_has("avx2", "fma"):
         pytest.skip("no FMA here: contraction changes nothing the test could see")
     r = _build(tmp_path, "fast")
     assert r.returncode == 1 and "estimate_rows: FAILED" in r.stdout, r.stdout[-3000:]
