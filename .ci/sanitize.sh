@@ -29,12 +29,12 @@ t0=$(date +%s)
 mkdir -p "$WORK/gen"
 python3 adam_c/codegen.py limits adam_c/include/adam_c.h "$WORK/gen/adam_c_limits.h"
 python3 adam_c/codegen.py instances adam_c/include/adam_c.h src/adamkit "$WORK/gen/instances.h"
-for src in adam_c_f32 adam_c_f64 adam_c_common estimates powf_exact pow_exact; do
+for src in adam_c_f32 adam_c_f64 adam_c_common estimates powf_exact pow_exact estimate_rows; do
     $CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -I"$WORK/gen" -c "adam_c/src/$src.c" \
         -o "$WORK/$src.o"
 done
 ar rcs "$WORK/libadam_c_san.a" "$WORK"/adam_c_f32.o "$WORK"/adam_c_f64.o "$WORK"/adam_c_common.o \
-    "$WORK"/estimates.o "$WORK"/powf_exact.o "$WORK"/pow_exact.o
+    "$WORK"/estimates.o "$WORK"/powf_exact.o "$WORK"/pow_exact.o "$WORK"/estimate_rows.o
 $CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -I"$WORK/gen" adam_c/tests/test_adam_c.c \
     "$WORK/libadam_c_san.a" -lm -o "$WORK/test_adam_c_san"
 "$WORK/test_adam_c_san"

@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADAM_C = os.path.join(ROOT, "adam_c")
 FLAGS = ["-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno"]
 SOURCES = ["adam_c_f32", "adam_c_f64", "adam_c_common", "estimates", "powf_exact",
-           "pow_exact"]
+           "pow_exact", "estimate_rows"]
 # target -> (the ADAM_C_ONE_TARGET value or None for the baseline, the register class
 # its vectorized loops must use)
 TARGETS = {

@@ -1,46 +1,11 @@
 /* adam_c_common.c -- ops validation, adamkit's default modes, messages, and the
-   reciprocal-square-root estimate with its vector versions. */
-#define ADAM_C_RSQRT_DEFINITION /* defined here without the simd attribute (see below) */
+   reciprocal-square-root estimate of one element (its vector form: estimate_rows.c). */
 #include "adam_c_internal.h"
 #include "adam_c_limits.h"
 #include <float.h>
 
 #if ADAM_C_HAVE_RSQRT
 float adam_c_rsqrt_est(float x) { return _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(x))); }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-/* The vector versions GCC's vectorizer calls for adam_c_rsqrt_est (its declaration in
-   adam_c_internal.h carries __attribute__((simd))), named by the x86-64 vector function
-   ABI: b = SSE (4 lanes), c = AVX, d = AVX2 (8 lanes), e = AVX-512 (16 lanes). Every lane
-   is rsqrtps's estimate, the same as rsqrtss's; the AVX-512 version runs two 8-lane halves
-   because vrsqrt14ps is a different (more precise) estimate. */
-__m128 _ZGVbN4v_adam_c_rsqrt_est(__m128 x);
-__m128 _ZGVbN4v_adam_c_rsqrt_est(__m128 x) { return _mm_rsqrt_ps(x); }
-
-__attribute__((target("avx"))) __m256 _ZGVcN8v_adam_c_rsqrt_est(__m256 x);
-__attribute__((target("avx"))) __m256 _ZGVcN8v_adam_c_rsqrt_est(__m256 x)
-{
-    return _mm256_rsqrt_ps(x);
-}
-
-__attribute__((target("avx2"))) __m256 _ZGVdN8v_adam_c_rsqrt_est(__m256 x);
-__attribute__((target("avx2"))) __m256 _ZGVdN8v_adam_c_rsqrt_est(__m256 x)
-{
-    return _mm256_rsqrt_ps(x);
-}
-
-__attribute__((target("avx512f"))) __m512 _ZGVeN16v_adam_c_rsqrt_est(__m512 x);
-__attribute__((target("avx512f"))) __m512 _ZGVeN16v_adam_c_rsqrt_est(__m512 x)
-{
-    const __m256 lo = _mm256_rsqrt_ps(_mm512_castps512_ps256(x));
-    const __m256 hi = _mm256_rsqrt_ps(
-        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
-    return _mm512_castpd_ps(
-        _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi),
-                           1));
-}
-#endif
 #endif
 
 /* Every ops field in [0, its largest value] (adam_c_limits.h, generated from adam_c.h);

@@ -53,20 +53,18 @@ int adam_c_host_has_avx512f(void);
 #endif
 #if (defined(__x86_64__) || defined(_M_X64)) && !defined(ADAM_C_NO_RSQRT)
 #define ADAM_C_HAVE_RSQRT 1
-/* The estimate of one element. With GCC it is declared a SIMD function (the x86-64 vector
-   function ABI): a vectorized loop calls adam_c_common.c's vector versions, rsqrtps over
-   4 or 8 lanes, which per lane is the same table lookup as rsqrtss. Loops that use it
-   vectorize only if they have no branches (GCC 12 does not if-convert around calls), so
-   the functions below select with adam_c_select_f32, not with ?: or if. */
-#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
-__attribute__((simd("notinbranch"), const, nothrow, leaf))
-#endif
+/* The estimate of one element (rsqrtss). The vectorized loops do not call it: they call
+   the rows built on it, whole, as SIMD functions (estimate_rows.c, below), whose vector
+   versions run rsqrtps, per lane the same table lookup as rsqrtss. The functions below
+   select with adam_c_select_f32, not with ?: or if, so that they stay branch-free. */
 float adam_c_rsqrt_est(float x);
 
 /* vrsqrt14pd of one element (AVX-512F; estimates.c), for the AVX-512 XLA rows, which run
-   only where the CPU has AVX-512F (the run functions key them portable elsewhere). A SIMD
-   function like adam_c_rsqrt_est: estimates.c defines its vector versions with
-   vrsqrt14pd (Intel's published estimate, per lane the same as vrsqrt14sd's). */
+   only where the CPU has AVX-512F (the run functions key them portable elsewhere). With
+   GCC it is declared a SIMD function (the x86-64 vector function ABI): estimates.c defines
+   its vector versions with vrsqrt14pd (Intel's published estimate, per lane the same as
+   vrsqrt14sd's), which the float64 XLA loops call; they vectorize only without branches
+   (GCC 12 does not if-convert around calls). */
 #if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_RSQRT_DEFINITION)
 __attribute__((simd("notinbranch"), const, nothrow, leaf))
 #endif
@@ -100,7 +98,7 @@ static inline float adam_c_rsqrt_estimate(int portable, float x)
 /* The C library's powf(x, 0.5f) and powf(x, 2.0f), bit for bit (powf_exact.c: a double
    computation rounded once to float, and powf itself for inputs whose double lies within
    ADAM_C_POWF_BAND / 2^29 ULP of a float32 rounding midpoint, or that are not in range).
-   Caffe's float32 powx. With GCC on x86-64 they are SIMD functions, like adam_c_rsqrt_est:
+   Caffe's float32 powx. With GCC on x86-64 they are SIMD functions, like adam_c_hw_rsqrt14pd:
    a vectorized loop calls powf_exact.c's vector versions. */
 #if !defined(ADAM_C_POWF_BAND) /* tests only may narrow it, to see the proof fail */
 #define ADAM_C_POWF_BAND (1u << 22)
@@ -263,6 +261,55 @@ static inline double adam_c_xla_rsqrt512_f64(int portable, double x)
     }
     return adam_c_select_f64((x < 2.2250738585072014e-308) | (x == (double)INFINITY), y0, y);
 }
+
+/*
+ * XLA's float32 rsqrt (ADAM_C_RU_RSQRT_MUL, ADAM_C_RU_X_RSQRT_XLA): the rsqrtss estimate
+ * y0, one Newton step r2 = x*y0, hr = y0*-0.5, h = fma(r2, y0, -1), fma(hr, h, y0); x <
+ * FLT_MIN (or NaN) and x = +inf give y0.
+ */
+static inline float adam_c_xla_rsqrt_f32(int portable, float x)
+{
+    const float y0 = adam_c_rsqrt_estimate(portable, x);
+    const float r2 = x * y0, hr = y0 * -0.5f;
+    const float h = fmaf(r2, y0, -1.0f);
+    return adam_c_select_f32(!(x >= 1.17549435e-38f) || x == (float)INFINITY, y0,
+                             fmaf(hr, h, y0));
+}
+
+/* Eigen's prsqrt as TensorFlow's CPU Rsqrt kernel computes float32 (ADAM_C_RU_*_TF): the
+   rsqrtss estimate y, h = (x*y)*y - 1 and y + (-y/2)*h without fma; NaN -> y. */
+static inline float adam_c_tf_rsqrt_f32(int portable, float x)
+{
+    const float y = adam_c_rsqrt_estimate(portable, x);
+    const float r2 = x * y, hr = y * -0.5f;
+    const float h = r2 * y + -1.0f;
+    const float out = hr * h + y;
+    return adam_c_select_f32(out != out, y, out);
+}
+
+/*
+ * The rows above with this CPU's estimate (portable = 0), as whole functions (estimate_rows.c):
+ * with GCC on x86-64 they are SIMD functions whose vector versions compute the estimate
+ * inline (rsqrtps) and, for the MKL square roots, the exact path's sqrt only when a lane
+ * needs it, so that a vectorized loop makes one call per vector for the whole square root.
+ * Same bits as adam_c_mkl_sqrt_f32(0, x) etc., lane for lane (tests/test_estimate_rows.py).
+ */
+#if ADAM_C_HAVE_RSQRT
+#if defined(__GNUC__) && !defined(__clang__) && !defined(ADAM_C_EST_ROWS_DEFINITION)
+#define ADAM_C_EST_ROWS_SIMD __attribute__((simd("notinbranch"), const, nothrow, leaf))
+#else
+#define ADAM_C_EST_ROWS_SIMD
+#endif
+ADAM_C_EST_ROWS_SIMD float adam_c_mkl_sqrt_f32_host(float x);
+ADAM_C_EST_ROWS_SIMD double adam_c_mkl_sqrt_f64_host(double x);
+ADAM_C_EST_ROWS_SIMD float adam_c_xla_rsqrt_f32_host(float x);
+ADAM_C_EST_ROWS_SIMD float adam_c_tf_rsqrt_f32_host(float x);
+#undef ADAM_C_EST_ROWS_SIMD
+/* What a kernel calls: the row by the estimate's model (portable) or with this CPU's. */
+#define ADAM_C_EST_ROW(fn, portable, x) ((portable) ? adam_c_##fn(1, (x)) : adam_c_##fn##_host(x))
+#else
+#define ADAM_C_EST_ROW(fn, portable, x) adam_c_##fn(1, (x))
+#endif
 
 /* Whether an RMSProp row starts from a reciprocal-square-root estimate. */
 static inline int adam_c_uses_estimate_rms(const adam_c_rmsprop_ops *o)

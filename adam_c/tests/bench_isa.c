@@ -9,7 +9,7 @@
  *     gcc -std=c99 -O3 -ffp-contract=off -fno-math-errno -fopenmp \
  *         -DADAM_C_ONE_TARGET="\"arch=$T\"" -Iadam_c/include -I<dir of instances.h> \
  *         adam_c/tests/bench_isa.c adam_c/src/{adam_c_f32,adam_c_f64,adam_c_common,\
- *         estimates,powf_exact,membench}.c -lm -o bench_$T
+ *         estimates,powf_exact,estimate_rows,membench}.c -lm -o bench_$T
  *   done
  *   ./bench_x86-64-v3 1e5 float32 1 9    # n dtype threads rounds
  *

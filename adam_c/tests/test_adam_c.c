@@ -75,6 +75,14 @@ static void fill(double *x, size_t n, double scale, int special)
         x[4] = INFINITY;
         x[5] = 1e-40;
     }
+    if (special == 2 && n > 12) { /* state: where the square roots take their exact paths */
+        x[1] = 0.0;   /* with g = 0 there: a zero second moment */
+        x[6] = 0.0;
+        x[7] = 1e-40; /* subnormal in float32 */
+        x[8] = 3e38;  /* near FLT_MAX */
+        x[9] = INFINITY;
+        x[10] = 1e-310; /* subnormal in float64 */
+    }
 }
 
 static void test_known_answers(void)
@@ -107,7 +115,8 @@ static void test_known_answers(void)
     {                                                                                        \
         static double src[5][N];                                                             \
         static T a[2][5][N];                                                                 \
-        for (int k = 0; k < 5; k++) fill(src[k], N, k == 1 ? 10.0 : 1.0, k == 1);           \
+        for (int k = 0; k < 5; k++)                                                          \
+            fill(src[k], N, k == 1 ? 10.0 : 1.0, k == 1 ? 1 : k >= 2 ? 2 : 0);               \
         for (int k = 0; k < 5; k++) /* v and vhat must start >= 0 */                         \
             for (size_t i = 0; i < N; i++)                                                   \
                 a[0][k][i] = a[1][k][i] = (T)(k >= 3 ? fabs(src[k][i]) : src[k][i]);         \
@@ -136,7 +145,7 @@ static void test_known_answers(void)
     {                                                                                        \
         static double src[5][N];                                                             \
         static T a[2][5][N];                                                                 \
-        for (int k = 0; k < 5; k++) fill(src[k], N, 1.0, k == 1);                            \
+        for (int k = 0; k < 5; k++) fill(src[k], N, 1.0, k == 1 ? 1 : k >= 2 ? 2 : 0);       \
         for (int k = 0; k < 5; k++)                                                          \
             for (size_t i = 0; i < N; i++)                                                   \
                 a[0][k][i] = a[1][k][i] = (T)(k == 2 ? fabs(src[k][i]) : src[k][i]);         \
@@ -227,18 +236,36 @@ static void test_instances(void)
 #undef ADAM_C_ADAM_INSTANCE
 #undef ADAM_C_RMSPROP_INSTANCE
     };
+    /* x86-64: each row also with this CPU's own estimate (EST_HOST runs the specialised
+       loop with the hardware estimate on any x86 CPU, EST_ZEN only on AMD Zen), and with
+       FTZ/DAZ on */
+#if defined(__x86_64__)
+    const int variants = 3;
+#else
+    const int variants = 1;
+#endif
     adam_c_adam_scalars s32 = adam_scalars(1), s64 = adam_scalars(0);
     for (size_t i = 0; i < sizeof adam_rows / sizeof adam_rows[0]; i++) {
-        compare_adam_f32(&adam_rows[i], &s32);
-        compare_adam_f64(&adam_rows[i], &s64);
+        for (int k = 0; k < variants; k++) {
+            adam_c_adam_ops o = adam_rows[i];
+            o.estimate = k >= 1 ? ADAM_C_EST_HOST : o.estimate;
+            o.ftz = k == 2;
+            compare_adam_f32(&o, &s32);
+            compare_adam_f64(&o, &s64);
+        }
     }
     adam_c_rmsprop_ops d;
     adam_c_rmsprop_scalars r32, r64;
     adam_c_rmsprop_default(&d, &r32, 1e-2, 0.9, 1e-7, 0.9, 0.0, 1);
     adam_c_rmsprop_default(&d, &r64, 1e-2, 0.9, 1e-7, 0.9, 0.0, 0);
     for (size_t i = 0; i < sizeof rms_rows / sizeof rms_rows[0]; i++) {
-        compare_rms_f32(&rms_rows[i], &r32);
-        compare_rms_f64(&rms_rows[i], &r64);
+        for (int k = 0; k < variants; k++) {
+            adam_c_rmsprop_ops o = rms_rows[i];
+            o.estimate = k >= 1 ? ADAM_C_EST_HOST : o.estimate;
+            o.ftz = k == 2;
+            compare_rms_f32(&o, &r32);
+            compare_rms_f64(&o, &r64);
+        }
     }
 }
 
