@@ -314,7 +314,7 @@ def test_optax_flushes_subnormals(out, name, dtype, monkeypatch):
 def test_optax_behaviour(out, crossing):
     res = _results(out if crossing == "ffi" else out / "callback",
                    "jax-results.json")["behaviour"]
-    assert isinstance(res, dict) and len(res) == 12, res
+    assert isinstance(res, dict) and len(res) == 13, res
     bad = {k: v for k, v in res.items() if v != "ok"}
     assert not bad, bad
 

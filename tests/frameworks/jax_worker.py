@@ -313,6 +313,24 @@ def behaviour():
                 del os.environ["ADAMKIT_OPTAX_PER_LEAF_MIN"]
         return same(runs[0], runs[1]) or "the two ways differ"
     check("leaves passed one by one or concatenated: the same bits", leaf_by_leaf)
+
+    def in_scan():
+        # a training loop written with lax.scan (the step inside XLA's loop) gives the
+        # bits of the same steps jitted one at a time, with and without carry
+        stacked = jax.tree.map(lambda *x: jnp.stack(x), *grads)
+        for carry in (True, False):
+            tx = ako.adam(1e-2, preset="optax", carry_params=carry)
+
+            def body(c, g, tx=tx):
+                p, s = c
+                u, s = tx.update(g, s, p)
+                return (optax.apply_updates(p, u), s), None
+            (p, s), _ = jax.jit(lambda p, s, gs: jax.lax.scan(body, (p, s), gs))(
+                params, tx.init(params), stacked)
+            if not same((p, s), run(tx, True)):
+                return f"scan differs (carry_params={carry})"
+        return True
+    check("inside lax.scan: the bits of steps jitted one at a time", in_scan)
     want = None if os.environ.get("ADAMKIT_OPTAX_CROSSING") == "callback" else \
         "adamkit_optax_step"
     check("the step crosses as ADAMKIT_OPTAX_CROSSING says (FFI call by default)",
