@@ -24,15 +24,16 @@ How it runs
 The update is computed by adamkit's C core in one XLA FFI custom call per step over every
 leaf together (a framework that compiles the arrays of a step together, as XLA does, is
 reproduced for that set of arrays); an eager ``update`` runs the same jitted function,
-compiled once per tree of arrays. The leaves of one dtype are one flat array per kind
-(gradients, parameters, each buffer), and the state holds them flat (:func:`state_tree`
-gives them the parameters' structure). The call's handler is a ``ctypes`` function that
-runs the step on NumPy views of XLA's buffers: the parameters to start from and the state
-buffers are aliased from input to output and updated in place (XLA copies an input first
-only where it is still needed, as the parameters are for the updates). Where ``jax.ffi``
-cannot register it, or with ``ADAMKIT_OPTAX_CROSSING=callback`` in the environment, the
-step crosses through ``jax.pure_callback`` (JAX copies each argument to the host and each
-result back), with the same bits.
+compiled once per tree of arrays. The state holds each buffer as one flat array per dtype
+(:func:`state_tree` gives them the parameters' structure); the gradients and parameters
+cross leaf by leaf where the leaves are large, else concatenated the same way. The call's
+handler is a ``ctypes`` function that runs the step on NumPy views of XLA's buffers: the
+parameters to start from and the state buffers are aliased from input to output and
+updated in place (XLA copies an input first only where it is still needed, as the
+parameters are for the updates). Where ``jax.ffi`` cannot register it, or with
+``ADAMKIT_OPTAX_CROSSING=callback`` in the environment, the step crosses through
+``jax.pure_callback`` (JAX copies each argument to the host and each result back), with
+the same bits.
 
 The call is a pure function of its arguments: the step count, the optimizer state and the
 learning rate of an optax schedule come in, the new parameters and state go out, and
@@ -40,10 +41,11 @@ nothing that the results depend on is kept between calls. So XLA may order, repe
 it like any pure computation, and the state is an ordinary pytree to checkpoint or donate.
 An exception in the step (a negative learning rate from a schedule) stops the computation
 with JAX's runtime error. The exact updates (below) and, with ``carry_params``, the choice
-of the parameters to start from cost a few more passes over the parameters in XLA, and
-the step a fixed ~0.1 ms: several times optax's own fused update (``python -m adamkit
-bench --sections frameworks``), the price of the exact arithmetic. Not differentiable (no
-meta-gradients through the update), not under ``vmap``, CPU only.
+of the parameters to start from cost a few more passes over the parameters in XLA, and the
+step a fixed ~0.1-0.2 ms (the Python handler and the call): several times optax's own
+fused update (``python -m adamkit bench --sections frameworks``), the price of the exact
+arithmetic. Not differentiable (no meta-gradients through the update), not under ``vmap``,
+CPU only.
 
 The updates
 -----------
