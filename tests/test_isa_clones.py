@@ -15,16 +15,14 @@ s on 2 cores (four -O3 builds, compiled concurrently).
 """
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
 
 import pytest
+from c_programs import ADAM_C, ROOT, SKIPS
+from c_programs import LIB_FLAGS as FLAGS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADAM_C = os.path.join(ROOT, "adam_c")
-FLAGS = ["-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno"]
 SOURCES = ["adam_c_f32", "adam_c_f64", "adam_c_common", "estimates", "powf_exact",
            "pow_exact", "estimate_rows"]
 # target -> (the ADAM_C_ONE_TARGET value or None for the baseline, the register class
@@ -36,14 +34,7 @@ TARGETS = {
     "x86-64-v4": ("arch=x86-64-v4", "%zmm"),
 }
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.isdir(os.path.join(ADAM_C, "tests")),
-                       reason="needs a source checkout"),
-    pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or
-                       not sys.platform.startswith("linux"),
-                       reason="the clones exist on x86-64 Linux only"),
-    pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed"),
-]
+pytestmark = SKIPS     # a source checkout, x86-64 Linux with gcc
 
 
 def _run(cmd, **kw):

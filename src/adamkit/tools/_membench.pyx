@@ -157,99 +157,65 @@ def _check(n, *bufs):
             raise ValueError("all buffers must have the same length")
 
 
+cdef int _run_job(_Job *job, floating[::1] p, const floating[::1] g, floating[::1] a,
+                  floating[::1] b, int n_threads, long reps, threshold) except -1:
+    """Run ``job`` on p, g, a (and b: None for the 5-stream RMSProp pattern) ``reps`` times,
+    threaded as _kernels threads an update (``threshold``: None for its serial threshold)."""
+    cdef Py_ssize_t n = p.shape[0]
+    _check(n, g, a, b)
+    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
+                          else threshold)
+    if n == 0:
+        return 0
+    cdef floating *pp = &p[0]
+    cdef floating *gp = <floating *>&g[0]
+    cdef floating *ap = &a[0]
+    cdef floating *bp = _ptr(b)
+    with nogil:
+        _drive(job, pp, gp, ap, bp, n, n_threads, th, reps)
+    return 0
+
+
 def mem_adam(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
              int n_threads=1, long reps=1, threshold=None, bint nt_stores=False):
     """Memory-only kernel, Adam's 7-stream pattern, ``reps`` times. Buffers keep their bits."""
-    cdef Py_ssize_t n = p.shape[0]
-    _check(n, g, m, v)
-    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
-                          else threshold)
     cdef _Job job
     job.kind = K_MEM_ADAM_NT if nt_stores else K_MEM_ADAM
-    if n == 0:
-        return
-    cdef floating *pp = &p[0]
-    cdef floating *gp = <floating *>&g[0]
-    cdef floating *mp = &m[0]
-    cdef floating *vp = &v[0]
-    with nogil:
-        _drive(&job, pp, gp, mp, vp, n, n_threads, th, reps)
+    _run_job(&job, p, g, m, v, n_threads, reps, threshold)
 
 
 def div_adam(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
              int n_threads=1, long reps=1, threshold=None):
     """The divider work of the own Adam step alone (membench.h: two divisions and a square
     root per element, from p, m, v; g is not read), ``reps`` times. p keeps its value."""
-    cdef Py_ssize_t n = p.shape[0]
-    _check(n, g, m, v)
-    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
-                          else threshold)
     cdef _Job job
     job.kind = K_DIV
-    if n == 0:
-        return
-    cdef floating *pp = &p[0]
-    cdef floating *gp = <floating *>&g[0]
-    cdef floating *mp = &m[0]
-    cdef floating *vp = &v[0]
-    with nogil:
-        _drive(&job, pp, gp, mp, vp, n, n_threads, th, reps)
+    _run_job(&job, p, g, m, v, n_threads, reps, threshold)
 
 
 def mem_rms(floating[::1] p, const floating[::1] g, floating[::1] s, int n_threads=1,
             long reps=1, threshold=None):
     """Memory-only kernel, RMSProp's 5-stream pattern (read p, g, s; write p, s)."""
-    cdef Py_ssize_t n = p.shape[0]
-    _check(n, g, s)
-    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
-                          else threshold)
     cdef _Job job
     job.kind = K_MEM_RMS
-    if n == 0:
-        return
-    cdef floating *pp = &p[0]
-    cdef floating *gp = <floating *>&g[0]
-    cdef floating *sp = &s[0]
-    with nogil:
-        _drive(&job, pp, gp, sp, <floating *>NULL, n, n_threads, th, reps)
+    _run_job[floating](&job, p, g, s, None, n_threads, reps, threshold)
 
 
 def adam_native(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
                 int n_threads=1, long reps=1, threshold=None, double lr=1e-3, long t=1):
     """adamkit's own Adam kernel (lr, betas 0.9/0.999, eps 1e-8, step t), ``reps`` times."""
-    cdef Py_ssize_t n = p.shape[0]
-    _check(n, g, m, v)
-    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
-                          else threshold)
     cdef _Job job
     job.kind = K_ADAM
     adam_c_adam_default(&job.aops, &job.asc, lr, 0.9, 0.999, 1e-8, 0.0, t,
                         1 if floating is float else 0)
-    if n == 0:
-        return
-    cdef floating *pp = &p[0]
-    cdef floating *gp = <floating *>&g[0]
-    cdef floating *mp = &m[0]
-    cdef floating *vp = &v[0]
-    with nogil:
-        _drive(&job, pp, gp, mp, vp, n, n_threads, th, reps)
+    _run_job(&job, p, g, m, v, n_threads, reps, threshold)
 
 
 def rms_native(floating[::1] p, const floating[::1] g, floating[::1] s, int n_threads=1,
                long reps=1, threshold=None, double lr=1e-2):
     """adamkit's own RMSProp kernel (no momentum: the 5-stream pattern), ``reps`` times."""
-    cdef Py_ssize_t n = p.shape[0]
-    _check(n, g, s)
-    cdef Py_ssize_t th = (SERIAL_THRESHOLD_BYTES // sizeof(floating) if threshold is None
-                          else threshold)
     cdef _Job job
     job.kind = K_RMS
     adam_c_rmsprop_default(&job.rops, &job.rsc, lr, 0.99, 1e-8, 0.0, 0.0,
                            1 if floating is float else 0)
-    if n == 0:
-        return
-    cdef floating *pp = &p[0]
-    cdef floating *gp = <floating *>&g[0]
-    cdef floating *sp = &s[0]
-    with nogil:
-        _drive(&job, pp, gp, sp, <floating *>NULL, n, n_threads, th, reps)
+    _run_job[floating](&job, p, g, s, None, n_threads, reps, threshold)
