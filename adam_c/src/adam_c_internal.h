@@ -402,4 +402,10 @@ ADAM_C_API int adam_c_adam_is_specialized_f64(const adam_c_adam_ops *);
 ADAM_C_API int adam_c_rmsprop_is_specialized_f32(const adam_c_rmsprop_ops *);
 ADAM_C_API int adam_c_rmsprop_is_specialized_f64(const adam_c_rmsprop_ops *);
 
+/* The update u with p + u == q, element by element (delta.c): adamkit.optax's updates. */
+ADAM_C_API int adam_c_delta_f32(const float *p, const float *q, float *u, size_t n, int ftz,
+                                int search);
+ADAM_C_API int adam_c_delta_f64(const double *p, const double *q, double *u, size_t n,
+                                int ftz, int search);
+
 #endif

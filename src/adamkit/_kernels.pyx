@@ -555,6 +555,78 @@ cdef class Kernel:
             raise RuntimeError(adam_c_strerror(status).decode())
 
 
+# ---------------------------------------------------------------------------------------
+# The update an addition turns into given values (adamkit.optax's updates)
+# ---------------------------------------------------------------------------------------
+
+cdef extern from "adam_c_internal.h" nogil:
+    int adam_c_delta_f32(const float *p, const float *q, float *u, size_t n, int ftz,
+                         int search)
+    int adam_c_delta_f64(const double *p, const double *q, double *u, size_t n, int ftz,
+                         int search)
+    int ADAM_C_HAVE_FTZ
+
+#: Whether this build can run in flush-to-zero mode (x86-64: MXCSR's FTZ and DAZ).
+HAVE_FTZ = bool(ADAM_C_HAVE_FTZ)
+
+
+ctypedef struct _Delta:
+    const char *p
+    const char *q
+    char *u
+    int ftz, search
+    bint f32
+
+
+cdef int _delta_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
+    cdef const _Delta *d = <const _Delta *>ctx
+    if d.f32:
+        return adam_c_delta_f32(<const float *>d.p + lo, <const float *>d.q + lo,
+                                <float *>d.u + lo, hi - lo, d.ftz, d.search)
+    return adam_c_delta_f64(<const double *>d.p + lo, <const double *>d.q + lo,
+                            <double *>d.u + lo, hi - lo, d.ftz, d.search)
+
+
+def exact_updates(cnp.ndarray p not None, cnp.ndarray q not None, cnp.ndarray u not None,
+                  bint ftz, int search, int n_threads=1):
+    """Write into ``u`` the update with ``p + u == q`` (adam_c/src/delta.c)::
+
+        u = q - p, where p + (q - p) == q or q is NaN; else the first of the next
+        ``search`` floats from q - p, walking towards the side where p + (q - p) falls
+        short of q, with p + u == q; else q - p (q is not reachable from p)
+
+    in this dtype's round-to-nearest addition, with ``ftz`` under flush-to-zero and
+    denormals-are-zero (XLA's CPU mode). p, q, u: 1-D arrays of one float dtype and
+    length, C-contiguous, u writeable and apart from p and q. Runs on up to ``n_threads``
+    threads with the GIL released; the bits do not depend on the count."""
+    cdef int type_num = cnp.PyArray_TYPE(p)
+    cdef _Delta d
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(p)
+    cdef size_t itemsize
+    cdef int status
+    if type_num != cnp.NPY_FLOAT and type_num != cnp.NPY_DOUBLE:
+        raise TypeError(f"p has dtype {p.dtype}; expected float32 or float64")
+    check_array(p, type_num, False, "p", -1)
+    check_array(q, type_num, False, "q", -1)
+    check_array(u, type_num, True, "u", -1)
+    if cnp.PyArray_SIZE(q) != n or cnp.PyArray_SIZE(u) != n:
+        raise ValueError(f"p, q and u must have the same length ({n}, "
+                         f"{cnp.PyArray_SIZE(q)}, {cnp.PyArray_SIZE(u)})")
+    if ftz and not ADAM_C_HAVE_FTZ:
+        raise ValueError("this build cannot set flush-to-zero mode (not x86-64)")
+    if search < 0:
+        raise ValueError(f"search must be >= 0, got {search}")
+    d.p, d.q = <const char *>cnp.PyArray_DATA(p), <const char *>cnp.PyArray_DATA(q)
+    d.u, d.ftz, d.search = <char *>cnp.PyArray_DATA(u), ftz, search
+    d.f32 = type_num == cnp.NPY_FLOAT
+    itemsize = 4 if d.f32 else 8
+    with nogil:
+        status = run_parallel(_delta_part, &d, <size_t>n, itemsize, n_threads,
+                              <size_t>(SERIAL_BYTES // itemsize))
+    if status != 0:
+        raise RuntimeError(adam_c_strerror(status).decode())
+
+
 cdef int _count_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
     cdef unsigned char *c = <unsigned char *>ctx
     cdef size_t i

@@ -30,7 +30,8 @@ cross leaf by leaf where the leaves are large, else concatenated the same way. T
 handler is a ``ctypes`` function that runs the step on NumPy views of XLA's buffers: the
 parameters to start from and the state buffers are aliased from input to output and
 updated in place (XLA copies an input first only where it is still needed, as the
-parameters are for the updates). Where ``jax.ffi`` cannot register it, or with
+parameters are for the updates), and the handler computes the updates too (below), where
+the parameters already are. Where ``jax.ffi`` cannot register it, or with
 ``ADAMKIT_OPTAX_CROSSING=callback`` in the environment, the step crosses through
 ``jax.pure_callback`` (JAX copies each argument to the host and each result back), with
 the same bits.
@@ -40,20 +41,22 @@ learning rate of an optax schedule come in, the new parameters and state go out,
 nothing that the results depend on is kept between calls. So XLA may order, repeat or drop
 it like any pure computation, and the state is an ordinary pytree to checkpoint or donate.
 An exception in the step (a negative learning rate from a schedule) stops the computation
-with JAX's runtime error. The exact updates (below) and, with ``carry_params``, the choice
-of the parameters to start from cost a few more passes over the parameters in XLA, and the
-step a fixed ~0.1-0.2 ms (the Python handler and the call): several times optax's own
-fused update (``python -m adamkit bench --sections frameworks``), the price of the exact
-arithmetic. Not differentiable (no meta-gradients through the update), not under ``vmap``,
-CPU only.
+with JAX's runtime error. The copy of the parameters to start from, the updates and
+their addition cost a few more passes over the parameters than optax's own fused update,
+and the step a fixed ~40 us (the Python handler and the call): 1.3-3x optax's time
+(``python -m adamkit bench --sections frameworks``), the price of the exact arithmetic.
+Not differentiable (no meta-gradients through the update), not under ``vmap``, CPU only.
 
 The updates
 -----------
 optax's contract is ``new_params = params + updates`` (``optax.apply_updates``). The core
 computes the framework's new parameters ``q`` from ``params``; the update returned is
-``q - params``, rounded, then moved by a few units in the last place where needed (in XLA,
-with the addition ``apply_updates`` makes, behind an optimization barrier), so that
-``params + updates`` gives ``q`` exactly. That is always possible for frameworks that
+``q - params``, rounded, then moved by a few units in the last place where needed, in
+the arithmetic of the addition ``apply_updates`` makes (XLA's, with flush-to-zero), so
+that ``params + updates`` gives ``q`` exactly. The FFI call's handler computes them on the
+host (``adam_c/src/delta.c``, in XLA's mode, tested equal to the XLA computation); the
+callback crossing, or ``ADAMKIT_OPTAX_UPDATES=xla``, computes them in XLA behind an
+optimization barrier. That is always possible for frameworks that
 add one rounded step to the parameters (TensorFlow, Keras, PyTorch's Adam and RMSprop,
 optax without jit). Frameworks that fuse the step into the parameter (``fma``, as optax
 under ``jax.jit``) or decay the parameter multiplicatively first (AdamW) can produce a
@@ -88,7 +91,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("adamkit.optax needs JAX and optax (pip install 'adamkit[jax]')") \
         from exc
 
-from . import _frameworks
+from . import _frameworks, _kernels
 from .schedules import Schedule
 
 __all__ = ["adam", "adamw", "adamax", "rmsprop", "AdamkitState", "framework_params",
@@ -255,6 +258,7 @@ class _Host:
         self.initial = {k: float(a[0]) for k, a in
                         self.inner._new_state(np.zeros(1)).items()}
         self.core = jax.jit(self._core, static_argnums=(0,))
+        self.threads = _kernels.effective_n_threads(n_threads)
         self._local = threading.local()
 
     def _core(self, layout, count, lr, grads, params, bufs, carried):
@@ -299,7 +303,9 @@ class _Host:
         FFI argument costs nothing, a concatenation a pass), else flat too (one fused
         computation of the updates instead of one per small leaf). The parameters to
         start from and the buffers are aliased input to output: XLA hands the handler each
-        output holding its input's values, and the step updates them in place."""
+        output holding its input's values, and the step updates them in place. Where
+        :func:`_delta_ftz` allows, the parameters given come in too and the updates go
+        out, computed by the handler (:func:`_updates`' bits, one pass in C)."""
         per_leaf = layout.n > 1 and \
             sum(size for _, _, size in layout.leaves()) >= _per_leaf_min() * layout.n
         if per_leaf:
@@ -318,15 +324,21 @@ class _Host:
         for name in self.names:
             args += list(bufs[name])
         m, k = len(shapes), len(layout.groups)
-        shapes = shapes + layout.shapes() * len(self.names)
+        delta = _delta_ftz()
+        aliased = shapes + layout.shapes() * len(self.names)
         first = 2 + dynamic + m              # the nonce and key, count, lr, the gradients
-        key = _register_call(self, layout, count, lr, per_leaf)
+        key = _register_call(self, layout, count, lr, per_leaf, delta is not None)
+        if delta is not None:                # the updates too, from the parameters given
+            args, shapes = args + pl, aliased + shapes
+        else:
+            shapes = aliased
         res = list(jax.ffi.ffi_call(
             target, tuple(shapes),
-            input_output_aliases={first + j: j for j in range(len(shapes))})(
+            input_output_aliases={first + j: j for j in range(len(aliased))})(
                 jnp.asarray([_NONCE, key], jnp.int32), *args))
         ql = res[:m]
-        ul = [_updates(p, q) for p, q in zip(pl, ql)]
+        ul = res[len(aliased):] if delta is not None else \
+            [_updates(p, q) for p, q in zip(pl, ql)]
         out = {name: tuple(res[m + j * k:m + (j + 1) * k]) for j, name in enumerate(self.names)}
         applied = [p + u for p, u in zip(pl, ul)] if carried else []
         if not per_leaf:
@@ -524,11 +536,13 @@ def _per_leaf_min():
     return int(os.environ.get("ADAMKIT_OPTAX_PER_LEAF_MIN", "16384"))
 
 
-def _register_call(host, layout, count, lr, per_leaf):
+def _register_call(host, layout, count, lr, per_leaf, delta):
     """The key (an int32, passed after ``_NONCE`` as the call's first argument) of this
-    host, layout, argument dtypes and way of passing the leaves, made at trace time."""
+    host, layout, argument dtypes, way of passing the leaves and whether the call also
+    computes the updates (``delta``), made at trace time."""
     sig = (np.dtype(jnp.result_type(count)),
-           None if lr is None else np.dtype(jnp.result_type(lr)), bool(per_leaf))
+           None if lr is None else np.dtype(jnp.result_type(lr)), bool(per_leaf),
+           bool(delta))
     ident = (id(host), tuple((str(dt), tuple(e), t) for dt, e, t in layout.groups), sig)
     with _HOSTS_LOCK:
         if ident not in _CALL_KEYS:
@@ -578,7 +592,7 @@ def _ffi_handler(frame_p):
         if nonce != _NONCE:
             raise RuntimeError("this compiled step was traced in another process (JAX's "
                                "persistent compilation cache?); trace it again here")
-        host, layout, count_dtype, lr_dtype, per_leaf = _CALLS[key]
+        host, layout, count_dtype, lr_dtype, per_leaf, delta = _CALLS[key]
         count = _ffi_array(args, 1, count_dtype, 1)[0]
         lr = None if lr_dtype is None else _ffi_array(args, 2, lr_dtype, 1)[0]
         first = 2 + (lr_dtype is not None)
@@ -591,6 +605,12 @@ def _ffi_handler(frame_p):
                        for i, (dt, _, total) in enumerate(layout.groups)]
                 for j, name in enumerate(host.names)}
         host.step_in_place(layout, count, lr, grads, q, bufs, per_leaf=per_leaf)
+        if delta:
+            rest = m + len(host.names) * k          # the parameters given, the updates
+            for i, (dt, size) in enumerate(parts):
+                _kernels.exact_updates(_ffi_array(args, first + m + rest + i, dt, size), q[i],
+                                       _ffi_array(rets, rest + i, dt, size), _DELTA[0],
+                                       _SEARCH, host.threads)
         return None
     except BaseException as exc:  # noqa: BLE001 - every failure is reported to XLA
         code = _ERR_INVALID_ARGUMENT if isinstance(exc, (ValueError, TypeError)) \
@@ -603,6 +623,26 @@ def _ffi_handler(frame_p):
 
 _HANDLER = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.POINTER(_FfiCallFrame))(_ffi_handler)
 _FFI_STATE: list = []      # [target name or None], once registered (or not)
+
+
+_DELTA: list = []           # [None, or the FTZ mode of XLA's additions], once found
+
+
+def _delta_ftz():
+    """Whether the FFI call computes the updates too (on the host, adam_c/src/delta.c,
+    where the parameters already are: one pass) rather than XLA (:func:`_updates`): None
+    where it cannot, else the mode XLA's CPU code adds in (True: flush-to-zero and
+    denormals-are-zero), as one jitted product shows. ADAMKIT_OPTAX_UPDATES=xla keeps
+    :func:`_updates`."""
+    with _HOSTS_LOCK:
+        if not _DELTA:
+            tiny = np.finfo(np.float32).tiny
+            with jax.ensure_compile_time_eval():    # called while tracing
+                flushes = float(jax.jit(lambda x: x * 0.5)(np.float32(tiny))) == 0.0
+            _DELTA.append(None if flushes and not _kernels.HAVE_FTZ else flushes)
+    if os.environ.get("ADAMKIT_OPTAX_UPDATES", "host") == "xla":
+        return None
+    return _DELTA[0]
 
 
 def _ffi_target():

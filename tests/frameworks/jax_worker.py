@@ -15,7 +15,9 @@ through adamkit.tools.elsewhere). Without ``x64`` (JAX's default, float32):
   and two leaves) on gradients spanning the subnormal range, every step's gradients,
   parameters and per-element state, for the test to replay (XLA flushes subnormals);
 * ``behaviour``: eager equals jit, optax.chain with an optax schedule, inject_hyperparams,
-  parameters changed between steps, errors.
+  parameters changed between steps, errors;
+* ``next_toward``, ``exact_updates`` (also with ``x64``): the exact updates' search, and
+  the updates the FFI call computes on the host against their XLA computation.
 
 With ``x64``: the TensorFlow recording and the ``subnormal-*`` runs in float64.
 OUT_DIR/jax-results[-x64].json says what ran and what failed.
@@ -361,6 +363,47 @@ def next_toward():
     return "ok"
 
 
+def exact_updates():
+    """The updates the FFI call computes on the host (adam_c/src/delta.c, through
+    adamkit._kernels.exact_updates in XLA's mode as adamkit.optax finds it) against
+    adamkit.optax's XLA computation of them (_updates, jitted): random bit patterns,
+    targets a few units in the last place away, targets far below the parameter (the
+    walk runs), around the subnormals, and the specials, in DT."""
+    from adamkit import _kernels
+    ftz = ako._delta_ftz()
+    if ftz is None:
+        return "skipped: the updates stay in XLA here"
+    it = np.uint32 if DT == np.float32 else np.uint64
+    rng = np.random.default_rng(12)
+    fi = np.finfo(DT)
+    n = 300_000
+    bits = lambda k: rng.integers(0, np.iinfo(it).max, k, dtype=it,  # noqa: E731
+                                  endpoint=True).view(DT)
+    p2 = bits(n)
+    with np.errstate(all="ignore"):
+        p3 = rng.standard_normal(n).astype(DT)
+        q3 = (p3 * DT(2.0) ** rng.integers(-60, -1, n).astype(DT)).astype(DT)
+        p4 = (rng.standard_normal(n) * fi.tiny * 8).astype(DT)
+        q4 = (rng.standard_normal(n) * fi.tiny * 8).astype(DT)
+    spec = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, fi.max, -fi.max, fi.tiny,
+                     -fi.tiny, fi.smallest_subnormal, -fi.smallest_subnormal, 1.0, -1.0],
+                    DT)
+    p = np.concatenate([bits(n), p2, p3, p4, np.repeat(spec, len(spec))])
+    q = np.concatenate([bits(n), (p2.view(it) + rng.integers(-6, 7, n).astype(it)).view(DT),
+                        q3, q4, np.tile(spec, len(spec))])
+    want = np.asarray(jax.jit(ako._updates)(jnp.asarray(p), jnp.asarray(q)))
+    got = np.empty_like(p)
+    _kernels.exact_updates(p, q, got, ftz, ako._SEARCH, 2)
+    same = (got.view(it) == want.view(it)) | (np.isnan(got) & np.isnan(want))
+    if not same.all():
+        i = int(np.argmin(same))
+        return (f"{int((~same).sum())} differ, e.g. p={p[i]!r} q={q[i]!r}: host "
+                f"{got[i]!r}, XLA {want[i]!r}")
+    with np.errstate(all="ignore"):
+        missed = int((np.asarray(jax.jit(lambda p, u: p + u)(p, got)) != q).sum())
+    return "ok" if missed > 1000 else f"the walk ran for {missed} elements only"
+
+
 def main():
     suffix = "-x64" if X64 else ""
     tasks = {f"record-jax-tf1_adam_{'f64' if X64 else 'f32'}":
@@ -376,6 +419,7 @@ def main():
             tasks[f"optax_{name}_multi"] = lambda name=name: optax_match(name, SHAPES)
         tasks["behaviour"] = behaviour
     tasks[f"next_toward{suffix}"] = next_toward
+    tasks[f"exact_updates{suffix}"] = exact_updates
     for name, (alias, kw, shapes, jit) in SUBNORMAL.items():
         tasks[f"subnormal-{name}{suffix}"] = \
             lambda a=(name, alias, kw, shapes, jit): subnormal(*a)

@@ -1,0 +1,88 @@
+/*
+ * delta.c -- the update that an addition turns into a given value.
+ *
+ * adam_c_delta_f32/f64(p, q, u, n, ftz, search) write, for each i, an update u[i] with
+ * p[i] + u[i] == q[i] in this type's round-to-nearest addition (with ftz, under
+ * flush-to-zero and denormals-are-zero, the mode XLA's CPU code runs in):
+ *
+ *     u = q - p;  if p + u == q or q is NaN: done
+ *     otherwise walk c = u one unit in the last place at a time, up to `search` times,
+ *     towards the side where p + u falls short of q (up if p + u < q, else down), and
+ *     take the first c with p + c == q; if none hits, q is not reachable from p by an
+ *     addition and u stays q - p.
+ *
+ * p + u is monotone in u, so the hits lie on that side, and the first met is the nearest
+ * to q - p. The walk steps on the bits (+-0 goes to the smallest subnormal of the
+ * direction's sign; +-inf and NaN stay), so it is the same with and without DAZ.
+ *
+ * This is adamkit.optax's `_updates` (the updates an optax transformation returns, so that
+ * optax.apply_updates gives the framework's parameters) computed where the parameters
+ * are, in one pass; the same bits as that XLA computation, element by element (tested
+ * against it in tests/frameworks/jax_worker.py). Every element depends on its own inputs
+ * only, so any split of [0, n) into ranges gives the same bits.
+ *
+ * Returns ADAM_C_OK, ADAM_C_ENULL (a NULL buffer with n > 0), or ADAM_C_EOPS (ftz where
+ * this build cannot set the mode, or search < 0); on an error nothing is written.
+ */
+#include "adam_c_internal.h"
+
+/* One block of elements at a time: the fast pass over the block (vectorized), then,
+   where some element of it missed, the walk for those elements, while the block is in
+   cache. */
+#define DELTA_BLOCK 512
+
+#define DELTA_BODY(T, IT, SIGN)                                                            \
+    {                                                                                      \
+        size_t lo, i;                                                                      \
+        adam_c_fpmode mode = 0;                                                            \
+        if (n > 0 && (p == NULL || q == NULL || u == NULL)) return ADAM_C_ENULL;           \
+        if (search < 0 || ftz < 0 || ftz > ADAM_C_HAVE_FTZ) return ADAM_C_EOPS;            \
+        if (ftz) mode = adam_c_ftz_enter();                                                \
+        for (lo = 0; lo < n; lo += DELTA_BLOCK) {                                          \
+            const size_t hi = n - lo < DELTA_BLOCK ? n : lo + DELTA_BLOCK;                 \
+            unsigned misses = 0;                                                           \
+            for (i = lo; i < hi; ++i) {                                                    \
+                const T d = q[i] - p[i];                                                   \
+                u[i] = d;                                                                  \
+                misses += (p[i] + d != q[i]) & (q[i] == q[i]);                             \
+            }                                                                              \
+            for (i = lo; misses > 0 && i < hi; ++i) {                                      \
+                const T d = u[i];                                                          \
+                const int up = p[i] + d < q[i];                                            \
+                IT bits, mag;                                                              \
+                int k;                                                                     \
+                T c;                                                                       \
+                if (p[i] + d == q[i] || q[i] != q[i]) continue;                            \
+                --misses;                                                                  \
+                memcpy(&bits, &d, sizeof bits);                                            \
+                for (k = 0; k < search; ++k) {                                             \
+                    mag = bits & ~SIGN;                                                    \
+                    if (mag > INF || (mag == INF && (bits < 0) != up)) break;              \
+                    if (mag == 0) bits = up ? (IT)1 : (IT)(SIGN | 1);                      \
+                    else bits += ((bits < 0) == up) ? (IT)-1 : (IT)1;                      \
+                    memcpy(&c, &bits, sizeof c);                                           \
+                    if (p[i] + c == q[i]) { u[i] = c; break; }                             \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+        if (ftz) adam_c_ftz_leave(mode);                                                   \
+        return ADAM_C_OK;                                                                  \
+    }
+
+#define SIGN INT32_MIN
+#define INF ((int32_t)0x7f800000)
+ADAM_C_CLONES int adam_c_delta_f32(const float *ADAM_C_RESTRICT p,
+                                   const float *ADAM_C_RESTRICT q, float *ADAM_C_RESTRICT u,
+                                   size_t n, int ftz, int search)
+DELTA_BODY(float, int32_t, SIGN)
+#undef SIGN
+#undef INF
+
+#define SIGN INT64_MIN
+#define INF ((int64_t)0x7ff0000000000000)
+ADAM_C_CLONES int adam_c_delta_f64(const double *ADAM_C_RESTRICT p,
+                                   const double *ADAM_C_RESTRICT q,
+                                   double *ADAM_C_RESTRICT u, size_t n, int ftz, int search)
+DELTA_BODY(double, int64_t, SIGN)
+#undef SIGN
+#undef INF
