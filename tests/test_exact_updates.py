@@ -86,7 +86,8 @@ def test_exact_updates_equal_the_model(dt, ftz):
     assert missed.sum() > 1000, missed.sum()
 
 def test_exact_updates_threads_and_search():
-    """Any thread count gives the same bits; search=0 is q - p."""
+    """Any thread count gives the same bits, and so does writing over the targets;
+    search=0 is q - p."""
     p, q = inputs(np.float32, n=300_000, seed=8)
     a, b = np.empty_like(p), np.empty_like(p)
     _kernels.exact_updates(p, q, a, True, SEARCH, 1)
@@ -95,6 +96,9 @@ def test_exact_updates_threads_and_search():
     _kernels.exact_updates(p, q, b, False, 0, 1)
     with np.errstate(all="ignore"):
         assert b.tobytes() == (q - p).tobytes()
+    q2 = q.copy()                           # written over the targets: the same bits
+    _kernels.exact_updates(p, q2, q2, True, SEARCH, 2)
+    assert q2.tobytes() == a.tobytes()
 
 
 def test_exact_updates_refuses_bad_buffers():
@@ -108,6 +112,11 @@ def test_exact_updates_refuses_bad_buffers():
         ro = np.ones(8, np.float32)
         ro.flags.writeable = False
         _kernels.exact_updates(p, p, ro, True, 4)
+    with pytest.raises(ValueError, match="apart"):
+        _kernels.exact_updates(p, p.copy(), p, True, 4)
+    big = np.ones(16, np.float32)
+    with pytest.raises(ValueError, match="apart"):
+        _kernels.exact_updates(p, big[:8], big[4:12], True, 4)
     with pytest.raises(ValueError, match="search"):
         _kernels.exact_updates(p, p, u, True, -1)
     with pytest.raises(TypeError, match="float32 or float64"):

@@ -14,6 +14,7 @@
  * p + u is monotone in u, so the hits lie on that side, and the first met is the nearest
  * to q - p. The walk steps on the bits (+-0 goes to the smallest subnormal of the
  * direction's sign; +-inf and NaN stay), so it is the same with and without DAZ.
+ * u may be q itself (the update written over the target), not otherwise overlap p or q.
  *
  * This is adamkit.optax's `_updates` (the updates an optax transformation returns, so that
  * optax.apply_updates gives the framework's parameters) computed where the parameters
@@ -28,31 +29,35 @@
 
 /* One block of elements at a time: the fast pass over the block (vectorized), then,
    where some element of it missed, the walk for those elements, while the block is in
-   cache. */
+   cache. The block's targets are copied first, so u may be q itself. */
 #define DELTA_BLOCK 512
 
 #define DELTA_BODY(T, IT, SIGN)                                                            \
     {                                                                                      \
+        T qb[DELTA_BLOCK];                                                                 \
         size_t lo, i;                                                                      \
         adam_c_fpmode mode = 0;                                                            \
         if (n > 0 && (p == NULL || q == NULL || u == NULL)) return ADAM_C_ENULL;           \
         if (search < 0 || ftz < 0 || ftz > ADAM_C_HAVE_FTZ) return ADAM_C_EOPS;            \
         if (ftz) mode = adam_c_ftz_enter();                                                \
         for (lo = 0; lo < n; lo += DELTA_BLOCK) {                                          \
-            const size_t hi = n - lo < DELTA_BLOCK ? n : lo + DELTA_BLOCK;                 \
+            const size_t m = n - lo < DELTA_BLOCK ? n - lo : DELTA_BLOCK;                  \
+            const T *pp = p + lo;                                                          \
+            T *uu = u + lo;                                                                \
             unsigned misses = 0;                                                           \
-            for (i = lo; i < hi; ++i) {                                                    \
-                const T d = q[i] - p[i];                                                   \
-                u[i] = d;                                                                  \
-                misses += (p[i] + d != q[i]) & (q[i] == q[i]);                             \
+            memcpy(qb, q + lo, m * sizeof(T));                                             \
+            for (i = 0; i < m; ++i) {                                                      \
+                const T d = qb[i] - pp[i];                                                 \
+                uu[i] = d;                                                                 \
+                misses += (pp[i] + d != qb[i]) & (qb[i] == qb[i]);                         \
             }                                                                              \
-            for (i = lo; misses > 0 && i < hi; ++i) {                                      \
-                const T d = u[i];                                                          \
-                const int up = p[i] + d < q[i];                                            \
+            for (i = 0; misses > 0 && i < m; ++i) {                                        \
+                const T d = uu[i];                                                         \
+                const int up = pp[i] + d < qb[i];                                          \
                 IT bits, mag;                                                              \
                 int k;                                                                     \
                 T c;                                                                       \
-                if (p[i] + d == q[i] || q[i] != q[i]) continue;                            \
+                if (pp[i] + d == qb[i] || qb[i] != qb[i]) continue;                        \
                 --misses;                                                                  \
                 memcpy(&bits, &d, sizeof bits);                                            \
                 for (k = 0; k < search; ++k) {                                             \
@@ -61,7 +66,7 @@
                     if (mag == 0) bits = up ? (IT)1 : (IT)(SIGN | 1);                      \
                     else bits += ((bits < 0) == up) ? (IT)-1 : (IT)1;                      \
                     memcpy(&c, &bits, sizeof c);                                           \
-                    if (p[i] + c == q[i]) { u[i] = c; break; }                             \
+                    if (pp[i] + c == qb[i]) { uu[i] = c; break; }                          \
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
@@ -71,18 +76,16 @@
 
 #define SIGN INT32_MIN
 #define INF ((int32_t)0x7f800000)
-ADAM_C_CLONES int adam_c_delta_f32(const float *ADAM_C_RESTRICT p,
-                                   const float *ADAM_C_RESTRICT q, float *ADAM_C_RESTRICT u,
-                                   size_t n, int ftz, int search)
+ADAM_C_CLONES int adam_c_delta_f32(const float *p, const float *q, float *u, size_t n,
+                                   int ftz, int search)
 DELTA_BODY(float, int32_t, SIGN)
 #undef SIGN
 #undef INF
 
 #define SIGN INT64_MIN
 #define INF ((int64_t)0x7ff0000000000000)
-ADAM_C_CLONES int adam_c_delta_f64(const double *ADAM_C_RESTRICT p,
-                                   const double *ADAM_C_RESTRICT q,
-                                   double *ADAM_C_RESTRICT u, size_t n, int ftz, int search)
+ADAM_C_CLONES int adam_c_delta_f64(const double *p, const double *q, double *u, size_t n,
+                                   int ftz, int search)
 DELTA_BODY(double, int64_t, SIGN)
 #undef SIGN
 #undef INF

@@ -587,6 +587,10 @@ cdef int _delta_part(const void *ctx, size_t lo, size_t hi) noexcept nogil:
                             <double *>d.u + lo, hi - lo, d.ftz, d.search)
 
 
+cdef inline bint _overlap(const char *a, const char *b, size_t nbytes) noexcept:
+    return a < b + nbytes and b < a + nbytes
+
+
 def exact_updates(cnp.ndarray p not None, cnp.ndarray q not None, cnp.ndarray u not None,
                   bint ftz, int search, int n_threads=1):
     """Write into ``u`` the update with ``p + u == q`` (adam_c/src/delta.c)::
@@ -597,7 +601,7 @@ def exact_updates(cnp.ndarray p not None, cnp.ndarray q not None, cnp.ndarray u 
 
     in this dtype's round-to-nearest addition, with ``ftz`` under flush-to-zero and
     denormals-are-zero (XLA's CPU mode). p, q, u: 1-D arrays of one float dtype and
-    length, C-contiguous, u writeable and apart from p and q. Runs on up to ``n_threads``
+    length, C-contiguous, u writeable: q itself, or apart from p and q. Runs on up to ``n_threads``
     threads with the GIL released; the bits do not depend on the count."""
     cdef int type_num = cnp.PyArray_TYPE(p)
     cdef _Delta d
@@ -620,6 +624,9 @@ def exact_updates(cnp.ndarray p not None, cnp.ndarray q not None, cnp.ndarray u 
     d.u, d.ftz, d.search = <char *>cnp.PyArray_DATA(u), ftz, search
     d.f32 = type_num == cnp.NPY_FLOAT
     itemsize = 4 if d.f32 else 8
+    if n > 0 and (_overlap(d.u, d.p, n * itemsize) or
+                  (d.u != d.q and _overlap(d.u, d.q, n * itemsize))):
+        raise ValueError("u must be q itself or apart from p and q")
     with nogil:
         status = run_parallel(_delta_part, &d, <size_t>n, itemsize, n_threads,
                               <size_t>(SERIAL_BYTES // itemsize))

@@ -304,8 +304,10 @@ class _Host:
         computation of the updates instead of one per small leaf). The parameters to
         start from and the buffers are aliased input to output: XLA hands the handler each
         output holding its input's values, and the step updates them in place. Where
-        :func:`_delta_ftz` allows, the parameters given come in too and the updates go
-        out, computed by the handler (:func:`_updates`' bits, one pass in C)."""
+        :func:`_delta_ftz` allows, the parameters given come in too and the handler
+        computes the updates (:func:`_updates`' bits, one pass in C), into a buffer XLA
+        already has where it can: a temporary array of parameter size in XLA's
+        computation is a fresh allocation, page faults included, at every step."""
         per_leaf = layout.n > 1 and \
             sum(size for _, _, size in layout.leaves()) >= _per_leaf_min() * layout.n
         if per_leaf:
@@ -324,21 +326,28 @@ class _Host:
         for name in self.names:
             args += list(bufs[name])
         m, k = len(shapes), len(layout.groups)
-        delta = _delta_ftz()
         aliased = shapes + layout.shapes() * len(self.names)
         first = 2 + dynamic + m              # the nonce and key, count, lr, the gradients
-        key = _register_call(self, layout, count, lr, per_leaf, delta is not None)
-        if delta is not None:                # the updates too, from the parameters given
-            args, shapes = args + pl, aliased + shapes
-        else:
-            shapes = aliased
+        aliases = {first + j: j for j in range(len(aliased))}
+        # the updates: by the handler from the parameters given, over the framework's
+        # parameters ("over": not kept without carry_params) or into the last step's
+        # `applied` state arrays ("applied": donated with the state, no new buffer); else
+        # by XLA (None), fused into what adds them: per leaf with carry_params, where the
+        # handler's would be new arrays (timed slower at 1e7 parameters in 200 leaves)
+        delta = None if _delta_ftz() is None or (carried and per_leaf) else \
+            "applied" if carried else "over"
+        key = _register_call(self, layout, count, lr, per_leaf, delta)
+        if delta is not None:
+            args = args + pl
+        if delta == "applied":
+            aliases.update({len(args) + 1 + i: len(aliased) + i for i in range(m)})
+            args = args + list(ce)
         res = list(jax.ffi.ffi_call(
-            target, tuple(shapes),
-            input_output_aliases={first + j: j for j in range(len(aliased))})(
-                jnp.asarray([_NONCE, key], jnp.int32), *args))
+            target, tuple(aliased + (shapes if delta == "applied" else [])),
+            input_output_aliases=aliases)(jnp.asarray([_NONCE, key], jnp.int32), *args))
         ql = res[:m]
-        ul = res[len(aliased):] if delta is not None else \
-            [_updates(p, q) for p, q in zip(pl, ql)]
+        ul = [_updates(p, q) for p, q in zip(pl, ql)] if delta is None else \
+            ql if delta == "over" else res[len(aliased):]
         out = {name: tuple(res[m + j * k:m + (j + 1) * k]) for j, name in enumerate(self.names)}
         applied = [p + u for p, u in zip(pl, ul)] if carried else []
         if not per_leaf:
@@ -538,11 +547,10 @@ def _per_leaf_min():
 
 def _register_call(host, layout, count, lr, per_leaf, delta):
     """The key (an int32, passed after ``_NONCE`` as the call's first argument) of this
-    host, layout, argument dtypes, way of passing the leaves and whether the call also
-    computes the updates (``delta``), made at trace time."""
+    host, layout, argument dtypes, way of passing the leaves and where the call puts the
+    updates (``delta``, :meth:`_Host._core_ffi`), made at trace time."""
     sig = (np.dtype(jnp.result_type(count)),
-           None if lr is None else np.dtype(jnp.result_type(lr)), bool(per_leaf),
-           bool(delta))
+           None if lr is None else np.dtype(jnp.result_type(lr)), bool(per_leaf), delta)
     ident = (id(host), tuple((str(dt), tuple(e), t) for dt, e, t in layout.groups), sig)
     with _HOSTS_LOCK:
         if ident not in _CALL_KEYS:
@@ -605,12 +613,12 @@ def _ffi_handler(frame_p):
                        for i, (dt, _, total) in enumerate(layout.groups)]
                 for j, name in enumerate(host.names)}
         host.step_in_place(layout, count, lr, grads, q, bufs, per_leaf=per_leaf)
-        if delta:
+        if delta is not None:
             rest = m + len(host.names) * k          # the parameters given, the updates
             for i, (dt, size) in enumerate(parts):
-                _kernels.exact_updates(_ffi_array(args, first + m + rest + i, dt, size), q[i],
-                                       _ffi_array(rets, rest + i, dt, size), _DELTA[0],
-                                       _SEARCH, host.threads)
+                u = q[i] if delta == "over" else _ffi_array(rets, rest + i, dt, size)
+                _kernels.exact_updates(_ffi_array(args, first + m + rest + i, dt, size),
+                                       q[i], u, _DELTA[0], _SEARCH, host.threads)
         return None
     except BaseException as exc:  # noqa: BLE001 - every failure is reported to XLA
         code = _ERR_INVALID_ARGUMENT if isinstance(exc, (ValueError, TypeError)) \
