@@ -43,8 +43,11 @@ it like any pure computation, and the state is an ordinary pytree to checkpoint 
 An exception in the step (a negative learning rate from a schedule) stops the computation
 with JAX's runtime error. The copy of the parameters to start from, the updates and
 their addition cost a few more passes over the parameters than optax's own fused update,
-and the step a fixed ~40 us (the Python handler and the call): 1.3-3x optax's time
-(``python -m adamkit bench --sections frameworks``), the price of the exact arithmetic.
+and the step a fixed ~40-100 us (the Python handler and the call; from about 1e3
+parameters XLA dispatches asynchronously, and the handler waits for the GIL on XLA's
+thread): 0.8-1.4x optax's time with hundreds of leaves up to 1e5 parameters, 1.4-3.6x
+beyond, 4-11x for one small leaf (docs/frameworks.md, "How fast"), the price of the
+exact arithmetic.
 Not differentiable (no meta-gradients through the update), not under ``vmap``, CPU only.
 
 The updates
