@@ -5,7 +5,7 @@
 #      built against an instrumented libadam_c, with every sanitizer report fatal;
 #   2. unless SANITIZE_PYTHON=0: the package built with -Db_sanitize=address,undefined
 #      into a throwaway venv, and the Python tests that drive the kernels (kernels,
-#      optimizers, fuzz, properties) run against it with libasan preloaded.
+#      optimizers, fuzz, properties, exact updates) run against it with libasan preloaded.
 #
 # Usage: bash .ci/sanitize.sh            (from anywhere; needs gcc, python3 -m venv)
 # Env:   SANITIZE_PYTHON=0 to skip part 2; SANITIZE_WORK=dir for the build files
@@ -29,12 +29,13 @@ t0=$(date +%s)
 mkdir -p "$WORK/gen"
 python3 adam_c/codegen.py limits adam_c/include/adam_c.h "$WORK/gen/adam_c_limits.h"
 python3 adam_c/codegen.py instances adam_c/include/adam_c.h src/adamkit "$WORK/gen/instances.h"
-for src in adam_c_f32 adam_c_f64 adam_c_common estimates powf_exact pow_exact estimate_rows; do
+for src in adam_c_f32 adam_c_f64 adam_c_common estimates powf_exact pow_exact estimate_rows delta; do
     $CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -I"$WORK/gen" -c "adam_c/src/$src.c" \
         -o "$WORK/$src.o"
 done
 ar rcs "$WORK/libadam_c_san.a" "$WORK"/adam_c_f32.o "$WORK"/adam_c_f64.o "$WORK"/adam_c_common.o \
-    "$WORK"/estimates.o "$WORK"/powf_exact.o "$WORK"/pow_exact.o "$WORK"/estimate_rows.o
+    "$WORK"/estimates.o "$WORK"/powf_exact.o "$WORK"/pow_exact.o "$WORK"/estimate_rows.o \
+    "$WORK"/delta.o
 $CC -std=c99 -O1 -g $SAN $EXACT -Iadam_c/include -I"$WORK/gen" adam_c/tests/test_adam_c.c \
     "$WORK/libadam_c_san.a" -lm -o "$WORK/test_adam_c_san"
 "$WORK/test_adam_c_san"
@@ -92,5 +93,6 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 ADAMKIT_FUZZ_N="${ADAMKIT_FUZZ_N:-3000}" ADAMKIT_HYPOTHESIS_SCALE="${ADAMKIT_HYPOTHESIS_SCALE:-0.25}" \
     "$VPY" -m pytest -q -p no:cacheprovider -x \
     "$ROOT/tests/test_kernels.py" "$ROOT/tests/test_optim.py" \
-    "$ROOT/tests/test_fuzz.py" "$ROOT/tests/test_properties.py"
+    "$ROOT/tests/test_fuzz.py" "$ROOT/tests/test_properties.py" \
+    "$ROOT/tests/test_exact_updates.py"
 echo "Python tests under ASan+UBSan: clean ($(( $(date +%s) - t0 )) s)"

@@ -24,7 +24,7 @@ from c_programs import ADAM_C, ROOT, SKIPS
 from c_programs import LIB_FLAGS as FLAGS
 
 SOURCES = ["adam_c_f32", "adam_c_f64", "adam_c_common", "estimates", "powf_exact",
-           "pow_exact", "estimate_rows"]
+           "pow_exact", "estimate_rows", "delta"]
 # target -> (the ADAM_C_ONE_TARGET value or None for the baseline, the register class
 # its vectorized loops must use)
 TARGETS = {

@@ -24,6 +24,8 @@ int adam_c_rmsprop_generic_f32(const adam_c_rmsprop_ops *, const adam_c_rmsprop_
                                float *, const float *, float *, float *, float *, size_t);
 int adam_c_rmsprop_generic_f64(const adam_c_rmsprop_ops *, const adam_c_rmsprop_scalars *,
                                double *, const double *, double *, double *, double *, size_t);
+int adam_c_delta_f32(const float *, const float *, float *, size_t, int, int);
+int adam_c_delta_f64(const double *, const double *, double *, size_t, int, int);
 
 static int failures = 0;
 
@@ -375,6 +377,56 @@ static void test_default_refusals(void)
     CHECK(strstr(adam_c_strerror(ADAM_C_EARG), "range") != NULL, "EARG message");
 }
 
+/* The updates an addition turns into given values (delta.c; the NumPy model and XLA's own
+   computation are in tests/test_exact_updates.py and tests/frameworks/jax_worker.py):
+   over N elements (two blocks and a tail), targets an addition reaches give q - p back
+   and p + u == q; targets none reaches (far below p) are left at q - p; writing over the
+   targets gives the same bits; FTZ/DAZ flushes a subnormal target and the caller's mode
+   is restored; refusals write nothing. */
+static void test_delta(void)
+{
+    static float p[N], q[N], u[N], w[N];
+    static double pd[N], qd[N], ud[N];
+    size_t i, reached = 0, missed = 0;
+    for (i = 0; i < N; i++) {
+        p[i] = (float)(urand() * 2 - 1);
+        q[i] = i % 3 ? p[i] + (float)((urand() - 0.5) * 1e-3)      /* reachable */
+                     : p[i] * 0x1p-40f;                             /* far below */
+        pd[i] = p[i];
+        qd[i] = i % 3 ? pd[i] + (urand() - 0.5) * 1e-3 : pd[i] * 0x1p-70;
+    }
+    CHECK(adam_c_delta_f32(p, q, u, N, 0, 4) == ADAM_C_OK, "delta_f32");
+    CHECK(adam_c_delta_f64(pd, qd, ud, N, 0, 4) == ADAM_C_OK, "delta_f64");
+    for (i = 0; i < N; i++) {
+        const float d = q[i] - p[i];
+        CHECK(memcmp(&u[i], &d, sizeof d) == 0, "delta_f32 %zu: not q - p", i);
+        if (p[i] + u[i] == q[i]) reached++; else missed++;
+        CHECK((i % 3 != 0) <= (p[i] + u[i] == q[i]), "delta_f32 %zu: reachable, missed", i);
+        CHECK((i % 3 != 0) <= (pd[i] + ud[i] == qd[i]), "delta_f64 %zu: reachable, missed", i);
+    }
+    CHECK(reached > N / 2 && missed > N / 10, "delta: %zu reached, %zu missed", reached, missed);
+    memcpy(w, q, sizeof w);
+    CHECK(adam_c_delta_f32(p, w, w, N, 1, 4) == ADAM_C_OK && memcmp(w, u, sizeof w) == 0,
+          "delta_f32 over its targets");
+#if defined(__SSE2__) || defined(_M_X64)
+    {
+        volatile float tiny = 0x1p-140f, zero = 0.0f;
+        float pz = 0.0f, qz = tiny, uz = -1.0f;
+        CHECK(adam_c_delta_f32(&pz, &qz, &uz, 1, 0, 4) == ADAM_C_OK && uz == tiny,
+              "delta_f32 IEEE subnormal");
+        CHECK(adam_c_delta_f32(&pz, &qz, &uz, 1, 1, 4) == ADAM_C_OK && uz == 0.0f,
+              "delta_f32 FTZ subnormal: %g", (double)uz);
+        CHECK(tiny * 0.5f != zero, "delta_f32 left FTZ on");
+    }
+#endif
+    memcpy(w, u, sizeof w);
+    CHECK(adam_c_delta_f32(p, q, NULL, N, 0, 4) == ADAM_C_ENULL, "delta NULL");
+    CHECK(adam_c_delta_f32(p, q, u, N, 0, -1) == ADAM_C_EOPS, "delta search < 0");
+    CHECK(adam_c_delta_f32(p, q, u, N, 2, 4) == ADAM_C_EOPS, "delta ftz 2");
+    CHECK(memcmp(w, u, sizeof w) == 0, "delta wrote on refusal");
+    CHECK(adam_c_delta_f64(NULL, NULL, NULL, 0, 0, 4) == ADAM_C_OK, "delta n = 0");
+}
+
 int main(void)
 {
     test_known_answers();
@@ -384,6 +436,7 @@ int main(void)
     test_refusals();
     test_default_scalars_are_rounded();
     test_default_refusals();
+    test_delta();
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);
         return 1;
