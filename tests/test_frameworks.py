@@ -314,7 +314,7 @@ def test_optax_flushes_subnormals(out, name, dtype, monkeypatch):
 def test_optax_behaviour(out, crossing):
     res = _results(out if crossing == "ffi" else out / "callback",
                    "jax-results.json")["behaviour"]
-    assert isinstance(res, dict) and len(res) == 13, res
+    assert isinstance(res, dict) and len(res) == 14, res
     bad = {k: v for k, v in res.items() if v != "ok"}
     assert not bad, bad
 
@@ -334,6 +334,17 @@ def test_optax_host_updates_equal_xla_updates(out, x64):
     on 1.2 million patterns built to run every branch, float32 and float64."""
     suffix = "-x64" if x64 else ""
     assert _results(out, f"jax-results{suffix}.json").get(f"exact_updates{suffix}") == "ok"
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_optax_host_and_xla_updates_train_alike(out, x64):
+    """Training through the FFI call with the updates computed by its handler (the
+    default) and by XLA (ADAMKIT_OPTAX_UPDATES=xla): the same parameters, updates and
+    state at every step, for Adam and RMSProp, with and without carry_params, flat and
+    leaf by leaf, a float and a schedule as the learning rate, and (x64) float32 and
+    float64 leaves in one step."""
+    suffix = "-x64" if x64 else ""
+    assert _results(out, f"jax-results{suffix}.json").get(f"updates_modes{suffix}") == "ok"
 
 
 def test_optax_crossings_give_the_same_bits(out):

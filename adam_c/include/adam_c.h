@@ -214,7 +214,8 @@ typedef struct adam_c_adam_ops {
     int apply;        /* ADAM_C_P_*                                                 */
     int sqrt_kind;    /* ADAM_C_SQRT_*                                              */
     int ftz;          /* 0, or 1: flush-to-zero and denormals-are-zero while running, as
-                         TensorFlow's kernels run (x86 MXCSR; elsewhere ADAM_C_EOPS)     */
+                         TensorFlow's kernels run (x86 MXCSR; elsewhere ADAM_C_EOPS); 0
+                         clears both while running (x86: IEEE whatever the caller's mode) */
     int estimate;     /* ADAM_C_EST_*                                               */
     int portable;     /* 0 or 1: compute every implementation-defined instruction (the
                          estimates) by its software model, never by this CPU's own; the

@@ -319,18 +319,26 @@ static inline int adam_c_uses_estimate_rms(const adam_c_rmsprop_ops *o)
            o->step == ADAM_C_RU_X_RSQRT_XLA;
 }
 
-/* Flush-to-zero + denormals-are-zero for the duration of one call (ops->ftz). The mode is
-   per thread, so every thread that runs a piece of an array sets and restores its own. */
+/* The floating-point mode for the duration of one call: with ftz (ops->ftz) flush-to-zero
+   and denormals-are-zero, else both cleared (IEEE arithmetic, whatever mode the caller or a
+   library it called left: XLA runs its custom calls with both set, torch with
+   set_flush_denormal). The mode is per thread, so every thread that runs a piece of an
+   array sets and restores its own; the bits then depend on the ops row alone, not on the
+   thread that runs a chunk. */
 #if defined(__SSE2__) || defined(_M_X64)
 #define ADAM_C_HAVE_FTZ 1
 typedef unsigned int adam_c_fpmode;
-static inline adam_c_fpmode adam_c_ftz_enter(void)
+static inline adam_c_fpmode adam_c_fp_enter(int ftz)
 {
     const unsigned int old = _mm_getcsr();
-    _mm_setcsr(old | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+    const unsigned int want = ftz ? old | 0x8040u : old & ~0x8040u; /* FTZ bit 15, DAZ 6 */
+    if (want != old) _mm_setcsr(want);
     return old;
 }
-static inline void adam_c_ftz_leave(adam_c_fpmode old) { _mm_setcsr(old); }
+static inline void adam_c_fp_leave(adam_c_fpmode old)
+{
+    if (_mm_getcsr() != old) _mm_setcsr(old);
+}
 #else
 #define ADAM_C_HAVE_FTZ 0
 #endif

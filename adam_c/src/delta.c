@@ -3,7 +3,8 @@
  *
  * adam_c_delta_f32/f64(p, q, u, n, ftz, search) write, for each i, an update u[i] with
  * p[i] + u[i] == q[i] in this type's round-to-nearest addition (with ftz, under
- * flush-to-zero and denormals-are-zero, the mode XLA's CPU code runs in):
+ * flush-to-zero and denormals-are-zero, the mode XLA's CPU code runs in; without, in IEEE
+ * arithmetic whatever the caller's mode):
  *
  *     u = q - p;  if p + u == q or q is NaN: done
  *     otherwise walk c = u one unit in the last place at a time, up to `search` times,
@@ -27,6 +28,12 @@
  */
 #include "adam_c_internal.h"
 
+#if !ADAM_C_HAVE_FTZ        /* no mode to set: ftz = 1 is refused below, before any use */
+typedef int adam_c_fpmode;
+#define adam_c_fp_enter(ftz) 0
+#define adam_c_fp_leave(mode) ((void)(mode))
+#endif
+
 /* One block of elements at a time: the fast pass over the block (vectorized), then,
    where some element of it missed, the walk for those elements, while the block is in
    cache. The block's targets are copied first, so u may be q itself. */
@@ -39,7 +46,7 @@
         adam_c_fpmode mode = 0;                                                            \
         if (n > 0 && (p == NULL || q == NULL || u == NULL)) return ADAM_C_ENULL;           \
         if (search < 0 || ftz < 0 || ftz > ADAM_C_HAVE_FTZ) return ADAM_C_EOPS;            \
-        if (ftz) mode = adam_c_ftz_enter();                                                \
+        mode = adam_c_fp_enter(ftz);                                                       \
         for (lo = 0; lo < n; lo += DELTA_BLOCK) {                                          \
             const size_t m = n - lo < DELTA_BLOCK ? n - lo : DELTA_BLOCK;                  \
             const T *pp = p + lo;                                                          \
@@ -70,7 +77,7 @@
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
-        if (ftz) adam_c_ftz_leave(mode);                                                   \
+        adam_c_fp_leave(mode);                                                             \
         return ADAM_C_OK;                                                                  \
     }
 

@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "adam_c.h"
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 #include "adam_c_limits.h"
 
 int adam_c_adam_generic_f32(const adam_c_adam_ops *, const adam_c_adam_scalars *, float *,
@@ -406,7 +409,7 @@ static void test_delta(void)
     }
     CHECK(reached > N / 2 && missed > N / 10, "delta: %zu reached, %zu missed", reached, missed);
     memcpy(w, q, sizeof w);
-    CHECK(adam_c_delta_f32(p, w, w, N, 1, 4) == ADAM_C_OK && memcmp(w, u, sizeof w) == 0,
+    CHECK(adam_c_delta_f32(p, w, w, N, 0, 4) == ADAM_C_OK && memcmp(w, u, sizeof w) == 0,
           "delta_f32 over its targets");
 #if defined(__SSE2__) || defined(_M_X64)
     {
@@ -427,6 +430,42 @@ static void test_delta(void)
     CHECK(adam_c_delta_f64(NULL, NULL, NULL, 0, 0, 4) == ADAM_C_OK, "delta n = 0");
 }
 
+/* ftz = 0 means IEEE arithmetic whatever mode the caller left (XLA runs its custom calls
+   with FTZ and DAZ set), and the caller's mode is restored: an update and the exact
+   updates on subnormal data give the same bits under an ambient FTZ/DAZ as without. */
+static void test_fp_mode(void)
+{
+#if defined(__SSE2__)
+    static float p[N], g[N], m[N], v[N], p2[N], g2[N], m2[N], v2[N], q[N], u[N], u2[N];
+    adam_c_adam_ops o;
+    adam_c_adam_scalars s;
+    size_t i, sub = 0;
+    adam_c_adam_default(&o, &s, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, 1);
+    for (i = 0; i < N; i++) {
+        p[i] = p2[i] = (float)(urand() - 0.5) * 0x1p-124f;    /* around the subnormals */
+        g[i] = g2[i] = (float)(urand() - 0.5) * 0x1p-124f;
+        m[i] = m2[i] = v[i] = v2[i] = 0.0f;
+        q[i] = p[i] * 0.75f;
+        sub += p[i] != 0.0f && fabsf(p[i]) < 0x1p-126f;
+    }
+    CHECK(sub > N / 4, "fp mode: %zu subnormal parameters", sub);
+    CHECK(adam_c_delta_f32(p, q, u, N, 0, 4) == ADAM_C_OK, "fp mode: IEEE delta");
+    CHECK(adam_c_adam_f32(&o, &s, p, g, m, v, NULL, N) == ADAM_C_OK, "fp mode: IEEE run");
+    const unsigned int old = _mm_getcsr();
+    _mm_setcsr(old | 0x8040u);                 /* what XLA leaves for a custom call */
+    const int b = adam_c_delta_f32(p2, q, u2, N, 0, 4);
+    const int a = adam_c_adam_f32(&o, &s, p2, g2, m2, v2, NULL, N);
+    const unsigned int after = _mm_getcsr();
+    _mm_setcsr(old);
+    CHECK(a == ADAM_C_OK && b == ADAM_C_OK, "fp mode: runs under FTZ/DAZ");
+    CHECK(after == (old | 0x8040u), "fp mode: the caller's FTZ/DAZ not restored");
+    CHECK(!memcmp(u, u2, sizeof u),
+          "fp mode: delta, ftz = 0 under an ambient FTZ/DAZ changed the updates");
+    CHECK(!memcmp(p, p2, sizeof p) && !memcmp(m, m2, sizeof m) && !memcmp(v, v2, sizeof v),
+          "fp mode: ftz = 0 under an ambient FTZ/DAZ changed the update");
+#endif
+}
+
 int main(void)
 {
     test_known_answers();
@@ -437,6 +476,7 @@ int main(void)
     test_default_scalars_are_rounded();
     test_default_refusals();
     test_delta();
+    test_fp_mode();
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);
         return 1;

@@ -533,7 +533,8 @@ class _FfiCallFrame(ctypes.Structure):  # up to the results
 
 _ERROR_CREATE = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.POINTER(_FfiErrorArgs))
 
-#: key -> (host, layout, count dtype, lr dtype or None): what each traced call runs
+#: key -> (host, layout, count dtype, lr dtype or None, per leaf, updates mode): what each
+#: traced call runs
 _CALLS: dict = {}
 _CALL_KEYS: dict = {}
 #: this process's, passed with each key: a compiled step that another process traced (JAX's
@@ -647,9 +648,13 @@ def _delta_ftz():
     :func:`_updates`."""
     with _HOSTS_LOCK:
         if not _DELTA:
-            tiny = np.finfo(np.float32).tiny
-            with jax.ensure_compile_time_eval():    # called while tracing
-                flushes = float(jax.jit(lambda x: x * 0.5)(np.float32(tiny))) == 0.0
+            # compiled and run by XLA on the CPU (the FFI call's platform) whatever the
+            # context: while tracing, under jax.disable_jit, with a transfer guard
+            cpu = jax.devices("cpu")[0]
+            with jax.ensure_compile_time_eval(), jax.disable_jit(False), \
+                    jax.transfer_guard("allow"):
+                x = jax.device_put(np.float32(np.finfo(np.float32).tiny), cpu)
+                flushes = float(jax.jit(lambda x: x * 0.5)(x)) == 0.0
             _DELTA.append(None if flushes and not _kernels.HAVE_FTZ else flushes)
     if os.environ.get("ADAMKIT_OPTAX_UPDATES", "host") == "xla":
         return None

@@ -23,6 +23,7 @@ With ``x64``: the TensorFlow recording and the ``subnormal-*`` runs in float64.
 OUT_DIR/jax-results[-x64].json says what ran and what failed.
 """
 
+import itertools
 import json
 import os
 import sys
@@ -333,6 +334,29 @@ def behaviour():
                 return f"scan differs (carry_params={carry})"
         return True
     check("inside lax.scan: the bits of steps jitted one at a time", in_scan)
+    def ieee_presets():
+        # XLA runs the step with flush-to-zero and denormals-are-zero set; a preset of a
+        # framework that does not flush (PyTorch's) must not inherit them, one that does
+        # (TensorFlow's) flushes: both equal the NumPy-level preset on subnormal data
+        fi = np.finfo(np.float32)
+        r = np.random.default_rng(9)
+        p0 = (r.uniform(0.1, 1, 64) * fi.tiny * r.choice([-1, 1], 64)).astype(np.float32)
+        gs = [(r.uniform(0.01, 3, 64) * fi.tiny * r.choice([-1, 1], 64)).astype(np.float32)
+              for _ in range(3)]
+        for preset in ("pytorch", "tensorflow"):
+            tx = ako.adam(1e-3, preset=preset)
+            st, p = tx.init({"w": jnp.asarray(p0)}), {"w": jnp.asarray(p0)}
+            upd = jax.jit(lambda s, g, p, tx=tx: tx.update(g, s, p))
+            for g in gs:
+                _, st = upd(st, {"w": jnp.asarray(g)}, p)
+                p = ako.framework_params(st, p)
+            opt, q = adamkit.Adam(lr=1e-3, preset=preset), p0.copy()
+            for g in gs:
+                opt.step(q, g.copy())
+            if np.asarray(p["w"]).tobytes() != q.tobytes():
+                return f"{preset}: differs from the NumPy-level preset"
+        return True
+    check("subnormals: each preset in its framework's mode, not XLA's", ieee_presets)
     want = None if os.environ.get("ADAMKIT_OPTAX_CROSSING") == "callback" else \
         "adamkit_optax_step"
     check("the step crosses as ADAMKIT_OPTAX_CROSSING says (FFI call by default)",
@@ -404,6 +428,67 @@ def exact_updates():
     return "ok" if missed > 1000 else f"the walk ran for {missed} elements only"
 
 
+def updates_modes():
+    """The exact updates computed by the FFI handler (``ADAMKIT_OPTAX_UPDATES=host``, the
+    default) and by XLA (``=xla``) give the same parameters, updates and state, bit for bit,
+    over 6 jitted steps with apply_updates: Adam (the optax preset, whose fused step makes
+    targets no addition reaches) and RMSProp (TF's), with and without carry_params, the
+    leaves flat and one by one, a float and an optax schedule as the learning rate, and
+    (x64) float32 and float64 leaves together; gradients spanning the subnormals."""
+    rng = np.random.default_rng(21)
+    dts = [np.float32, np.float64] if X64 else [np.float32]
+    shapes = [(50,), (7, 3), (30,)]
+    params = {f"w{i}": jnp.asarray((rng.standard_normal(s) * 10.0 ** rng.integers(
+        -40 if dts[i % len(dts)] == np.float32 else -300, 1, s)).astype(dts[i % len(dts)]))
+        for i, s in enumerate(shapes)}
+    grads = [jax.tree.map(lambda p: jnp.asarray((rng.standard_normal(p.shape) * 10.0 ** (
+        rng.integers(-45, 0, p.shape) if p.dtype == jnp.float32 else
+        rng.integers(-320, 0, p.shape))).astype(p.dtype)), params) for _ in range(6)]
+    # subnormal parameters, and gradients whose RMSProp steps are normal and a few
+    # thousand times the parameters: XLA's flush-to-zero reads a parameter as 0, so its
+    # update is the new parameter itself, which IEEE arithmetic would not give
+    for i, dt in enumerate(dts):
+        fi = np.finfo(dt)
+        params[f"z{i}"] = jnp.asarray((rng.uniform(0.1, 1, 40) * fi.tiny
+                                       * rng.choice([-1, 1], 40)).astype(dt))
+        for g in grads:
+            g[f"z{i}"] = jnp.asarray((rng.uniform(1e2, 1e3, 40) * fi.tiny
+                                      * rng.choice([-1, 1], 40)).astype(dt))
+    sched = optax.exponential_decay(1e-2, transition_steps=2, decay_rate=0.5)
+    makers = {"adam optax": lambda lr, carry: ako.adam(lr, preset="optax",
+                                                       carry_params=carry),
+              "rmsprop tensorflow": lambda lr, carry: ako.rmsprop(
+                  lr, preset="tensorflow", momentum=0.9, carry_params=carry)}
+    out, saved = {}, {k: os.environ.get(k) for k in ("ADAMKIT_OPTAX_UPDATES",
+                                                      "ADAMKIT_OPTAX_PER_LEAF_MIN")}
+    try:
+        for (name, make), carry, per_leaf, lr in itertools.product(
+                makers.items(), (True, False), ("0", "1000000"), (1e-2, sched)):
+            runs = []
+            for mode in ("host", "xla"):
+                os.environ["ADAMKIT_OPTAX_UPDATES"] = mode
+                os.environ["ADAMKIT_OPTAX_PER_LEAF_MIN"] = per_leaf
+                tx = make(lr, carry)
+                step = jax.jit(lambda p, s, g, tx=tx: (lambda u, s2: (
+                    optax.apply_updates(p, u), u, s2))(*tx.update(g, s, p)))
+                p, st, trace = params, tx.init(params), []
+                for g in grads:
+                    p, u, st = step(p, st, g)
+                    trace += [np.asarray(x).tobytes() for x in jax.tree.leaves((p, u, st))]
+                runs.append(trace)
+            case = f"{name}, carry={carry}, per leaf={per_leaf == '0'}, " \
+                   f"lr={'schedule' if callable(lr) else lr}"
+            out[case] = "ok" if runs[0] == runs[1] else "differ"
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    bad = {k: v for k, v in out.items() if v != "ok"}
+    return "ok" if not bad and len(out) == 16 else f"{bad or out}"
+
+
 def main():
     suffix = "-x64" if X64 else ""
     tasks = {f"record-jax-tf1_adam_{'f64' if X64 else 'f32'}":
@@ -420,6 +505,7 @@ def main():
         tasks["behaviour"] = behaviour
     tasks[f"next_toward{suffix}"] = next_toward
     tasks[f"exact_updates{suffix}"] = exact_updates
+    tasks[f"updates_modes{suffix}"] = updates_modes
     for name, (alias, kw, shapes, jit) in SUBNORMAL.items():
         tasks[f"subnormal-{name}{suffix}"] = \
             lambda a=(name, alias, kw, shapes, jit): subnormal(*a)
