@@ -7,7 +7,9 @@ and flush-to-zero with denormals-are-zero (XLA's CPU mode) modelled by flushing 
 operand and result below the smallest normal to a zero of its sign. The inputs are built
 so that every branch runs: random bit patterns (every exponent, subnormals, infinities,
 NaNs), targets a few units in the last place from a parameter, targets far below their
-parameter (q - p rounds, p + (q - p) misses q, and the walk runs), and the specials.
+parameter (q - p rounds, p + (q - p) misses q, and the walk runs without a hit), targets
+at a binade's edge above a parameter of the other sign (q - p is a tie that rounds one
+unit short: the walk hits), and the specials.
 Against XLA's own arithmetic: tests/frameworks/jax_worker.py (``exact_updates``).
 """
 
@@ -59,11 +61,20 @@ def inputs(dt, n=200_000, seed=5):
               * rng.uniform(0.5, 1.5, n).astype(dt)).astype(dt)
         p4 = (rng.standard_normal(n) * fi.tiny * 8).astype(dt)  # around the subnormals
         q4 = (rng.standard_normal(n) * fi.tiny * 8).astype(dt)
+    # a target at a binade's edge, above a parameter of the other sign: q - p is a tie
+    # that rounds to even, one unit below what reaches q (p = -2048, q = 2^35 in
+    # float32: q - p rounds to 2^35, and 2^35 + 4096 is the update): the walk hits
+    k = n // 8
+    bits_ = fi.nmant + 1
+    sign = rng.choice(np.array([-1.0, 1.0]), k)
+    e = rng.integers(-30, 30, k)
+    p5 = (-sign * rng.integers(1, 65, k) * 2.0 ** e).astype(dt)
+    q5 = (sign * 2.0 ** (e + bits_ + rng.integers(0, 8, k))).astype(dt)
     spec = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, fi.max, -fi.max, fi.tiny,
                      -fi.tiny, fi.smallest_subnormal, -fi.smallest_subnormal, 1.0, -1.0,
                      fi.eps, 2.0 ** 30], dt)
     ps, qs = np.repeat(spec, len(spec)), np.tile(spec, len(spec))
-    return np.concatenate([p1, p2, p3, p4, ps]), np.concatenate([q1, q2, q3, q4, qs])
+    return np.concatenate([p1, p2, p3, p4, p5, ps]), np.concatenate([q1, q2, q3, q4, q5, qs])
 
 
 @pytest.mark.parametrize("ftz", [False, True])
@@ -77,13 +88,15 @@ def test_exact_updates_equal_the_model(dt, ftz):
     same = (u.view(it) == want.view(it)) | (np.isnan(u) & np.isnan(want))
     assert same.all(), (int((~same).sum()), p[~same][:3], q[~same][:3], u[~same][:3],
                         want[~same][:3])
-    # the walk ran: for targets no addition reaches (p + u misses q, u is q - p). No
-    # walk has been seen to hit (10^7 targeted inputs, both modes: where an addition
-    # reaches q, it does with q - p); the model and the C code agree on that too.
+    # every branch ran: the walk hit (the update is not q - p), and it ran without a hit
+    # for targets no addition reaches (p + u misses q)
+    it = np.uint32 if dt == np.float32 else np.uint64
     with np.errstate(all="ignore"):
+        d = _flush(_flush(q, ftz) - _flush(p, ftz), ftz)
         missed = ~np.isnan(q) & (_flush(_flush(p, ftz) + _flush(u, ftz), ftz)
                                  != _flush(q, ftz))
-    assert missed.sum() > 1000, missed.sum()
+    walked = (u.view(it) != d.view(it)) & ~np.isnan(u)
+    assert walked.sum() > 1000 and missed.sum() > 1000, (walked.sum(), missed.sum())
 
 def test_exact_updates_threads_and_search():
     """Any thread count gives the same bits, and so does writing over the targets;

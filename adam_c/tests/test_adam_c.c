@@ -411,6 +411,18 @@ static void test_delta(void)
     memcpy(w, q, sizeof w);
     CHECK(adam_c_delta_f32(p, w, w, N, 0, 4) == ADAM_C_OK && memcmp(w, u, sizeof w) == 0,
           "delta_f32 over its targets");
+    {   /* a binade's edge: q - p is a tie that rounds one unit short; the walk hits */
+        const float p1 = -2048.0f, q1 = 0x1p35f;
+        const double pd1 = -2048.0, qd1 = 0x1p64;
+        float u1;
+        double ud1;
+        CHECK(adam_c_delta_f32(&p1, &q1, &u1, 1, 0, 4) == ADAM_C_OK && u1 == 0x1p35f + 4096.0f
+                  && p1 + u1 == q1, "delta_f32 walk: %.9g", (double)u1);
+        CHECK(adam_c_delta_f64(&pd1, &qd1, &ud1, 1, 0, 4) == ADAM_C_OK && ud1 == 0x1p64 + 4096.0
+                  && pd1 + ud1 == qd1, "delta_f64 walk: %.17g", ud1);
+        CHECK(adam_c_delta_f32(&p1, &q1, &u1, 1, 0, 0) == ADAM_C_OK && u1 == 0x1p35f,
+              "delta_f32 search 0");
+    }
 #if defined(__SSE2__) || defined(_M_X64)
     {
         volatile float tiny = 0x1p-140f, zero = 0.0f;

@@ -392,7 +392,8 @@ def exact_updates():
     adamkit._kernels.exact_updates in XLA's mode as adamkit.optax finds it) against
     adamkit.optax's XLA computation of them (_updates, jitted): random bit patterns,
     targets a few units in the last place away, targets far below the parameter (the
-    walk runs), around the subnormals, and the specials, in DT."""
+    walk runs and misses), around the subnormals, at binade edges (the walk hits), and
+    the specials, in DT."""
     from adamkit import _kernels
     ftz = ako._delta_ftz()
     if ftz is None:
@@ -412,9 +413,13 @@ def exact_updates():
     spec = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, fi.max, -fi.max, fi.tiny,
                      -fi.tiny, fi.smallest_subnormal, -fi.smallest_subnormal, 1.0, -1.0],
                     DT)
-    p = np.concatenate([bits(n), p2, p3, p4, np.repeat(spec, len(spec))])
+    sign = rng.choice(np.array([-1.0, 1.0]), n)    # binade edges: the walk hits
+    e = rng.integers(-30, 30, n)
+    p5 = (-sign * rng.integers(1, 65, n) * 2.0 ** e).astype(DT)
+    q5 = (sign * 2.0 ** (e + fi.nmant + 1 + rng.integers(0, 8, n))).astype(DT)
+    p = np.concatenate([bits(n), p2, p3, p4, p5, np.repeat(spec, len(spec))])
     q = np.concatenate([bits(n), (p2.view(it) + rng.integers(-6, 7, n).astype(it)).view(DT),
-                        q3, q4, np.tile(spec, len(spec))])
+                        q3, q4, q5, np.tile(spec, len(spec))])
     want = np.asarray(jax.jit(ako._updates)(jnp.asarray(p), jnp.asarray(q)))
     got = np.empty_like(p)
     _kernels.exact_updates(p, q, got, ftz, ako._SEARCH, 2)
@@ -425,7 +430,9 @@ def exact_updates():
                 f"{got[i]!r}, XLA {want[i]!r}")
     with np.errstate(all="ignore"):
         missed = int((np.asarray(jax.jit(lambda p, u: p + u)(p, got)) != q).sum())
-    return "ok" if missed > 1000 else f"the walk ran for {missed} elements only"
+        walked = int(((got.view(it) != (q - p).view(it)) & ~np.isnan(got)).sum())
+    return "ok" if missed > 1000 and walked > 1000 else \
+        f"the walk ran for {missed} misses and hit {walked} times only"
 
 
 def updates_modes():
