@@ -39,7 +39,9 @@ typedef int adam_c_fpmode;
    cache. The block's targets are copied first, so u may be q itself. */
 #define DELTA_BLOCK 512
 
-#define DELTA_BODY(T, IT, SIGN)                                                            \
+#define DEFINE_DELTA(SFX, T, IT, SIGN, INF)                                                \
+    ADAM_C_CLONES int adam_c_delta_##SFX(const T *p, const T *q, T *u, size_t n, int ftz,   \
+                                         int search)                                       \
     {                                                                                      \
         T qb[DELTA_BLOCK];                                                                 \
         size_t lo, i;                                                                      \
@@ -81,18 +83,5 @@ typedef int adam_c_fpmode;
         return ADAM_C_OK;                                                                  \
     }
 
-#define SIGN INT32_MIN
-#define INF ((int32_t)0x7f800000)
-ADAM_C_CLONES int adam_c_delta_f32(const float *p, const float *q, float *u, size_t n,
-                                   int ftz, int search)
-DELTA_BODY(float, int32_t, SIGN)
-#undef SIGN
-#undef INF
-
-#define SIGN INT64_MIN
-#define INF ((int64_t)0x7ff0000000000000)
-ADAM_C_CLONES int adam_c_delta_f64(const double *p, const double *q, double *u, size_t n,
-                                   int ftz, int search)
-DELTA_BODY(double, int64_t, SIGN)
-#undef SIGN
-#undef INF
+DEFINE_DELTA(f32, float, int32_t, INT32_MIN, ((int32_t)0x7f800000))
+DEFINE_DELTA(f64, double, int64_t, INT64_MIN, ((int64_t)0x7ff0000000000000))
