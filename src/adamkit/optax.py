@@ -56,12 +56,12 @@ optax's contract is ``new_params = params + updates`` (``optax.apply_updates``).
 computes the framework's new parameters ``q`` from ``params``; the update returned is
 ``q - params``, rounded, then moved by a few units in the last place where needed, in
 the arithmetic of the addition ``apply_updates`` makes (XLA's, with flush-to-zero), so
-that ``params + updates`` gives ``q`` exactly. The FFI call's handler computes them on the
-host (``adam_c/src/delta.c``, in XLA's mode, tested equal to the XLA computation); the
+that ``params + updates`` gives ``q`` exactly (the FFI call's handler computes them on
+the host, ``adam_c/src/delta.c``, in XLA's mode, tested equal to the XLA computation; the
 callback crossing, or ``ADAMKIT_OPTAX_UPDATES=xla``, computes them in XLA behind an
-optimization barrier. That is always possible for frameworks that
-add one rounded step to the parameters (TensorFlow, Keras, PyTorch's Adam and RMSprop,
-optax without jit). Frameworks that fuse the step into the parameter (``fma``, as optax
+optimization barrier). Such updates always exist for frameworks that add one rounded
+step to the parameters (TensorFlow, Keras, PyTorch's Adam and RMSprop, optax without
+jit). Frameworks that fuse the step into the parameter (``fma``, as optax
 under ``jax.jit``) or decay the parameter multiplicatively first (AdamW) can produce a
 ``q`` that no addition to ``params`` reaches, where a parameter lands much closer to zero
 than both its old value and the step. There ``params + updates`` is the nearest value an
